@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { VocError, ERROR_CODES } from '@voc/domain';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const num = (def: number, min = 0) => z.coerce.number().min(min).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * Every environment variable the system reads, with its default. The README's "Settings" table is
+ * this schema. Durations are in milliseconds unless the name says otherwise.
+ */
+const envSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PGHOST: z.string().default('127.0.0.1'),
+  PGPORT: int(5432, 1),
+  PGUSER: z.string().default('postgres'),
+  PGPASSWORD: z.string().optional(),
+  PGDATABASE: z.string().default('voc'),
+  VOC_PG_POOL_MAX: int(8, 1),
+  VOC_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  VOC_KAFKA_CLIENT_ID: z.string().default('voc'),
+  VOC_MQTT_URL: z.string().default('mqtt://127.0.0.1:1884'),
+  VOC_MQTT_GATEWAY_USERNAME: z.string().default('voc-gateway'),
+  VOC_MQTT_GATEWAY_PASSWORD: z.string().min(8).default('voc-gateway-dev-secret'),
+  VOC_MQTT_SHARE_GROUP: z.string().default('voc-gateway'),
+  VOC_MQTT_CLIENT_ID: z.string().optional(),
+  VOC_MQTT_RECEIVE_MAXIMUM: int(2000, 1),
+  VOC_MQTT_DIR: z.string().default('.cache/mosquitto'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  VOC_MAX_PAYLOAD_BYTES: int(256 * 1024, 64),
+  VOC_ALLOWED_LATENESS_MS: int(7 * 24 * 3600 * 1000),
+  VOC_MAX_CLOCK_SKEW_MS: int(5 * 60 * 1000),
+  VOC_GATEWAY_LINGER_MS: int(5),
+  VOC_GATEWAY_MAX_BATCH: int(2000, 1),
+  VOC_DEVICE_CACHE_TTL_MS: int(5000, 0),
+  VOC_WRITER_MAX_BATCH_ROWS: int(20000, 1),
+  VOC_WRITER_RETRY_MAX_MS: int(30000, 100),
+  VOC_WRITER_PARTITIONS_CONCURRENTLY: int(3, 1),
+  VOC_HOTSPOT_RESOLUTION: int(8, 7).pipe(z.number().max(10)),
+  VOC_HOTSPOT_WINDOW_MINUTES: int(60, 1),
+  VOC_HOTSPOT_LATENESS_MS: int(10 * 60 * 1000),
+  VOC_HOTSPOT_REEVALUATE_HOURS: int(48, 0),
+  VOC_HOTSPOT_MIN_READINGS: int(6, 1),
+  VOC_HOTSPOT_MIN_VAN_PASS_READINGS: int(10, 1),
+  VOC_HOTSPOT_RATIO: num(1.5),
+  VOC_HOTSPOT_ROBUST_Z: num(3),
+  VOC_HOTSPOT_VAN_MAX_SPEED_KMH: num(30),
+  VOC_HOTSPOT_OPEN_K: int(2, 1),
+  VOC_HOTSPOT_OPEN_N: int(3, 1),
+  VOC_HOTSPOT_CLEAR_N: int(3, 1),
+  VOC_HOTSPOT_METRICS: z.string().default('tvoc,voc_index,benzene,toluene,xylene,nmhc,pm25'),
+  VOC_HOTSPOT_THRESHOLDS: z.string().default(''),
+  VOC_HOTSPOT_CONCURRENCY: int(2, 1),
+  VOC_API_HOST: z.string().default('127.0.0.1'),
+  VOC_API_PORT: int(8080, 0),
+  VOC_METRICS_PORT: int(0, 0),
+  VOC_TIMESCALE_COMPRESS_AFTER: z.string().default('7 days'),
+  VOC_TIMESCALE_RETENTION: z.string().default('400 days'),
+  VOC_DEV_RESET: bool(false),
+});
+
+/** Parsed environment: the flat form, for the few tools that print settings. */
+export type Env = z.infer<typeof envSchema>;
+
+/** Configuration, nested by concern, frozen. Build it once in a composition root with {@link loadConfig}. */
+export interface Config {
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly pg: { host: string; port: number; user: string; password?: string; database: string; poolMax: number };
+  readonly kafka: { brokers: string[]; clientId: string };
+  readonly mqtt: {
+    url: string;
+    gatewayUsername: string;
+    gatewayPassword: string;
+    shareGroup: string;
+    clientId?: string;
+    receiveMaximum: number;
+    /** Folder of the project broker's generated password file and ACL. */
+    brokerDir: string;
+  };
+  readonly redis: { url: string };
+  readonly ingest: {
+    maxPayloadBytes: number;
+    allowedLatenessMs: number;
+    maxClockSkewMs: number;
+    lingerMs: number;
+    maxBatch: number;
+    deviceCacheTtlMs: number;
+  };
+  readonly writer: { maxBatchRows: number; retryMaxMs: number; partitionsConsumedConcurrently: number };
+  readonly hotspot: {
+    resolution: number;
+    windowMinutes: number;
+    latenessMs: number;
+    reevaluateHours: number;
+    minReadings: number;
+    minVanPassReadings: number;
+    ratio: number;
+    robustZ: number;
+    vanMaxSpeedKmh: number;
+    openK: number;
+    openN: number;
+    clearN: number;
+    metrics: string[];
+    /** Absolute thresholds on the cell mean, canonical unit, `metric=value` pairs. */
+    thresholds: Record<string, number>;
+    concurrency: number;
+  };
+  readonly api: { host: string; port: number };
+  readonly metricsPort: number;
+  readonly timescale: { compressAfter: string; retention: string };
+}
+
+function parseThresholds(raw: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [k, v] = part.split('=');
+    const n = Number(v);
+    if (!k || !Number.isFinite(n)) throw new VocError(ERROR_CODES.config_invalid, `VOC_HOTSPOT_THRESHOLDS: "${part}" is not metric=number`);
+    out[k.trim()] = n;
+  }
+  return out;
+}
+
+/**
+ * Parses the environment once and returns a frozen {@link Config}.
+ * @param env defaults to `process.env`; tests pass their own object
+ * @throws VocError `VOC_ERR_CONFIG_INVALID` listing every bad variable at once
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new VocError(ERROR_CODES.config_invalid, `invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const cfg: Config = {
+    logLevel: e.LOG_LEVEL,
+    pg: { host: e.PGHOST, port: e.PGPORT, user: e.PGUSER, password: e.PGPASSWORD, database: e.PGDATABASE, poolMax: e.VOC_PG_POOL_MAX },
+    kafka: { brokers: e.VOC_KAFKA_BROKERS.split(',').map((s) => s.trim()), clientId: e.VOC_KAFKA_CLIENT_ID },
+    mqtt: {
+      url: e.VOC_MQTT_URL,
+      gatewayUsername: e.VOC_MQTT_GATEWAY_USERNAME,
+      gatewayPassword: e.VOC_MQTT_GATEWAY_PASSWORD,
+      shareGroup: e.VOC_MQTT_SHARE_GROUP,
+      clientId: e.VOC_MQTT_CLIENT_ID,
+      receiveMaximum: e.VOC_MQTT_RECEIVE_MAXIMUM,
+      brokerDir: e.VOC_MQTT_DIR,
+    },
+    redis: { url: e.REDIS_URL },
+    ingest: {
+      maxPayloadBytes: e.VOC_MAX_PAYLOAD_BYTES,
+      allowedLatenessMs: e.VOC_ALLOWED_LATENESS_MS,
+      maxClockSkewMs: e.VOC_MAX_CLOCK_SKEW_MS,
+      lingerMs: e.VOC_GATEWAY_LINGER_MS,
+      maxBatch: e.VOC_GATEWAY_MAX_BATCH,
+      deviceCacheTtlMs: e.VOC_DEVICE_CACHE_TTL_MS,
+    },
+    writer: { maxBatchRows: e.VOC_WRITER_MAX_BATCH_ROWS, retryMaxMs: e.VOC_WRITER_RETRY_MAX_MS, partitionsConsumedConcurrently: e.VOC_WRITER_PARTITIONS_CONCURRENTLY },
+    hotspot: {
+      resolution: e.VOC_HOTSPOT_RESOLUTION,
+      windowMinutes: e.VOC_HOTSPOT_WINDOW_MINUTES,
+      latenessMs: e.VOC_HOTSPOT_LATENESS_MS,
+      reevaluateHours: e.VOC_HOTSPOT_REEVALUATE_HOURS,
+      minReadings: e.VOC_HOTSPOT_MIN_READINGS,
+      minVanPassReadings: e.VOC_HOTSPOT_MIN_VAN_PASS_READINGS,
+      ratio: e.VOC_HOTSPOT_RATIO,
+      robustZ: e.VOC_HOTSPOT_ROBUST_Z,
+      vanMaxSpeedKmh: e.VOC_HOTSPOT_VAN_MAX_SPEED_KMH,
+      openK: e.VOC_HOTSPOT_OPEN_K,
+      openN: e.VOC_HOTSPOT_OPEN_N,
+      clearN: e.VOC_HOTSPOT_CLEAR_N,
+      metrics: e.VOC_HOTSPOT_METRICS.split(',').map((s) => s.trim()).filter(Boolean),
+      thresholds: parseThresholds(e.VOC_HOTSPOT_THRESHOLDS),
+      concurrency: e.VOC_HOTSPOT_CONCURRENCY,
+    },
+    api: { host: e.VOC_API_HOST, port: e.VOC_API_PORT },
+    metricsPort: e.VOC_METRICS_PORT,
+    timescale: { compressAfter: e.VOC_TIMESCALE_COMPRESS_AFTER, retention: e.VOC_TIMESCALE_RETENTION },
+  };
+  return deepFreeze(cfg);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+export { envSchema };
+
+export { createLogger, type Logger } from './logger.js';

@@ -1,0 +1,7 @@
+export * from './pool.js';
+export * from './migrate.js';
+export * from './devices.js';
+export * from './readings.js';
+export * from './deadletters.js';
+export * from './h3.js';
+export { pgExecutor } from './executor.js';

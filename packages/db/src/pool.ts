@@ -1,0 +1,77 @@
+import pg from 'pg';
+import type { Config } from '@voc/config';
+import { ERROR_CODES, VocError } from '@voc/domain';
+
+/** Minimal logger the database package writes to (pino satisfies it). */
+export interface DbLogger {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** A pg pool. Only this package imports `pg`; services receive repositories built on it. */
+export type Pool = pg.Pool;
+/** A checked-out client inside a transaction. */
+export type Client = pg.PoolClient;
+
+// Parse int8 (count(*), bigint) as JS number; all our bigints (H3 cells excepted, read as text) fit.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+
+/**
+ * Creates a pool with an `error` listener (an idle client's error would otherwise crash the process).
+ * @param cfg `config.pg`
+ */
+export function createPool(cfg: Config['pg'], log: DbLogger, applicationName = 'voc'): Pool {
+  const pool = new pg.Pool({
+    host: cfg.host,
+    port: cfg.port,
+    user: cfg.user,
+    password: cfg.password,
+    database: cfg.database,
+    max: cfg.poolMax,
+    application_name: applicationName,
+    connectionTimeoutMillis: 5000,
+  });
+  pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
+  return pool;
+}
+
+/**
+ * Runs `fn` in one transaction on one checked-out client: commit on success, rollback on throw,
+ * release in every case (node-postgres transactions guide).
+ */
+export async function withTransaction<T>(pool: Pool, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const out = await fn(client);
+    await client.query('commit');
+    return out;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** SQLSTATE classes that mean "the database is not reachable now": retry later. */
+const TRANSIENT_SQLSTATE = /^(08|53|57P0|40001|40P01)/;
+const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * True when an error from pg means the database is unavailable or the transaction lost a race
+ * (connection errors, SQLSTATE 08xxx, 53xxx, 57P0x, serialization failure, deadlock), so the same
+ * statement may succeed later. Data errors (22xxx, 23xxx) are not transient.
+ */
+export function isTransientDbError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (e.code && TRANSIENT_NODE.has(e.code)) return true;
+  if (e.code && TRANSIENT_SQLSTATE.test(e.code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+}
+
+/** Wraps a transient database error in a retryable {@link VocError}. */
+export function unavailable(err: unknown): VocError {
+  return new VocError(ERROR_CODES.database_unavailable, 'database unavailable', { retry: true, cause: err });
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/**
+ * Device kinds (DOMAIN.md §2):
+ * - `fixed`: street-level VOC sensor, position from the registry, 10 s – 5 min cadence.
+ * - `van`: mobile survey van (走航), GPS per reading, about 1 Hz.
+ * - `fume`: restaurant cooking-fume monitor (餐饮油烟), minute data, emission units at standard state.
+ */
+export const DEVICE_KINDS = ['fixed', 'van', 'fume'] as const;
+/** One of {@link DEVICE_KINDS}. */
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+/** Lifecycle of a registered device: only `active` devices are accepted by the gateway. */
+export const DEVICE_STATUSES = ['active', 'disabled'] as const;
+/** One of {@link DEVICE_STATUSES}. */
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+/** Sensor principle, which changes what a TVOC value means (DOMAIN.md §2). */
+export const SENSOR_TYPES = ['pid', 'mos', 'ptr_ms', 'tof_ms', 'optical', 'electrochemical', 'reference', 'other'] as const;
+
+/** Device id: 3–64 chars of letters, digits, `_`, `-`, `.`; also an MQTT topic level and a username. */
+export const deviceIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$/, 'device id must be 3-64 characters of letters, digits, "_", "-" or "." starting with a letter or digit');
+
+/**
+ * A device as provisioned by network operators (CSV or JSON row of `voc devices register`).
+ * `lat`/`lon` are WGS-84 degrees and required for `fixed` and `fume` devices (their readings take the
+ * registry position); vans report a position with every reading.
+ */
+export const deviceInputSchema = z
+  .object({
+    id: deviceIdSchema,
+    kind: z.enum(DEVICE_KINDS),
+    name: z.string().min(1).max(200).optional(),
+    sensor: z.enum(SENSOR_TYPES).optional(),
+    lat: z.coerce.number().min(-90).max(90).optional(),
+    lon: z.coerce.number().min(-180).max(180).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.kind !== 'van' && (d.lat === undefined || d.lon === undefined)) {
+      ctx.addIssue({ code: 'custom', message: `a ${d.kind} device needs lat and lon (WGS-84)`, path: ['lat'] });
+    }
+  });
+/** Parsed {@link deviceInputSchema}. */
+export type DeviceInput = z.infer<typeof deviceInputSchema>;
+
+/** A registered device as the gateway sees it (no credential). */
+export interface Device {
+  readonly id: string;
+  readonly kind: DeviceKind;
+  readonly status: DeviceStatus;
+  readonly name: string | null;
+  readonly sensor: string | null;
+  /** WGS-84 degrees; null for vans. */
+  readonly lat: number | null;
+  readonly lon: number | null;
+  readonly metadata: Record<string, unknown>;
+}

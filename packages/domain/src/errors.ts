@@ -1,0 +1,91 @@
+/**
+ * Stable error and rejection codes of the whole system. A code is never reused or renamed; callers
+ * branch on `code`, never on a message. `retry` says whether the same input can succeed later
+ * (transient infrastructure failure) or never will (poison input: it goes to the dead-letter topic).
+ */
+export const REJECT_REASONS = {
+  /** Payload is not valid UTF-8 JSON. */
+  malformed_json: 'VOC_ERR_MALFORMED_JSON',
+  /** JSON does not match the payload schema of the device kind (zod issues in `detail`). */
+  schema_violation: 'VOC_ERR_SCHEMA_VIOLATION',
+  /** MQTT topic does not follow `voc/v1/{kind}/{deviceId}/up`. */
+  bad_topic: 'VOC_ERR_BAD_TOPIC',
+  /** Device id is not in the registry. */
+  unknown_device: 'VOC_ERR_UNKNOWN_DEVICE',
+  /** Device is registered but disabled. */
+  device_disabled: 'VOC_ERR_DEVICE_DISABLED',
+  /** Topic claims a device kind other than the registered one. */
+  kind_mismatch: 'VOC_ERR_KIND_MISMATCH',
+  /** Payload names a device id other than the one in its topic. */
+  device_id_mismatch: 'VOC_ERR_DEVICE_ID_MISMATCH',
+  /** Metric not in the catalogue, or not allowed for the device kind. */
+  unknown_metric: 'VOC_ERR_UNKNOWN_METRIC',
+  /** Unit cannot be converted to the metric's canonical unit (e.g. ppb for a metric with no molar mass, or an index). */
+  unit_not_convertible: 'VOC_ERR_UNIT_NOT_CONVERTIBLE',
+  /** A mass concentration given at a reference state other than the metric's (DOMAIN.md §3: never convert silently). */
+  reference_state_mismatch: 'VOC_ERR_REFERENCE_STATE_MISMATCH',
+  /** Value is NaN or ±Infinity (as a string or number-like token). */
+  non_finite_value: 'VOC_ERR_NON_FINITE_VALUE',
+  /** Value outside the physical range of the metric. */
+  value_out_of_range: 'VOC_ERR_VALUE_OUT_OF_RANGE',
+  /** Device time more than the allowed clock skew (default 5 min) ahead of receive time. */
+  timestamp_in_future: 'VOC_ERR_TIMESTAMP_IN_FUTURE',
+  /** Device time older than the allowed lateness (default 7 days). */
+  timestamp_too_old: 'VOC_ERR_TIMESTAMP_TOO_OLD',
+  /** Payload larger than the configured maximum size. */
+  payload_too_large: 'VOC_ERR_PAYLOAD_TOO_LARGE',
+  /** Survey-van reading without a GPS position (a van has no registry position). */
+  missing_position: 'VOC_ERR_MISSING_POSITION',
+  /** A normalised reading on Kafka that the stream writer cannot parse or store (poison message). */
+  unstorable: 'VOC_ERR_UNSTORABLE',
+} as const;
+
+/** Reason code of a rejected reading, as carried on the dead-letter topic and in `dead_letters.reason`. */
+export type RejectReason = keyof typeof REJECT_REASONS;
+
+/** All reject reasons, in catalogue order. */
+export const REJECT_REASON_LIST = Object.keys(REJECT_REASONS) as RejectReason[];
+
+/** Codes of errors that are not about one input (configuration, infrastructure, API). */
+export const ERROR_CODES = {
+  config_invalid: 'VOC_ERR_CONFIG_INVALID',
+  database_unavailable: 'VOC_ERR_DATABASE_UNAVAILABLE',
+  kafka_unavailable: 'VOC_ERR_KAFKA_UNAVAILABLE',
+  not_found: 'VOC_ERR_NOT_FOUND',
+  conflict: 'VOC_ERR_CONFLICT',
+  invalid_request: 'VOC_ERR_INVALID_REQUEST',
+  invalid_transition: 'VOC_ERR_INVALID_TRANSITION',
+} as const;
+
+/** Code of a {@link VocError}. */
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (typeof REJECT_REASONS)[RejectReason];
+
+/**
+ * The one error type services throw on purpose.
+ * @param code stable `VOC_ERR_*` code
+ * @param message human-readable, safe to show to the caller
+ * @param options.retry true when the same operation may succeed later (transient)
+ * @param options.cause the underlying error, kept for logs only
+ */
+export class VocError extends Error {
+  readonly code: ErrorCode;
+  readonly retry: boolean;
+  readonly details: unknown;
+  constructor(code: ErrorCode, message: string, options: { retry?: boolean; cause?: unknown; details?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'VocError';
+    this.code = code;
+    this.retry = options.retry ?? false;
+    this.details = options.details;
+  }
+}
+
+/**
+ * A reading the gateway or writer refused: a value, not an exception, because rejection is a normal
+ * outcome of ingest (it goes to the dead-letter topic).
+ */
+export interface Rejection {
+  readonly reason: RejectReason;
+  /** Precise, human-readable explanation (which field, which value, which limit). */
+  readonly detail: string;
+}

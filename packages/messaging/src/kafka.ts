@@ -1,0 +1,76 @@
+import { Kafka, logLevel, type Admin, type IHeaders, type LogEntry } from 'kafkajs';
+import { KAFKA_TOPICS, type KafkaTopicKey } from '@voc/domain';
+
+/** Logger shape used here (pino satisfies it). */
+export interface MessagingLogger {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/**
+ * Builds a kafkajs client whose log lines go to the service logger.
+ * @param brokers `host:port` list
+ */
+export function createKafka(opts: { brokers: string[]; clientId: string }, log: MessagingLogger): Kafka {
+  return new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    connectionTimeout: 5000,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        const obj = { kafka: rest };
+        if (level <= logLevel.ERROR) log.error(obj, message);
+        else if (level === logLevel.WARN) log.warn(obj, message);
+        else if (level === logLevel.INFO) log.info(obj, message);
+        else log.debug(obj, message);
+      },
+  });
+}
+
+/** Topic names, possibly prefixed so tests own their topics (`prefix` + catalogue name). */
+export type TopicNames = Record<KafkaTopicKey, string>;
+
+/** Catalogue topic names with an optional prefix (tests use a unique one per suite). */
+export function topicNames(prefix = ''): TopicNames {
+  return {
+    readings: prefix + KAFKA_TOPICS.readings.name,
+    deadletter: prefix + KAFKA_TOPICS.deadletter.name,
+    alerts: prefix + KAFKA_TOPICS.alerts.name,
+  };
+}
+
+/**
+ * Creates the catalogue topics with their partition counts and retention if they do not exist
+ * (brokers run with `auto.create.topics.enable=false`).
+ * @returns names created now
+ */
+export async function ensureTopics(admin: Admin, names: TopicNames = topicNames()): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const wanted = (Object.keys(KAFKA_TOPICS) as KafkaTopicKey[])
+    .filter((k) => !existing.has(names[k]))
+    .map((k) => ({
+      topic: names[k],
+      numPartitions: KAFKA_TOPICS[k].partitions,
+      replicationFactor: 1,
+      configEntries: [
+        { name: 'retention.ms', value: String(KAFKA_TOPICS[k].retentionMs) },
+        { name: 'compression.type', value: 'producer' },
+      ],
+    }));
+  if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
+  return wanted.map((w) => w.topic);
+}
+
+/** Reads a string header (kafkajs gives Buffers). */
+export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  const one = Array.isArray(v) ? v[0] : v;
+  return one === undefined ? undefined : one.toString();
+}

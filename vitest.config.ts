@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// Two tiers (STYLE.md §18): `*.test.ts` unit tests, `*.int.test.ts` integration tests against the real
+// PostgreSQL, Redis, Mosquitto and Kafka that infra/scripts/stack.sh starts. Workspace packages resolve
+// to their TypeScript sources through the `source` export condition.
+export default defineConfig({
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'] } },
+  test: {
+    env: { TZ: 'UTC', PGDATABASE: 'voc_test', LOG_LEVEL: 'silent' },
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['packages/**/src/**/*.test.ts', 'services/**/src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['**/*.int.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+          globalSetup: ['test/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
