@@ -1,2 +1,3 @@
 export * from './kafka.js';
 export * from './records.js';
+export * from './mosquitto.js';
