@@ -23,6 +23,8 @@ const envSchema = z.object({
   VOC_PG_POOL_MAX: int(8, 1),
   VOC_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
   VOC_KAFKA_CLIENT_ID: z.string().default('voc'),
+  VOC_KAFKA_TOPIC_PREFIX: z.string().default(''),
+  VOC_KAFKA_GROUP_PREFIX: z.string().default(''),
   VOC_MQTT_URL: z.string().default('mqtt://127.0.0.1:1884'),
   VOC_MQTT_GATEWAY_USERNAME: z.string().default('voc-gateway'),
   VOC_MQTT_GATEWAY_PASSWORD: z.string().min(8).default('voc-gateway-dev-secret'),
@@ -70,7 +72,8 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config {
   readonly logLevel: Env['LOG_LEVEL'];
   readonly pg: { host: string; port: number; user: string; password?: string; database: string; poolMax: number };
-  readonly kafka: { brokers: string[]; clientId: string };
+  /** `topicPrefix`/`groupPrefix` are prepended to every catalogue topic and consumer group (tests, benchmarks, side-by-side deployments). */
+  readonly kafka: { brokers: string[]; clientId: string; topicPrefix: string; groupPrefix: string };
   readonly mqtt: {
     url: string;
     gatewayUsername: string;
@@ -140,7 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cfg: Config = {
     logLevel: e.LOG_LEVEL,
     pg: { host: e.PGHOST, port: e.PGPORT, user: e.PGUSER, password: e.PGPASSWORD, database: e.PGDATABASE, poolMax: e.VOC_PG_POOL_MAX },
-    kafka: { brokers: e.VOC_KAFKA_BROKERS.split(',').map((s) => s.trim()), clientId: e.VOC_KAFKA_CLIENT_ID },
+    kafka: { brokers: e.VOC_KAFKA_BROKERS.split(',').map((s) => s.trim()), clientId: e.VOC_KAFKA_CLIENT_ID, topicPrefix: e.VOC_KAFKA_TOPIC_PREFIX, groupPrefix: e.VOC_KAFKA_GROUP_PREFIX },
     mqtt: {
       url: e.VOC_MQTT_URL,
       gatewayUsername: e.VOC_MQTT_GATEWAY_USERNAME,
