@@ -4,4 +4,5 @@ export * from './devices.js';
 export * from './readings.js';
 export * from './deadletters.js';
 export * from './h3.js';
+export * from './sqlstate.js';
 export { pgExecutor } from './executor.js';
