@@ -31,6 +31,7 @@ const envSchema = z.object({
   VOC_MQTT_SHARE_GROUP: z.string().default('voc-gateway'),
   VOC_MQTT_CLIENT_ID: z.string().optional(),
   VOC_MQTT_RECEIVE_MAXIMUM: int(2000, 1),
+  VOC_MQTT_SESSION_EXPIRY_SECONDS: int(3600, 0),
   VOC_MQTT_DIR: z.string().default('.cache/mosquitto'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   VOC_MAX_PAYLOAD_BYTES: int(256 * 1024, 64),
@@ -81,6 +82,8 @@ export interface Config {
     shareGroup: string;
     clientId?: string;
     receiveMaximum: number;
+    /** MQTT 5 Session Expiry Interval (s) of the gateway's persistent session: how long the broker keeps queueing for a stopped gateway. */
+    sessionExpirySeconds: number;
     /** Folder of the project broker's generated password file and ACL. */
     brokerDir: string;
   };
@@ -151,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shareGroup: e.VOC_MQTT_SHARE_GROUP,
       clientId: e.VOC_MQTT_CLIENT_ID,
       receiveMaximum: e.VOC_MQTT_RECEIVE_MAXIMUM,
+      sessionExpirySeconds: e.VOC_MQTT_SESSION_EXPIRY_SECONDS,
       brokerDir: e.VOC_MQTT_DIR,
     },
     redis: { url: e.REDIS_URL },
