@@ -6,3 +6,4 @@ export * from './devices.js';
 export * from './topics.js';
 export * from './payload.js';
 export * from './messages.js';
+export * from './kind-metrics.js';
