@@ -1,0 +1,265 @@
+import { KAFKA_HEADERS, readingMessageSchema, type DeadLetter, type ReadingMessage } from '@voc/domain';
+import { deadLetter } from '@voc/messaging';
+import {
+  BatchAbandoned,
+  chunkByWeight,
+  errorText,
+  realSleep,
+  retryUntilDone,
+  storeIsolating,
+  type BatchControl,
+  type BatchOutcome,
+  type RetryContext,
+  type Sleep,
+  type WriterLogger,
+} from './batching.js';
+
+/** Kafka header values as kafkajs delivers them. */
+export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+/** One Kafka record as the writer sees it (a subset of kafkajs `KafkaMessage`). */
+export interface SourceRecord {
+  /** Offset in its partition, decimal string. */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Record timestamp, ms since the Unix epoch as a decimal string (producer create time). */
+  timestamp: string;
+  headers?: RecordHeaders;
+}
+
+/** The records of one partition fetched together, in offset order. */
+export interface SourceBatch {
+  topic: string;
+  partition: number;
+  records: readonly SourceRecord[];
+}
+
+/**
+ * Where readings go. `insertBatch` stores every value of `messages` as narrow rows in one transaction,
+ * skipping rows whose (device, metric, time) already exist, and returns the number of rows inserted.
+ * It rejects with the driver's error; {@link StoreErrors} tells the writer what kind it is.
+ */
+export interface ReadingStore {
+  insertBatch(messages: readonly ReadingMessage[]): Promise<number>;
+}
+
+/** Where unstorable records go: the dead-letter topic. Resolves once the broker acknowledged all of them (acks = all). */
+export interface DeadLetterSink {
+  publish(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+/** Classifies errors of a store. */
+export interface StoreErrors {
+  /** The database is unreachable or lost a race: wait and retry the same statement. */
+  isTransient(err: unknown): boolean;
+  /** The database refuses this data (SQLSTATE 22xxx/23xxx): retrying cannot help; isolate the offender. */
+  isRefused(err: unknown): boolean;
+}
+
+/** Counters of the stream writer since start (monotonic). */
+export interface WriterCounters {
+  /** Batches durably handled (stored and dead-lettered, ready to commit). */
+  batches: number;
+  /** Kafka records in those batches. */
+  messages: number;
+  /** Reading rows newly inserted. */
+  rowsInserted: number;
+  /** Rows skipped because (device, metric, time) was already stored (redelivery, replay). */
+  duplicates: number;
+  /** Records sent to the dead-letter topic. */
+  deadLettered: number;
+  /** Retries of a database or dead-letter publish operation. */
+  retries: number;
+  /** Batches given up uncommitted (shutdown or rebalance during a retry wait). */
+  abandoned: number;
+}
+
+/** Settings of the stream writer (`config.writer`). */
+export interface StreamWriterOptions {
+  /** Most reading rows per insert statement (`VOC_WRITER_MAX_BATCH_ROWS`). */
+  maxBatchRows: number;
+  /** Longest wait between retries, ms (`VOC_WRITER_RETRY_MAX_MS`). */
+  retryMaxMs: number;
+  /** First retry wait, ms; doubles each attempt. Default 250. */
+  retryBaseMs?: number;
+}
+
+/** Dependencies of {@link StreamWriter}. */
+export interface StreamWriterDeps {
+  store: ReadingStore;
+  errors: StoreErrors;
+  deadLetters: DeadLetterSink;
+  log: WriterLogger;
+  options: StreamWriterOptions;
+  sleep?: Sleep;
+  /** Current time (dead letters' fallback receive time); tests may fake it. */
+  now?: () => Date;
+}
+
+/** A record that parsed as a reading. */
+interface Parsed {
+  record: SourceRecord;
+  reading: ReadingMessage;
+}
+
+/** The res-12 cell as h3-js writes it: 15 hex digits. */
+const H3_HEX = /^[0-9a-f]{15}$/i;
+
+/** Default first retry wait, ms. */
+const RETRY_BASE_MS = 250;
+
+/**
+ * Outcome of parsing one record value as a reading message.
+ * @returns the reading, or why it cannot be stored (no JSON, schema violation, a cell that is not H3)
+ */
+export function parseReadingValue(value: Buffer | null): { ok: true; reading: ReadingMessage } | { ok: false; detail: string } {
+  if (value === null) return { ok: false, detail: 'record has no value' };
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    return { ok: false, detail: `value is not JSON: ${(err as Error).message}` };
+  }
+  const r = readingMessageSchema.safeParse(json);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    return { ok: false, detail: `value is not a reading message: ${issues}` };
+  }
+  if (r.data.h3 !== null && !H3_HEX.test(r.data.h3)) return { ok: false, detail: `h3 "${r.data.h3}" is not an H3 cell index (15 hex digits)` };
+  return { ok: true, reading: r.data };
+}
+
+/**
+ * The stream writer: stores batches of reading records from `voc.readings.v1`.
+ *
+ * Per batch: records that do not parse become dead letters (`unstorable`, stage `writer`, with their
+ * Kafka position and raw value); the rest are inserted in chunks of at most `maxBatchRows` rows, one
+ * transaction per chunk, idempotent on (device, metric, time). A chunk the database refuses as data
+ * is bisected until the refused records are isolated; they become dead letters with the database
+ * error in `detail` and the rest are stored. While the database is unreachable the same statement is
+ * retried with exponential backoff, heartbeating, until it succeeds or the batch is abandoned.
+ * Dead letters are published (acks = all) before the batch reports `stored`, so its offsets may be
+ * committed: nothing is committed that is not in the database or on the dead-letter topic.
+ */
+export class StreamWriter {
+  readonly counters: WriterCounters = { batches: 0, messages: 0, rowsInserted: 0, duplicates: 0, deadLettered: 0, retries: 0, abandoned: 0 };
+  private readonly sleep: Sleep;
+  private readonly now: () => Date;
+  private readonly logs = new Map<string, WriterLogger>();
+
+  constructor(private readonly deps: StreamWriterDeps) {
+    this.sleep = deps.sleep ?? realSleep;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * Stores one partition batch.
+   * @returns `stored` when every record is in the database or on the dead-letter topic (commit the
+   *   batch's offsets now); `abandoned` when the consumer stopped or lost the partition while waiting
+   *   for the database (commit nothing: the batch is redelivered and idempotency absorbs what was stored)
+   * @throws what `control.heartbeat()` throws during a rebalance (let kafkajs rejoin the group)
+   */
+  async storeBatch(batch: SourceBatch, control: BatchControl): Promise<BatchOutcome> {
+    const log = this.logFor(batch);
+    const letters: DeadLetter[] = [];
+    const parsed: Parsed[] = [];
+    for (const record of batch.records) {
+      const r = parseReadingValue(record.value);
+      if (r.ok) parsed.push({ record, reading: r.reading });
+      else letters.push(this.unstorable(batch, record, r.detail));
+    }
+    try {
+      const chunks = chunkByWeight(parsed, (p) => p.reading.values.length, this.deps.options.maxBatchRows);
+      for (const chunk of chunks) {
+        await storeIsolating(
+          chunk,
+          (items) => this.insert(items, control, log),
+          (err) => this.deps.errors.isRefused(err),
+          (item, err) => {
+            letters.push(this.unstorable(batch, item.record, `database refused the reading: ${errorText(err)}`));
+          },
+        );
+        await control.heartbeat();
+      }
+      if (letters.length > 0) {
+        await retryUntilDone(() => this.deps.deadLetters.publish(letters), this.retryContext('publish dead letters', control, log, () => true));
+        this.counters.deadLettered += letters.length;
+        for (const l of letters) log.warn({ offset: l.source?.offset, deviceId: l.deviceId, detail: l.detail }, 'record dead-lettered');
+      }
+    } catch (err) {
+      if (err instanceof BatchAbandoned) {
+        this.counters.abandoned++;
+        log.warn({ firstOffset: batch.records[0]?.offset, records: batch.records.length }, 'batch abandoned uncommitted; it will be redelivered');
+        return 'abandoned';
+      }
+      throw err;
+    }
+    this.counters.batches++;
+    this.counters.messages += batch.records.length;
+    return 'stored';
+  }
+
+  /** One insert of a chunk, retried while the database is unreachable. */
+  private async insert(items: readonly Parsed[], control: BatchControl, log: WriterLogger): Promise<number> {
+    const rows = items.reduce((n, p) => n + p.reading.values.length, 0);
+    const readings = items.map((p) => p.reading);
+    const inserted = await retryUntilDone(
+      () => this.deps.store.insertBatch(readings),
+      this.retryContext('insert readings', control, log, (err) => !this.deps.errors.isRefused(err)),
+    );
+    this.counters.rowsInserted += inserted;
+    this.counters.duplicates += rows - inserted;
+    return inserted;
+  }
+
+  private retryContext(what: string, control: BatchControl, log: WriterLogger, retryable: (err: unknown) => boolean): RetryContext {
+    return {
+      what,
+      control,
+      log,
+      backoff: { baseMs: this.deps.options.retryBaseMs ?? RETRY_BASE_MS, maxMs: this.deps.options.retryMaxMs },
+      sleep: this.sleep,
+      retryable,
+      // Publishing retries only on broker trouble; database retries are expected only for an outage.
+      expected: (err) => what.startsWith('publish') || this.deps.errors.isTransient(err),
+      onRetry: () => {
+        this.counters.retries++;
+      },
+    };
+  }
+
+  /** Dead letter `unstorable` for a record, with its Kafka position and raw value. */
+  private unstorable(batch: SourceBatch, record: SourceRecord, detail: string): DeadLetter {
+    const ts = Number(record.timestamp);
+    return deadLetter(
+      { reason: 'unstorable', detail },
+      {
+        stage: 'writer',
+        payload: record.value ?? Buffer.alloc(0),
+        receivedAt: Number.isFinite(ts) && ts > 0 ? new Date(ts) : this.now(),
+        deviceId: headerText(record.headers, KAFKA_HEADERS.deviceId) ?? record.key?.toString('utf8'),
+        mqttTopic: headerText(record.headers, KAFKA_HEADERS.mqttTopic),
+        source: { topic: batch.topic, partition: batch.partition, offset: record.offset },
+      },
+    );
+  }
+
+  private logFor(batch: SourceBatch): WriterLogger {
+    const k = `${batch.topic}/${batch.partition}`;
+    let l = this.logs.get(k);
+    if (!l) {
+      l = this.deps.log.child({ topic: batch.topic, partition: batch.partition });
+      this.logs.set(k, l);
+    }
+    return l;
+  }
+}
+
+/** First value of a header as UTF-8 text. */
+export function headerText(headers: RecordHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  const one = Array.isArray(v) ? v[0] : v;
+  if (one === undefined) return undefined;
+  return typeof one === 'string' ? one : one.toString('utf8');
+}
