@@ -1,1 +1,9 @@
-export {};
+export * from './settings.js';
+export * from './windows.js';
+export * from './aggregate.js';
+export * from './gistar.js';
+export * from './method.js';
+export * from './persistence.js';
+export * from './trace.js';
+export * from './tasks.js';
+export * from './registry.js';

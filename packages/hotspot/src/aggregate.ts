@@ -1,0 +1,116 @@
+import { cellToParent } from 'h3-js';
+import { quantileSorted } from 'simple-statistics';
+import { ERROR_CODES, VocError } from '@voc/domain';
+import type { MethodSettings } from './settings.js';
+
+/** GPS fix qualities that make a van reading usable for the grid (`none` does not). */
+export const USABLE_GPS_FIXES = ['2d', '3d', 'dgps'] as const;
+
+/**
+ * One stored value as the grid sees it (a row of `readings`).
+ * - `h3`: the stored cell (h3-js hex string, resolution 12, or any resolution ≥ the grid's).
+ * - `mobile`: true for a survey-van reading (it carries its own position; fixed sensors do not).
+ * - `speedKmh`, `gpsFix`: the van's GPS state at the reading; null for fixed sensors.
+ * - `value` is in the metric's canonical `unit`; `time` is epoch ms.
+ */
+export interface GridReading {
+  readonly deviceId: string;
+  readonly time: number;
+  readonly value: number;
+  readonly unit: string;
+  readonly qa: string;
+  readonly h3: string;
+  readonly mobile: boolean;
+  readonly speedKmh: number | null;
+  readonly gpsFix: string | null;
+}
+
+/**
+ * Statistics of one cell, metric and window (DOMAIN.md §6), over usable readings only.
+ * - `n`: usable readings; `nFixed`: of them, from fixed sensors; `devices`: distinct devices.
+ * - `vanPasses`: passes of vans through the cell; `maxPassReadings`: usable readings of the longest pass.
+ * - `median` and `p90`: linear interpolation between order statistics (Hyndman & Fan 1996 type 7, as
+ *   PostgreSQL `percentile_cont` and `simple-statistics` `quantileSorted`).
+ */
+export interface CellStats {
+  readonly cell: string;
+  readonly n: number;
+  readonly nFixed: number;
+  readonly devices: number;
+  readonly vanPasses: number;
+  readonly maxPassReadings: number;
+  readonly mean: number;
+  readonly median: number;
+  readonly p90: number;
+  readonly max: number;
+  readonly min: number;
+}
+
+/**
+ * True when a reading counts for the grid: QA `valid`, and for a van a GPS fix (2d/3d/dgps) and a
+ * known speed ≤ `vanMaxSpeedKmh` (DOMAIN.md §2: readings at high speed or without a fix are not usable
+ * for maps; an unknown speed cannot be shown to be low, so it does not count).
+ */
+export function isUsable(r: GridReading, s: Pick<MethodSettings, 'vanMaxSpeedKmh'>): boolean {
+  if (r.qa !== 'valid' || !Number.isFinite(r.value)) return false;
+  if (!r.mobile) return true;
+  return r.gpsFix !== null && (USABLE_GPS_FIXES as readonly string[]).includes(r.gpsFix) && r.speedKmh !== null && r.speedKmh <= s.vanMaxSpeedKmh;
+}
+
+/**
+ * Splits one van's usable readings in one cell (sorted by time) into passes: a gap longer than
+ * `gapSeconds` starts a new pass. @returns the number of readings of each pass
+ */
+export function passLengths(sortedTimes: readonly number[], gapSeconds: number): number[] {
+  const out: number[] = [];
+  let prev: number | undefined;
+  for (const t of sortedTimes) {
+    if (prev === undefined || t - prev > gapSeconds * 1000) out.push(0);
+    out[out.length - 1]! += 1;
+    prev = t;
+  }
+  return out;
+}
+
+/**
+ * Reference implementation of the cell aggregation (the SQL rollup of the worker must agree with it).
+ * Groups usable readings by the parent cell at `resolution` and computes {@link CellStats}.
+ * @throws VocError invalid_request when the readings carry more than one unit: a MOS index is never
+ *   aggregated with a concentration (DOMAIN.md §2), nor ppb with µg/m³
+ * @returns one entry per cell with at least one usable reading, ordered by cell
+ */
+export function aggregateCells(readings: readonly GridReading[], s: Pick<MethodSettings, 'resolution' | 'vanMaxSpeedKmh' | 'vanPassGapSeconds'>): CellStats[] {
+  const units = new Set(readings.map((r) => r.unit));
+  if (units.size > 1) {
+    throw new VocError(ERROR_CODES.invalid_request, `readings of different units cannot be aggregated together: ${[...units].join(', ')}`);
+  }
+  const byCell = new Map<string, GridReading[]>();
+  for (const r of readings) {
+    if (!isUsable(r, s)) continue;
+    const cell = cellToParent(r.h3, s.resolution);
+    const list = byCell.get(cell);
+    if (list) list.push(r);
+    else byCell.set(cell, [r]);
+  }
+  const out: CellStats[] = [];
+  for (const [cell, rows] of [...byCell].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    const values = rows.map((r) => r.value).sort((a, b) => a - b);
+    const vanTimes = new Map<string, number[]>();
+    for (const r of rows) if (r.mobile) (vanTimes.get(r.deviceId) ?? vanTimes.set(r.deviceId, []).get(r.deviceId)!).push(r.time);
+    const passes = [...vanTimes.values()].flatMap((ts) => passLengths(ts.sort((a, b) => a - b), s.vanPassGapSeconds));
+    out.push({
+      cell,
+      n: values.length,
+      nFixed: rows.filter((r) => !r.mobile).length,
+      devices: new Set(rows.map((r) => r.deviceId)).size,
+      vanPasses: passes.length,
+      maxPassReadings: passes.length ? Math.max(...passes) : 0,
+      mean: values.reduce((a, v) => a + v, 0) / values.length,
+      median: quantileSorted(values, 0.5),
+      p90: quantileSorted(values, 0.9),
+      max: values[values.length - 1]!,
+      min: values[0]!,
+    });
+  }
+  return out;
+}
