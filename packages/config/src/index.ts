@@ -43,6 +43,7 @@ const envSchema = z.object({
   VOC_WRITER_MAX_BATCH_ROWS: int(20000, 1),
   VOC_WRITER_RETRY_MAX_MS: int(30000, 100),
   VOC_WRITER_PARTITIONS_CONCURRENTLY: int(3, 1),
+  VOC_WRITER_SESSION_TIMEOUT_MS: int(30000, 6000),
   VOC_HOTSPOT_RESOLUTION: int(8, 7).pipe(z.number().max(10)),
   VOC_HOTSPOT_WINDOW_MINUTES: int(60, 1),
   VOC_HOTSPOT_LATENESS_MS: int(10 * 60 * 1000),
@@ -96,7 +97,8 @@ export interface Config {
     maxBatch: number;
     deviceCacheTtlMs: number;
   };
-  readonly writer: { maxBatchRows: number; retryMaxMs: number; partitionsConsumedConcurrently: number };
+  /** `sessionTimeoutMs`: Kafka consumer-group session timeout; a killed writer's partitions move to another member after it (broker minimum 6000). */
+  readonly writer: { maxBatchRows: number; retryMaxMs: number; partitionsConsumedConcurrently: number; sessionTimeoutMs: number };
   readonly hotspot: {
     resolution: number;
     windowMinutes: number;
@@ -166,7 +168,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBatch: e.VOC_GATEWAY_MAX_BATCH,
       deviceCacheTtlMs: e.VOC_DEVICE_CACHE_TTL_MS,
     },
-    writer: { maxBatchRows: e.VOC_WRITER_MAX_BATCH_ROWS, retryMaxMs: e.VOC_WRITER_RETRY_MAX_MS, partitionsConsumedConcurrently: e.VOC_WRITER_PARTITIONS_CONCURRENTLY },
+    writer: { maxBatchRows: e.VOC_WRITER_MAX_BATCH_ROWS, retryMaxMs: e.VOC_WRITER_RETRY_MAX_MS, partitionsConsumedConcurrently: e.VOC_WRITER_PARTITIONS_CONCURRENTLY, sessionTimeoutMs: e.VOC_WRITER_SESSION_TIMEOUT_MS },
     hotspot: {
       resolution: e.VOC_HOTSPOT_RESOLUTION,
       windowMinutes: e.VOC_HOTSPOT_WINDOW_MINUTES,
