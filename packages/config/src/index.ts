@@ -59,6 +59,19 @@ const envSchema = z.object({
   VOC_HOTSPOT_METRICS: z.string().default('tvoc,voc_index,benzene,toluene,xylene,nmhc,pm25'),
   VOC_HOTSPOT_THRESHOLDS: z.string().default(''),
   VOC_HOTSPOT_CONCURRENCY: int(2, 1),
+  VOC_HOTSPOT_VAN_PASS_GAP_S: int(60, 1),
+  VOC_HOTSPOT_WIND_MAX_KM: num(5),
+  VOC_HOTSPOT_CALM_WIND_MS: num(0.5),
+  VOC_HOTSPOT_CANDIDATE_RING: int(1, 0).pipe(z.number().max(3)),
+  VOC_HOTSPOT_QUEUE: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('voc-hotspot'),
+  VOC_HOTSPOT_TICK_MS: int(60_000, 1000),
+  VOC_HOTSPOT_ATTEMPTS: int(10, 1),
+  VOC_HOTSPOT_BACKOFF_MS: int(5000, 100),
+  VOC_HOTSPOT_LOCK_DURATION_MS: int(60_000, 1000),
+  VOC_HOTSPOT_STALLED_INTERVAL_MS: int(30_000, 500),
+  VOC_HOTSPOT_ORDER_WAIT_MS: int(10 * 60 * 1000),
+  VOC_HOTSPOT_WATERMARK_MARGIN_MS: int(60_000),
+  VOC_ALERT_DISPATCH_INTERVAL_MS: int(1000, 50),
   VOC_API_HOST: z.string().default('127.0.0.1'),
   VOC_API_PORT: int(8080, 0),
   VOC_METRICS_PORT: int(0, 0),
@@ -116,6 +129,30 @@ export interface Config {
     /** Absolute thresholds on the cell mean, canonical unit, `metric=value` pairs. */
     thresholds: Record<string, number>;
     concurrency: number;
+    /** A gap longer than this (s) between two usable readings of one van in one cell starts a new van pass. */
+    vanPassGapSeconds: number;
+    /** Wind for a task comes from the nearest device reporting wind within this distance of the cell centre (km). */
+    windMaxKm: number;
+    /** Mean wind speed (m/s) below which the wind direction is treated as unknown. */
+    calmWindMs: number;
+    /** Candidate sources are searched in the cell and its H3 rings up to this distance. */
+    candidateRing: number;
+    /** BullMQ queue name of the evaluation jobs. */
+    queue: string;
+    /** Period (ms) of the scheduler job of each (metric, resolution) that enqueues due windows and late-data re-evaluations. */
+    tickMs: number;
+    /** Attempts of an evaluation job, with exponential backoff from `backoffMs`. */
+    attempts: number;
+    backoffMs: number;
+    /** BullMQ lock duration and stalled-job check interval (ms): a killed worker's job is taken over after about their sum. */
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    /** How long (ms) an evaluation waits for the previous window of its series before running anyway. */
+    orderWaitMs: number;
+    /** Readings stored less than this (ms) before an evaluation started are re-checked for lateness (covers writer transactions in flight). */
+    watermarkMarginMs: number;
+    /** Period (ms) of the alert outbox dispatcher. */
+    alertDispatchIntervalMs: number;
   };
   readonly api: { host: string; port: number };
   readonly metricsPort: number;
@@ -185,6 +222,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       metrics: e.VOC_HOTSPOT_METRICS.split(',').map((s) => s.trim()).filter(Boolean),
       thresholds: parseThresholds(e.VOC_HOTSPOT_THRESHOLDS),
       concurrency: e.VOC_HOTSPOT_CONCURRENCY,
+      vanPassGapSeconds: e.VOC_HOTSPOT_VAN_PASS_GAP_S,
+      windMaxKm: e.VOC_HOTSPOT_WIND_MAX_KM,
+      calmWindMs: e.VOC_HOTSPOT_CALM_WIND_MS,
+      candidateRing: e.VOC_HOTSPOT_CANDIDATE_RING,
+      queue: e.VOC_HOTSPOT_QUEUE,
+      tickMs: e.VOC_HOTSPOT_TICK_MS,
+      attempts: e.VOC_HOTSPOT_ATTEMPTS,
+      backoffMs: e.VOC_HOTSPOT_BACKOFF_MS,
+      lockDurationMs: e.VOC_HOTSPOT_LOCK_DURATION_MS,
+      stalledIntervalMs: e.VOC_HOTSPOT_STALLED_INTERVAL_MS,
+      orderWaitMs: e.VOC_HOTSPOT_ORDER_WAIT_MS,
+      watermarkMarginMs: e.VOC_HOTSPOT_WATERMARK_MARGIN_MS,
+      alertDispatchIntervalMs: e.VOC_ALERT_DISPATCH_INTERVAL_MS,
     },
     api: { host: e.VOC_API_HOST, port: e.VOC_API_PORT },
     metricsPort: e.VOC_METRICS_PORT,
