@@ -7,3 +7,4 @@ export * from './topics.js';
 export * from './payload.js';
 export * from './messages.js';
 export * from './kind-metrics.js';
+export * from './alerts.js';
