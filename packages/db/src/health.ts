@@ -6,6 +6,8 @@ import type { Pool } from './pool.js';
  * @throws the driver's error when the database is unreachable
  */
 export async function missingTables(pool: Pool, tables: readonly string[]): Promise<string[]> {
-  const { rows } = await pool.query<{ name: string }>(`select t as name from unnest($1::text[]) as t where to_regclass(t) is null`, [tables]);
+  const { rows } = await pool.query<{ name: string }>(`select t as name from unnest($1::text[]) as t where to_regclass(t) is null`, [
+    tables,
+  ]);
   return rows.map((r) => r.name);
 }

@@ -18,7 +18,9 @@ const SETTINGS = { compressAfter: '3 days', retention: '90 days' };
 
 /** Every migration file present (later migrations included), in the order the runner applies them. */
 function expectedSteps(timescale: boolean): string[] {
-  const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   const steps: string[] = [];
   for (const f of files.filter((x) => !x.endsWith('.timescale.sql'))) {
     steps.push(f);
@@ -80,11 +82,18 @@ describe('TimescaleDB migration path (PGlite with timescaledb)', () => {
   });
 
   it('compresses readings segmented by device and metric, newest first', async () => {
-    const { rows } = await db.query<{ attname: string; segmentby_column_index: number | null; orderby_column_index: number | null; orderby_asc: boolean | null }>(
+    const { rows } = await db.query<{
+      attname: string;
+      segmentby_column_index: number | null;
+      orderby_column_index: number | null;
+      orderby_asc: boolean | null;
+    }>(
       `select attname, segmentby_column_index, orderby_column_index, orderby_asc from timescaledb_information.compression_settings
        where hypertable_schema = 'public' and hypertable_name = 'readings'`,
     );
-    const segmentBy = rows.filter((r) => r.segmentby_column_index !== null).sort((a, b) => a.segmentby_column_index! - b.segmentby_column_index!);
+    const segmentBy = rows
+      .filter((r) => r.segmentby_column_index !== null)
+      .sort((a, b) => a.segmentby_column_index! - b.segmentby_column_index!);
     expect(segmentBy.map((r) => r.attname)).toEqual(['device_id', 'metric']);
     expect(rows.find((r) => r.orderby_column_index === 1)).toMatchObject({ attname: 'time', orderby_asc: false });
   });
@@ -107,7 +116,9 @@ describe('TimescaleDB migration path (PGlite with timescaledb)', () => {
     expect(await repo.insertBatch([a, b])).toBe(0);
 
     await db.query(`select compress_chunk(c, if_not_compressed => true) from show_chunks('readings') c`);
-    const compressed = await db.query<{ n: number }>(`select count(*)::int as n from timescaledb_information.chunks where hypertable_name = 'readings' and is_compressed`);
+    const compressed = await db.query<{ n: number }>(
+      `select count(*)::int as n from timescaledb_information.chunks where hypertable_name = 'readings' and is_compressed`,
+    );
     expect(compressed.rows[0]?.n).toBeGreaterThan(0);
 
     const late = reading('ts-dedup-1', '2024-03-01T08:00:20.000Z', 140);

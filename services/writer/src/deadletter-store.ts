@@ -79,7 +79,16 @@ function withoutNul<T>(v: T): T {
  * skipped silently. While the database is unreachable it retries with backoff like the stream writer.
  */
 export class DeadLetterStoreService {
-  readonly counters: DeadLetterStoreCounters = { batches: 0, letters: 0, stored: 0, duplicates: 0, malformed: 0, lost: 0, retries: 0, abandoned: 0 };
+  readonly counters: DeadLetterStoreCounters = {
+    batches: 0,
+    letters: 0,
+    stored: 0,
+    duplicates: 0,
+    malformed: 0,
+    lost: 0,
+    retries: 0,
+    abandoned: 0,
+  };
   private readonly sleep: Sleep;
   private readonly now: () => Date;
 
@@ -114,7 +123,10 @@ export class DeadLetterStoreService {
     } catch (err) {
       if (err instanceof BatchAbandoned) {
         this.counters.abandoned++;
-        log.warn({ firstOffset: batch.records[0]?.offset, records: batch.records.length }, 'dead-letter batch abandoned uncommitted; it will be redelivered');
+        log.warn(
+          { firstOffset: batch.records[0]?.offset, records: batch.records.length },
+          'dead-letter batch abandoned uncommitted; it will be redelivered',
+        );
         return 'abandoned';
       }
       throw err;

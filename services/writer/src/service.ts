@@ -1,7 +1,15 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Config, Logger } from '@voc/config';
 import { CONSUMER_GROUPS, ERROR_CODES, VocError } from '@voc/domain';
-import { DeadLetterRepository, isDataDbError, isTransientDbError, missingTables, ReadingRepository, withTransaction, type Pool } from '@voc/db';
+import {
+  DeadLetterRepository,
+  isDataDbError,
+  isTransientDbError,
+  missingTables,
+  ReadingRepository,
+  withTransaction,
+  type Pool,
+} from '@voc/db';
 import { topicNames, type TopicNames } from '@voc/messaging';
 import type { Sleep } from './batching.js';
 import { DeadLetterStoreService, type DeadLetterStore } from './deadletter-store.js';
@@ -54,6 +62,23 @@ export interface WriterApp {
 /** Period of the summary log line (ms). */
 const SUMMARY_INTERVAL_MS = 10_000;
 
+/**
+ * Longest time the broker holds a fetch open when there is nothing to read (ms). kafkajs defaults to
+ * 5000; a stop waits for the fetch in flight, so a shorter one makes shutdown and rebalances quicker.
+ */
+const MAX_FETCH_WAIT_MS = 1000;
+
+/** Consumer settings of both groups: kafkajs heartbeats every `heartbeatInterval`, at most a third of the session timeout. */
+function consumerConfig(groupId: string, sessionTimeout: number) {
+  return {
+    groupId,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
+    maxWaitTimeInMs: MAX_FETCH_WAIT_MS,
+    allowAutoTopicCreation: false,
+  };
+}
+
 /** Error classification of PostgreSQL, shared by both stores. */
 const pgErrors: StoreErrors = { isTransient: isTransientDbError, isRefused: isDataDbError };
 
@@ -72,7 +97,9 @@ export function buildWriter(deps: WriterAppDeps): WriterApp {
   };
 
   const readingRepo = new ReadingRepository(pool);
-  const readingStore: ReadingStore = { insertBatch: (messages) => withTransaction(pool, (client) => readingRepo.insertBatch(messages, client)) };
+  const readingStore: ReadingStore = {
+    insertBatch: (messages) => withTransaction(pool, (client) => readingRepo.insertBatch(messages, client)),
+  };
   const deadLetterStore: DeadLetterStore = new DeadLetterRepository(pool);
 
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -113,16 +140,22 @@ export function buildWriter(deps: WriterAppDeps): WriterApp {
   async function checkReady(): Promise<void> {
     const tables = [...(enabled.readings ? ['readings'] : []), ...(enabled.deadLetters ? ['dead_letters'] : [])];
     const missing = await missingTables(pool, tables).catch((err: unknown) => {
-      throw new VocError(ERROR_CODES.database_unavailable, `database ${config.pg.host}:${config.pg.port}/${config.pg.database} unreachable`, { retry: true, cause: err });
+      throw new VocError(
+        ERROR_CODES.database_unavailable,
+        `database ${config.pg.host}:${config.pg.port}/${config.pg.database} unreachable`,
+        { retry: true, cause: err },
+      );
     });
-    if (missing.length > 0) throw new VocError(ERROR_CODES.database_unavailable, `missing tables ${missing.join(', ')}: run \`voc migrate\``);
+    if (missing.length > 0)
+      throw new VocError(ERROR_CODES.database_unavailable, `missing tables ${missing.join(', ')}: run \`voc migrate\``);
     const wanted = [...(enabled.readings ? [topics.readings, topics.deadletter] : []), ...(enabled.deadLetters ? [topics.deadletter] : [])];
     const admin = kafka.admin();
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
       const absent = [...new Set(wanted)].filter((t) => !existing.has(t));
-      if (absent.length > 0) throw new VocError(ERROR_CODES.kafka_unavailable, `missing Kafka topics ${absent.join(', ')}: run \`voc setup\``);
+      if (absent.length > 0)
+        throw new VocError(ERROR_CODES.kafka_unavailable, `missing Kafka topics ${absent.join(', ')}: run \`voc setup\``);
     } finally {
       await admin.disconnect();
     }
@@ -139,7 +172,7 @@ export function buildWriter(deps: WriterAppDeps): WriterApp {
       if (enabled.readings) {
         await producer.connect();
         producerConnected = true;
-        const c = kafka.consumer({ groupId: groups.writer, allowAutoTopicCreation: false });
+        const c = kafka.consumer(consumerConfig(groups.writer, config.writer.sessionTimeoutMs));
         consumers.push(c);
         await startConsumer(
           c,
@@ -149,9 +182,14 @@ export function buildWriter(deps: WriterAppDeps): WriterApp {
         );
       }
       if (enabled.deadLetters) {
-        const c = kafka.consumer({ groupId: groups.deadletterStore, allowAutoTopicCreation: false });
+        const c = kafka.consumer(consumerConfig(groups.deadletterStore, config.writer.sessionTimeoutMs));
         consumers.push(c);
-        await startConsumer(c, { topic: topics.deadletter, partitionsConsumedConcurrently: 1 }, (batch, control) => dlqService.storeBatch(batch, control), dlqLog);
+        await startConsumer(
+          c,
+          { topic: topics.deadletter, partitionsConsumedConcurrently: 1 },
+          (batch, control) => dlqService.storeBatch(batch, control),
+          dlqLog,
+        );
       }
       timer = setInterval(logSummary, deps.summaryIntervalMs ?? SUMMARY_INTERVAL_MS);
       timer.unref();

@@ -126,7 +126,8 @@ export function parseReadingValue(value: Buffer | null): { ok: true; reading: Re
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     return { ok: false, detail: `value is not a reading message: ${issues}` };
   }
-  if (r.data.h3 !== null && !H3_HEX.test(r.data.h3)) return { ok: false, detail: `h3 "${r.data.h3}" is not an H3 cell index (15 hex digits)` };
+  if (r.data.h3 !== null && !H3_HEX.test(r.data.h3))
+    return { ok: false, detail: `h3 "${r.data.h3}" is not an H3 cell index (15 hex digits)` };
   return { ok: true, reading: r.data };
 }
 
@@ -143,7 +144,15 @@ export function parseReadingValue(value: Buffer | null): { ok: true; reading: Re
  * committed: nothing is committed that is not in the database or on the dead-letter topic.
  */
 export class StreamWriter {
-  readonly counters: WriterCounters = { batches: 0, messages: 0, rowsInserted: 0, duplicates: 0, deadLettered: 0, retries: 0, abandoned: 0 };
+  readonly counters: WriterCounters = {
+    batches: 0,
+    messages: 0,
+    rowsInserted: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    retries: 0,
+    abandoned: 0,
+  };
   private readonly sleep: Sleep;
   private readonly now: () => Date;
   private readonly logs = new Map<string, WriterLogger>();
@@ -183,14 +192,20 @@ export class StreamWriter {
         await control.heartbeat();
       }
       if (letters.length > 0) {
-        await retryUntilDone(() => this.deps.deadLetters.publish(letters), this.retryContext('publish dead letters', control, log, () => true));
+        await retryUntilDone(
+          () => this.deps.deadLetters.publish(letters),
+          this.retryContext('publish dead letters', control, log, () => true),
+        );
         this.counters.deadLettered += letters.length;
         for (const l of letters) log.warn({ offset: l.source?.offset, deviceId: l.deviceId, detail: l.detail }, 'record dead-lettered');
       }
     } catch (err) {
       if (err instanceof BatchAbandoned) {
         this.counters.abandoned++;
-        log.warn({ firstOffset: batch.records[0]?.offset, records: batch.records.length }, 'batch abandoned uncommitted; it will be redelivered');
+        log.warn(
+          { firstOffset: batch.records[0]?.offset, records: batch.records.length },
+          'batch abandoned uncommitted; it will be redelivered',
+        );
         return 'abandoned';
       }
       throw err;

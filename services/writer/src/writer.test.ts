@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import type { DeadLetter, ReadingMessage } from '@voc/domain';
+import { backoffDelay, chunkByWeight, type BatchControl, type WriterLogger } from './batching.js';
+import { parseReadingValue, StreamWriter, type ReadingStore, type SourceBatch } from './writer.js';
+
+// Unit tests of the writer's batch logic. The database and Kafka sit behind the service's own ports
+// (ReadingStore, DeadLetterSink); the integration tests run them against the real services. Time is
+// faked: sleeps resolve at once and are recorded.
+
+type Line = { level: string; obj: Record<string, unknown>; msg: string };
+
+function memoryLog(lines: Line[]): WriterLogger {
+  const at = (level: string) => (obj: object, msg: string) => lines.push({ level, obj: obj as Record<string, unknown>, msg });
+  const log: WriterLogger = { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug'), child: () => log };
+  return log;
+}
+
+function reading(deviceId: string, i: number, values = 2): ReadingMessage {
+  const time = new Date(Date.UTC(2024, 4, 1, 0, 0, i)).toISOString();
+  return {
+    deviceId,
+    kind: 'fixed',
+    time,
+    receivedAt: time,
+    lat: null,
+    lon: null,
+    h3: '8c31aa5a9d4b1ff',
+    values: Array.from({ length: values }, (_, k) => ({
+      metric: `m${k}`,
+      value: i,
+      unit: 'µg/m³',
+      rawValue: i,
+      rawUnit: 'ug/m3',
+      refState: 'reference' as const,
+      qa: 'valid' as const,
+    })),
+  };
+}
+
+function batch(values: (ReadingMessage | string)[]): SourceBatch {
+  return {
+    topic: 'voc.readings.v1',
+    partition: 2,
+    records: values.map((v, i) => ({
+      offset: String(100 + i),
+      key: Buffer.from('dev'),
+      value: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)),
+      timestamp: '1714521600000',
+    })),
+  };
+}
+
+/** In-memory store keyed like the table: (device, metric, time). Refuses devices named `refuse*` as data (SQLSTATE 22008). */
+class MemoryStore implements ReadingStore {
+  readonly keys = new Set<string>();
+  statements = 0;
+  outageCalls = 0;
+  async insertBatch(messages: readonly ReadingMessage[]): Promise<number> {
+    this.statements++;
+    if (this.outageCalls > 0) {
+      this.outageCalls--;
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    }
+    if (messages.some((m) => m.deviceId.startsWith('refuse')))
+      throw Object.assign(new Error('date/time field value out of range'), { code: '22008' });
+    let n = 0;
+    for (const m of messages)
+      for (const v of m.values) {
+        const k = `${m.deviceId}|${v.metric}|${m.time}`;
+        if (!this.keys.has(k)) {
+          this.keys.add(k);
+          n++;
+        }
+      }
+    return n;
+  }
+}
+
+function setup(opts: { maxBatchRows?: number } = {}) {
+  const lines: Line[] = [];
+  const store = new MemoryStore();
+  const published: DeadLetter[][] = [];
+  const sleeps: number[] = [];
+  const writer = new StreamWriter({
+    store,
+    errors: {
+      isTransient: (e) => (e as { code?: string }).code === 'ECONNREFUSED',
+      isRefused: (e) => /^2[23]/.test((e as { code?: string }).code ?? ''),
+    },
+    deadLetters: { publish: async (l) => void published.push([...l]) },
+    log: memoryLog(lines),
+    options: { maxBatchRows: opts.maxBatchRows ?? 1000, retryMaxMs: 2000, retryBaseMs: 250 },
+    sleep: async (ms) => void sleeps.push(ms),
+  });
+  return { writer, store, published, sleeps, lines };
+}
+
+const alive = (): BatchControl & { beats: number } => {
+  const c = { beats: 0, heartbeat: async () => void c.beats++, abandoned: () => false };
+  return c;
+};
+
+describe('stream writer batch logic', () => {
+  it('stores a batch in chunks of at most maxBatchRows rows and counts duplicates', async () => {
+    const { writer, store } = setup({ maxBatchRows: 4 });
+    const msgs = [0, 1, 2, 3, 4].map((i) => reading('dev-1', i));
+    expect(await writer.storeBatch(batch([...msgs, msgs[0]!]), alive())).toBe('stored');
+    expect(store.statements).toBe(3);
+    expect(writer.counters).toMatchObject({ batches: 1, messages: 6, rowsInserted: 10, duplicates: 2, deadLettered: 0 });
+  });
+
+  it('isolates the reading the database refuses, stores its neighbours and dead-letters it with the error', async () => {
+    const { writer, store, published } = setup();
+    const msgs = [reading('dev-1', 0), reading('dev-1', 1), reading('refuse-1', 2), reading('dev-1', 3), reading('dev-1', 4)];
+    expect(await writer.storeBatch(batch(msgs), alive())).toBe('stored');
+    expect(store.keys.size).toBe(8);
+    expect(published).toHaveLength(1);
+    expect(published[0]).toHaveLength(1);
+    expect(published[0]![0]).toMatchObject({
+      reason: 'unstorable',
+      stage: 'writer',
+      source: { topic: 'voc.readings.v1', partition: 2, offset: '102' },
+      detail: 'database refused the reading: date/time field value out of range (SQLSTATE 22008)',
+    });
+    expect(Buffer.from(published[0]![0]!.payload, 'base64').toString()).toBe(JSON.stringify(msgs[2]));
+  });
+
+  it('dead-letters values that are not reading messages without calling the store for them', async () => {
+    const { writer, store, published } = setup();
+    const bad = { ...reading('dev-1', 9), h3: 'not-a-cell' };
+    expect(await writer.storeBatch(batch(['{oops', reading('dev-1', 0), bad]), alive())).toBe('stored');
+    expect(store.keys.size).toBe(2);
+    expect(published[0]?.map((l) => l.source?.offset)).toEqual(['100', '102']);
+    expect(published[0]?.[0]?.detail).toMatch(/^value is not JSON: /);
+    expect(published[0]?.[1]?.detail).toBe('h3 "not-a-cell" is not an H3 cell index (15 hex digits)');
+    expect(writer.counters.deadLettered).toBe(2);
+  });
+
+  it('retries while the database is unreachable with capped exponential backoff, heartbeating, logging each attempt', async () => {
+    const { writer, store, sleeps, lines } = setup();
+    store.outageCalls = 6;
+    const control = alive();
+    expect(await writer.storeBatch(batch([reading('dev-1', 0)]), control)).toBe('stored');
+    expect(store.keys.size).toBe(2);
+    // Waits of 250, 500, 1000, 2000, 2000, 2000 ms, slept in slices of at most 1 s.
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBe(7750);
+    expect(Math.max(...sleeps)).toBeLessThanOrEqual(1000);
+    expect(control.beats).toBeGreaterThanOrEqual(sleeps.length);
+    const retries = lines.filter((l) => l.level === 'warn' && l.msg === 'insert readings failed; retrying');
+    expect(retries.map((l) => [l.obj.attempt, l.obj.delayMs])).toEqual([
+      [1, 250],
+      [2, 500],
+      [3, 1000],
+      [4, 2000],
+      [5, 2000],
+      [6, 2000],
+    ]);
+    expect(writer.counters.retries).toBe(6);
+  });
+
+  it('gives the batch up uncommitted when the consumer stops during an outage', async () => {
+    const { writer, store } = setup();
+    store.outageCalls = 1000;
+    let checks = 0;
+    const control: BatchControl = { heartbeat: async () => undefined, abandoned: () => ++checks > 3 };
+    expect(await writer.storeBatch(batch([reading('dev-1', 0)]), control)).toBe('abandoned');
+    expect(writer.counters).toMatchObject({ batches: 0, messages: 0, abandoned: 1 });
+  });
+});
+
+describe('writer helpers', () => {
+  it('backs off exponentially up to the cap', () => {
+    expect([1, 2, 3, 4, 5, 40].map((n) => backoffDelay(n, { baseMs: 250, maxMs: 30_000 }))).toEqual([250, 500, 1000, 2000, 4000, 30_000]);
+  });
+
+  it('chunks by weight, an oversize item alone', () => {
+    expect(chunkByWeight([1, 2, 3, 9, 1], (x) => x, 5)).toEqual([[1, 2], [3], [9], [1]]);
+  });
+
+  it('parses reading messages and explains what is wrong with the rest', () => {
+    expect(parseReadingValue(Buffer.from(JSON.stringify(reading('d-1', 0)))).ok).toBe(true);
+    const r = parseReadingValue(Buffer.from('{"deviceId":1}'));
+    expect(!r.ok && r.detail).toMatch(/^value is not a reading message: deviceId: /);
+    expect(parseReadingValue(null)).toEqual({ ok: false, detail: 'record has no value' });
+  });
+});
