@@ -1,4 +1,4 @@
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { Config, Logger } from '@voc/config';
 import { CONSUMER_GROUPS, ERROR_CODES, VocError } from '@voc/domain';
 import {
@@ -102,7 +102,8 @@ export function buildWriter(deps: WriterAppDeps): WriterApp {
   };
   const deadLetterStore: DeadLetterStore = new DeadLetterRepository(pool);
 
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  // Dead letters are keyed by device id; the default (murmur2, Java-compatible) partitioner places them.
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   const writerLog = log.child({ consumer: 'readings' });
   const dlqLog = log.child({ consumer: 'deadletters' });
   const writer = new StreamWriter({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter, ReadingMessage } from '@voc/domain';
 import { backoffDelay, chunkByWeight, type BatchControl, type WriterLogger } from './batching.js';
-import { parseReadingValue, StreamWriter, type ReadingStore, type SourceBatch } from './writer.js';
+import { MAX_DEAD_LETTER_PAYLOAD_BYTES, parseReadingValue, StreamWriter, type ReadingStore, type SourceBatch } from './writer.js';
 
 // Unit tests of the writer's batch logic. The database and Kafka sit behind the service's own ports
 // (ReadingStore, DeadLetterSink); the integration tests run them against the real services. Time is
@@ -182,5 +182,17 @@ describe('writer helpers', () => {
     const r = parseReadingValue(Buffer.from('{"deviceId":1}'));
     expect(!r.ok && r.detail).toMatch(/^value is not a reading message: deviceId: /);
     expect(parseReadingValue(null)).toEqual({ ok: false, detail: 'record has no value' });
+  });
+});
+
+describe('writer dead letters', () => {
+  it('cuts an oversize raw value so the dead letter stays publishable, keeping its full size', async () => {
+    const { writer, published } = setup();
+    const huge = 'x'.repeat(MAX_DEAD_LETTER_PAYLOAD_BYTES + 10);
+    expect(await writer.storeBatch(batch([huge]), alive())).toBe('stored');
+    const letter = published[0]?.[0];
+    expect(letter?.payloadBytes).toBe(MAX_DEAD_LETTER_PAYLOAD_BYTES + 10);
+    expect(Buffer.from(letter?.payload ?? '', 'base64').length).toBe(MAX_DEAD_LETTER_PAYLOAD_BYTES);
+    expect(letter?.detail).toMatch(/payload cut to its first 262144 bytes/);
   });
 });

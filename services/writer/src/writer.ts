@@ -106,6 +106,13 @@ interface Parsed {
 /** The res-12 cell as h3-js writes it: 15 hex digits. */
 const H3_HEX = /^[0-9a-f]{15}$/i;
 
+/**
+ * Largest raw value a writer dead letter carries (bytes): the gateway's default payload limit
+ * (`VOC_MAX_PAYLOAD_BYTES`, 256 KiB). Base64 grows it by a third; an uncut record close to the broker's
+ * 1 MiB `message.max.bytes` would make the dead letter itself unpublishable and block the partition.
+ */
+export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 256 * 1024;
+
 /** Default first retry wait, ms. */
 const RETRY_BASE_MS = 250;
 
@@ -244,20 +251,26 @@ export class StreamWriter {
     };
   }
 
-  /** Dead letter `unstorable` for a record, with its Kafka position and raw value. */
+  /**
+   * Dead letter `unstorable` for a record, with its Kafka position and raw value (cut to
+   * {@link MAX_DEAD_LETTER_PAYLOAD_BYTES}; `payloadBytes` keeps the full size).
+   */
   private unstorable(batch: SourceBatch, record: SourceRecord, detail: string): DeadLetter {
     const ts = Number(record.timestamp);
-    return deadLetter(
-      { reason: 'unstorable', detail },
+    const raw = record.value ?? Buffer.alloc(0);
+    const cut = raw.length > MAX_DEAD_LETTER_PAYLOAD_BYTES;
+    const letter = deadLetter(
+      { reason: 'unstorable', detail: cut ? `${detail} (payload cut to its first ${MAX_DEAD_LETTER_PAYLOAD_BYTES} bytes)` : detail },
       {
         stage: 'writer',
-        payload: record.value ?? Buffer.alloc(0),
+        payload: cut ? raw.subarray(0, MAX_DEAD_LETTER_PAYLOAD_BYTES) : raw,
         receivedAt: Number.isFinite(ts) && ts > 0 ? new Date(ts) : this.now(),
         deviceId: headerText(record.headers, KAFKA_HEADERS.deviceId) ?? record.key?.toString('utf8'),
         mqttTopic: headerText(record.headers, KAFKA_HEADERS.mqttTopic),
         source: { topic: batch.topic, partition: batch.partition, offset: record.offset },
       },
     );
+    return { ...letter, payloadBytes: raw.length };
   }
 
   private logFor(batch: SourceBatch): WriterLogger {
