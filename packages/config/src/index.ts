@@ -63,6 +63,7 @@ const envSchema = z.object({
   VOC_HOTSPOT_WIND_MAX_KM: num(5),
   VOC_HOTSPOT_CALM_WIND_MS: num(0.5),
   VOC_HOTSPOT_CANDIDATE_RING: int(1, 0).pipe(z.number().max(3)),
+  VOC_HOTSPOT_SCHEDULER: bool(true),
   VOC_HOTSPOT_QUEUE: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('voc-hotspot'),
   VOC_HOTSPOT_TICK_MS: int(60_000, 1000),
   VOC_HOTSPOT_ATTEMPTS: int(10, 1),
@@ -137,6 +138,8 @@ export interface Config {
     calmWindMs: number;
     /** Candidate sources are searched in the cell and its H3 rings up to this distance. */
     candidateRing: number;
+    /** Register the per-metric job schedulers (off: the worker only runs jobs others enqueue). */
+    scheduler: boolean;
     /** BullMQ queue name of the evaluation jobs. */
     queue: string;
     /** Period (ms) of the scheduler job of each (metric, resolution) that enqueues due windows and late-data re-evaluations. */
@@ -226,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       windMaxKm: e.VOC_HOTSPOT_WIND_MAX_KM,
       calmWindMs: e.VOC_HOTSPOT_CALM_WIND_MS,
       candidateRing: e.VOC_HOTSPOT_CANDIDATE_RING,
+      scheduler: e.VOC_HOTSPOT_SCHEDULER,
       queue: e.VOC_HOTSPOT_QUEUE,
       tickMs: e.VOC_HOTSPOT_TICK_MS,
       attempts: e.VOC_HOTSPOT_ATTEMPTS,
