@@ -240,6 +240,7 @@ export async function replay(opts: ReplayOptions, deps: ReplayDeps): Promise<Rep
     // --batch 1 sends the single-reading form; larger batches always the `{ readings }` form.
     const payload = batch === 1 ? JSON.stringify(toWireReading(items[0]!)) : JSON.stringify({ readings: items.map(toWireReading) });
     await limiter?.take(signal);
+    if (signal.aborted) return;
     await slots.acquire();
     const at = clock.now();
     const values = items.reduce((n, it) => n + it.values.length, 0);
