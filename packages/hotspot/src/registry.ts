@@ -44,7 +44,7 @@ function splitIds(v: unknown): string[] {
  * @throws VocError invalid_request naming the line of the first bad row
  */
 export function parseFacilitiesCsv(text: string): FacilityInput[] {
-  const rows = parse(text, { columns: true, comment: '#', skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+  const rows = parse<Record<string, string>>(text, { columns: true, comment: '#', skip_empty_lines: true, trim: true, bom: true });
   return rows.map((r, i) => {
     const parsed = facilityInputSchema.safeParse({
       id: r.id,
@@ -70,15 +70,15 @@ export function parseFacilitiesGeoJson(text: string): FacilityInput[] {
   if (doc.type !== 'FeatureCollection' || !Array.isArray(doc.features)) throw new VocError(ERROR_CODES.invalid_request, 'facilities GeoJSON must be a FeatureCollection');
   return doc.features.map((f, i) => {
     const feat = f as { geometry?: { type?: string; coordinates?: unknown }; properties?: Record<string, unknown> };
-    const coords = feat.geometry?.coordinates;
+    const coords: unknown = feat.geometry?.coordinates;
     if (feat.geometry?.type !== 'Point' || !Array.isArray(coords)) throw new VocError(ERROR_CODES.invalid_request, `facilities GeoJSON feature ${i + 1}: geometry must be a Point`);
     const p = feat.properties ?? {};
     const parsed = facilityInputSchema.safeParse({
       id: p.id,
       category: p.category,
       name: p.name,
-      lon: coords[0],
-      lat: coords[1],
+      lon: (coords as unknown[])[0],
+      lat: (coords as unknown[])[1],
       fumeDeviceIds: splitIds(p.fume_device_ids ?? p.fumeDeviceIds),
       ...(typeof p.address === 'string' ? { address: p.address } : {}),
     });
@@ -118,7 +118,7 @@ export function parseJurisdictionsGeoJson(text: string): JurisdictionInput[] {
     if (!id.success) throw invalid(where, id.error);
     const name = z.string().min(1).max(300).safeParse(props.name);
     if (!name.success) throw invalid(where, name.error);
-    const { id: _id, name: _name, ...rest } = props;
-    return { id: id.data, name: name.data, geometry: geom.data as Polygon | MultiPolygon, properties: rest };
+    const rest = Object.fromEntries(Object.entries(props).filter(([k]) => k !== 'id' && k !== 'name'));
+    return { id: id.data, name: name.data, geometry: geom.data, properties: rest };
   });
 }

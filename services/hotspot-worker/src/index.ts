@@ -1,1 +1,13 @@
-export {};
+export * from './ports.js';
+export * from './evaluate.js';
+export * from './backfill.js';
+export * from './schedule.js';
+export * from './jobs.js';
+export * from './tasks.js';
+export * from './registry.js';
+export * from './alerts.js';
+export * from './settings.js';
+export * from './worker.js';
+export { PgEvaluationStore, PgEvaluationTx, USABLE_SQL } from './store-evaluation.js';
+export { PgScheduleStore } from './store-schedule.js';
+export { PgTaskStore } from './store-tasks.js';

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * Composition root of the hotspot worker: `node services/hotspot-worker/dist/main.js`.
+ * Evaluates the hotspot grid (DOMAIN.md §6) for every metric of `VOC_HOTSPOT_METRICS` as windows close,
+ * re-evaluates closed windows that receive late readings, opens trace-to-source tasks and publishes
+ * alerts. Settings: `VOC_HOTSPOT_*`, `VOC_ALERT_DISPATCH_INTERVAL_MS`, `REDIS_URL`, `VOC_KAFKA_*`, `PG*`
+ * (docs/hotspots.md). Run as many as you like: jobs have deterministic ids. SIGTERM/SIGINT finish the
+ * running evaluations, publish pending alerts and exit 0.
+ */
+import { Redis } from 'ioredis';
+import { createLogger, loadConfig } from '@voc/config';
+import { createPool } from '@voc/db';
+import { createKafka, topicNames } from '@voc/messaging';
+import { buildHotspotWorker } from './worker.js';
+
+/** Longest graceful shutdown before the process exits anyway (ms); an unfinished job is retried by another worker. */
+const SHUTDOWN_TIMEOUT_MS = 60_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('hotspot-worker', config.logLevel);
+  const pool = createPool(config.pg, log, 'voc-hotspot-worker');
+  const kafka = createKafka(config.kafka, log);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const topics = topicNames(config.kafka.topicPrefix);
+  const app = buildHotspotWorker({
+    config,
+    log,
+    pool,
+    redis: () => new Redis(config.redis.url, { maxRetriesPerRequest: null }),
+    producer,
+    alertsTopic: topics.alerts,
+  });
+
+  let shuttingDown = false;
+  const shutdown = (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    app
+      .stop()
+      .then(() => producer.disconnect())
+      .then(() => pool.end())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    await producer.connect();
+    const admin = kafka.admin();
+    await admin.connect();
+    const existing = await admin.listTopics().finally(() => admin.disconnect());
+    if (!existing.includes(topics.alerts)) throw new Error(`Kafka topic ${topics.alerts} does not exist: run \`voc setup\``);
+    await app.start();
+  } catch (err) {
+    log.fatal({ err }, 'hotspot worker failed to start');
+    await app.stop().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`hotspot-worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,26 @@
+import type { Config } from '@voc/config';
+import type { MethodSettings, TraceSettings } from '@voc/hotspot';
+
+/** The method settings of `config.hotspot`, optionally overridden (backfill options). */
+export function methodSettings(h: Config['hotspot'], override: Partial<MethodSettings> = {}): MethodSettings {
+  return {
+    resolution: h.resolution,
+    windowMinutes: h.windowMinutes,
+    minReadings: h.minReadings,
+    minVanPassReadings: h.minVanPassReadings,
+    ratio: h.ratio,
+    robustZ: h.robustZ,
+    vanMaxSpeedKmh: h.vanMaxSpeedKmh,
+    vanPassGapSeconds: h.vanPassGapSeconds,
+    openK: h.openK,
+    openN: h.openN,
+    clearN: h.clearN,
+    thresholds: h.thresholds,
+    ...override,
+  };
+}
+
+/** The trace-to-source settings of `config.hotspot`. */
+export function traceSettings(h: Config['hotspot']): TraceSettings {
+  return { windMaxKm: h.windMaxKm, calmWindMs: h.calmWindMs, candidateRing: h.candidateRing };
+}

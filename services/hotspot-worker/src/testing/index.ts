@@ -1,0 +1,2 @@
+export * from './beijing.js';
+export * from './fixtures.js';
