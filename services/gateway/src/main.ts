@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { hostname } from 'node:os';
+import { createLogger, loadConfig } from '@voc/config';
+import { createPool, DeviceRepository } from '@voc/db';
+import { ERROR_CODES, VocError, gatewaySharedFilter } from '@voc/domain';
+import { createKafka, topicNames } from '@voc/messaging';
+import { createDeviceDirectory } from './devices.js';
+import { buildGateway, formatStats } from './gateway.js';
+import { createMqttIntake } from './mqtt.js';
+
+/** Interval of the one-line stats summary at info level, ms. */
+const STATS_INTERVAL_MS = 10_000;
+
+/**
+ * Composition root of the ingest gateway: config, logger, pool and device registry, Kafka producer,
+ * MQTT intake. Fails at boot when the database, the Kafka topics or the broker subscription are not
+ * there. SIGTERM/SIGINT: stop intake, flush the in-flight batch, disconnect MQTT, producer, pool.
+ */
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  const log = createLogger('gateway', cfg.logLevel);
+  const pool = createPool(cfg.pg, log, 'voc-gateway');
+  await pool.query('select 1');
+  const devices = createDeviceDirectory(new DeviceRepository(pool), { ttlMs: cfg.ingest.deviceCacheTtlMs });
+
+  const topics = topicNames(cfg.kafka.topicPrefix);
+  const kafka = createKafka(cfg.kafka, log);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [topics.readings, topics.deadletter].filter((t) => !existing.has(t));
+    if (missing.length > 0) throw new VocError(ERROR_CODES.kafka_unavailable, `Kafka topics missing: ${missing.join(', ')} (run \`voc setup\`)`);
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+
+  const clientId = cfg.mqtt.clientId ?? `voc-gateway-${hostname()}`;
+  const gateway = buildGateway({
+    intake: createMqttIntake({
+      url: cfg.mqtt.url,
+      username: cfg.mqtt.gatewayUsername,
+      password: cfg.mqtt.gatewayPassword,
+      clientId,
+      filter: gatewaySharedFilter(cfg.mqtt.shareGroup),
+      receiveMaximum: cfg.mqtt.receiveMaximum,
+      sessionExpirySeconds: cfg.mqtt.sessionExpirySeconds,
+      log,
+    }),
+    devices,
+    sink: producer,
+    topics,
+    settings: cfg.ingest,
+    log,
+  });
+
+  let shuttingDown = false;
+  const statsTimer = setInterval(() => {
+    const s = gateway.stats();
+    log.info({ stats: s }, formatStats(s));
+  }, STATS_INTERVAL_MS);
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, 'shutting down');
+    clearInterval(statsTimer);
+    await gateway.stop();
+    await producer.disconnect();
+    await pool.end();
+    log.info({}, 'shutdown complete');
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      shutdown(signal).then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+
+  await gateway.start();
+  log.info({ clientId, shareGroup: cfg.mqtt.shareGroup, mqtt: cfg.mqtt.url }, 'gateway ready');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`voc-gateway: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
