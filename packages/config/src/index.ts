@@ -64,6 +64,8 @@ const envSchema = z.object({
   VOC_HOTSPOT_CALM_WIND_MS: num(0.5),
   VOC_HOTSPOT_CANDIDATE_RING: int(1, 0).pipe(z.number().max(3)),
   VOC_HOTSPOT_SCHEDULER: bool(true),
+  VOC_HOTSPOT_ROLLUP_CONNECTIONS: int(2, 1),
+  VOC_HOTSPOT_WORK_MEM: z.string().regex(/^\d+\s*(kB|MB|GB)$/).default('128MB'),
   VOC_HOTSPOT_QUEUE: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('voc-hotspot'),
   VOC_HOTSPOT_TICK_MS: int(60_000, 1000),
   VOC_HOTSPOT_ATTEMPTS: int(10, 1),
@@ -138,6 +140,10 @@ export interface Config {
     calmWindMs: number;
     /** Candidate sources are searched in the cell and its H3 rings up to this distance. */
     candidateRing: number;
+    /** Connections the rollup query of one evaluation is split over (same snapshot); size VOC_PG_POOL_MAX ≥ concurrency × (1 + this). */
+    rollupConnections: number;
+    /** PostgreSQL `work_mem` of evaluation transactions, e.g. `128MB`. */
+    workMem: string;
     /** Register the per-metric job schedulers (off: the worker only runs jobs others enqueue). */
     scheduler: boolean;
     /** BullMQ queue name of the evaluation jobs. */
@@ -229,6 +235,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       windMaxKm: e.VOC_HOTSPOT_WIND_MAX_KM,
       calmWindMs: e.VOC_HOTSPOT_CALM_WIND_MS,
       candidateRing: e.VOC_HOTSPOT_CANDIDATE_RING,
+      rollupConnections: e.VOC_HOTSPOT_ROLLUP_CONNECTIONS,
+      workMem: e.VOC_HOTSPOT_WORK_MEM,
       scheduler: e.VOC_HOTSPOT_SCHEDULER,
       queue: e.VOC_HOTSPOT_QUEUE,
       tickMs: e.VOC_HOTSPOT_TICK_MS,
