@@ -2,6 +2,7 @@ import type { Command } from './types.js';
 import { setupCommand, migrateCommand } from './setup.js';
 import { DEVICE_COMMANDS } from './devices.js';
 import { replayCommand } from './replay.js';
+import { demoCommand } from './demo.js';
 
 /** Every `voc` command. Add a command by importing it here. */
-export const COMMANDS: readonly Command[] = [setupCommand, migrateCommand, ...DEVICE_COMMANDS, replayCommand];
+export const COMMANDS: readonly Command[] = [setupCommand, migrateCommand, ...DEVICE_COMMANDS, replayCommand, demoCommand];
