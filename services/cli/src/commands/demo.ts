@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
 import { createLogger, loadConfig, type Config } from '@voc/config';
 import { createPool, DeviceRepository, type Pool } from '@voc/db';
 import { createKafka, ensureTopics, topicNames, writeBrokerAuth } from '@voc/messaging';
@@ -90,6 +91,41 @@ async function latencies(pool: Pool, r: ReplayResult): Promise<number[]> {
     if (pub !== undefined) out.push(row.s - pub);
   }
   return out.sort((a, b) => a - b);
+}
+
+/**
+ * Deliberately bad messages the demo sends from an authenticated device after the replay, to show each
+ * ending on the dead-letter topic with its reason (the real data carry no such faults). Each entry:
+ * expected reason, payload.
+ */
+export const DRILL: readonly (readonly [string, string])[] = [
+  ['malformed_json', '{"ts": "2024-01-01T00:00:00Z", "values": [ {"metric": "tvoc", '],
+  ['schema_violation', JSON.stringify({ ts: '2024-01-01T00:00:00Z', values: [{ metric: 'tvoc', value: true, unit: 'ppb' }] })],
+  ['non_finite_value', JSON.stringify({ ts: '2024-01-01T00:00:00Z', values: [{ metric: 'benzene', value: 'NaN', unit: 'ug/m3' }] })],
+  ['value_out_of_range', JSON.stringify({ ts: '2024-01-01T00:00:00Z', values: [{ metric: 'rh', value: 140, unit: '%' }] })],
+  ['unit_not_convertible', JSON.stringify({ ts: '2024-01-01T00:00:00Z', values: [{ metric: 'nmhc', value: 12, unit: 'ppb' }] })],
+  ['timestamp_in_future', JSON.stringify({ ts: '2999-01-01T00:00:00Z', values: [{ metric: 'benzene', value: 1, unit: 'ug/m3' }] })],
+  ['device_id_mismatch', JSON.stringify({ deviceId: 'someone-else', ts: '2024-01-01T00:00:00Z', values: [{ metric: 'benzene', value: 1, unit: 'ug/m3' }] })],
+];
+
+async function badInputDrill(pool: Pool, cfg: Config, cred: { username: string; password: string; topic: string } | undefined): Promise<{ ok: boolean; text: string }> {
+  if (!cred) return { ok: false, text: 'bad-input drill skipped: no credentials for uci-mos-01\n' };
+  const since = new Date();
+  const client = await mqtt.connectAsync(cfg.mqtt.url, { username: cred.username, password: cred.password, protocolVersion: 5, clientId: `demo-drill-${Date.now()}` });
+  for (const [, payload] of DRILL) await client.publishAsync(cred.topic, payload, { qos: 1 });
+  await client.endAsync();
+  let rows: { reason: string }[] = [];
+  for (let i = 0; i < 60 && rows.length < DRILL.length; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    rows = (await pool.query<{ reason: string }>('select reason from dead_letters where device_id = $1 and received_at >= $2 order by id', [cred.username, since])).rows;
+  }
+  const got = rows.map((r) => r.reason).sort();
+  const want = DRILL.map(([r]) => r).sort();
+  const ok = JSON.stringify(got) === JSON.stringify(want);
+  return {
+    ok,
+    text: `bad-input drill: ${DRILL.length} deliberately bad messages from uci-mos-01 -> ${rows.length} dead letters (${got.join(', ')})${ok ? '' : `; expected ${want.join(', ')}`}\n`,
+  };
 }
 
 /** Publishes, waits for storage and prints the demo summary. @returns exit code */
@@ -184,7 +220,9 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
       '',
     ];
     process.stdout.write(lines.join('\n'));
-    return unexplained === 0 ? 0 : 1;
+    const drill = await badInputDrill(pool, cfg, reg.issued['uci-mos-01']);
+    process.stdout.write(drill.text);
+    return unexplained === 0 && drill.ok ? 0 : 1;
   } finally {
     await Promise.all(services.map(stopService));
     await pool.end();
