@@ -9,6 +9,9 @@
 -- last look. stored_at grows with insertion order, so a BRIN index finds them cheaply and costs the
 -- writer almost nothing.
 create index readings_stored_at_brin on readings using brin (stored_at);
+-- Van readings (the only rows with a per-reading position) of a metric and window, for the van-pass
+-- part of the rollup: partial, so fixed-sensor rows neither pay for it nor are scanned by it.
+create index readings_van_idx on readings (metric, time) where lat is not null;
 
 -- One row per series and window: scheduled when the window closes (+ allowed lateness), done after
 -- each committed evaluation. version counts committed evaluations (re-evaluations after late data
@@ -89,7 +92,6 @@ create table hotspot_cell_stats (
   primary key (metric, resolution, window_minutes, window_start, cell)
 );
 create index hotspot_cell_stats_high_idx on hotspot_cell_stats (metric, resolution, window_minutes, window_start) where high;
-create index hotspot_cell_stats_cell_idx on hotspot_cell_stats (cell, metric, window_start);
 
 -- Persistence state of a cell after a window (only cells that are open or were high-value in the last
 -- open_n windows; every other cell is in the initial state). history: bit 0 = this window's flag.

@@ -1,10 +1,22 @@
 import { gridDisk } from 'h3-js';
 
-/** Neighbourhood function: the cells whose values enter cell `i`'s local sum, including `i` itself. */
+/** Neighbourhood function: the cells whose values enter cell `i`'s local sum, including `i` itself, without duplicates. */
 export type Neighbourhood = (cell: string) => readonly string[];
 
-/** Ring-1 H3 neighbourhood: the cell and its 6 neighbours (5 at a pentagon), `gridDisk(cell, 1)`. */
-export const ring1: Neighbourhood = (cell) => gridDisk(cell, 1);
+// The grid evaluates the same cells window after window: keep their disks (bounded; cleared when full).
+const RING1_CACHE = new Map<string, readonly string[]>();
+const RING1_CACHE_MAX = 200_000;
+
+/** Ring-1 H3 neighbourhood: the cell and its 6 neighbours (5 at a pentagon), `gridDisk(cell, 1)` (memoised). */
+export const ring1: Neighbourhood = (cell) => {
+  let disk = RING1_CACHE.get(cell);
+  if (!disk) {
+    if (RING1_CACHE.size >= RING1_CACHE_MAX) RING1_CACHE.clear();
+    disk = gridDisk(cell, 1);
+    RING1_CACHE.set(cell, disk);
+  }
+  return disk;
+};
 
 /**
  * Getis-Ord Gi* z-scores with binary weights (w_ij = 1 when j is in i's neighbourhood, i included).
@@ -44,7 +56,7 @@ export function getisOrdGiStar(values: ReadonlyMap<string, number>, neighbourhoo
     }
     let w = 0;
     let local = 0;
-    for (const j of new Set(neighbourhood(cell))) {
+    for (const j of neighbourhood(cell)) {
       const x = values.get(j);
       if (x === undefined) continue;
       w += 1;

@@ -100,14 +100,16 @@ export function evaluateCells(
   const threshold = s.thresholds[metric];
   let high = 0;
   const cells = stats.map((c): CellResult => {
-    if (!isEligible(c, s) || baseline === null) return { ...c, eligible: false, ratio: null, robustZ: null, giStar: null, high: false, reasons: [] };
+    // Explicit fields rather than a spread: this runs for every cell of every window.
+    const base = { cell: c.cell, n: c.n, nFixed: c.nFixed, devices: c.devices, vanPasses: c.vanPasses, maxPassReadings: c.maxPassReadings, mean: c.mean, median: c.median, p90: c.p90, max: c.max, min: c.min };
+    if (!isEligible(c, s) || baseline === null) return { ...base, eligible: false, ratio: null, robustZ: null, giStar: null, high: false, reasons: [] };
     const z = scale === null ? 0 : (c.median - baseline) / scale;
     const ratio = baseline > 0 ? c.median / baseline : null;
     const reasons: HighReason[] = [];
     if (c.median >= s.ratio * baseline && z >= s.robustZ) reasons.push('relative');
     if (threshold !== undefined && c.mean > threshold) reasons.push('absolute');
     if (reasons.length > 0) high += 1;
-    return { ...c, eligible: true, ratio, robustZ: z, giStar: gi.get(c.cell) ?? null, high: reasons.length > 0, reasons };
+    return { ...base, eligible: true, ratio, robustZ: z, giStar: gi.get(c.cell) ?? null, high: reasons.length > 0, reasons };
   });
   return { district: { cells: stats.length, eligible: eligible.length, high, baseline, mad, scale, scaleKind }, cells };
 }

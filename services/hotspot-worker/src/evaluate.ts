@@ -83,6 +83,8 @@ export interface EvaluateOutcome {
   /** Windows whose persistence state was (re)written, this one included. */
   readonly windowsWritten: number;
   readonly durationMs: number;
+  /** Where the time went, ms: rollup query, method, writing the rollup, persistence and reconciliation, commit. */
+  readonly phases: { rollupMs: number; methodMs: number; writeMs: number; persistenceMs: number; commitMs: number };
 }
 
 /** Statistics of a cell in a window as alerts and tasks carry them. */
@@ -145,12 +147,23 @@ export async function evaluateWindow(deps: EvaluationDeps, req: EvaluateRequest)
   return deps.store.run(async (tx) => {
     await tx.lockWindow(series, window);
     if (req.jobId !== null && (await tx.hasRun(req.jobId))) {
-      return { skipped: true, series, windowStart: window.start, district: null, opened: [], cleared: [], withdrawn: [], tasksOpened: [], windowsWritten: 0, durationMs: Date.now() - started };
+      const phases = { rollupMs: 0, methodMs: 0, writeMs: 0, persistenceMs: 0, commitMs: 0 };
+      return { skipped: true, series, windowStart: window.start, district: null, opened: [], cleared: [], withdrawn: [], tasksOpened: [], windowsWritten: 0, phases, t0: performance.now() };
     }
     const dbNow = await tx.now();
+    let t = performance.now();
+    const lap = () => {
+      const now = performance.now();
+      const d = now - t;
+      t = now;
+      return Math.round(d);
+    };
     const stats = await tx.aggregate(series, window, filter);
+    const rollupMs = lap();
     const { district, cells } = evaluateCells(stats, s, req.metric);
+    const methodMs = lap();
     await tx.replaceCellStats(series, window.start, cells);
+    const writeMs = lap();
     await tx.lockSeries(series);
     const rec = new Reconciler(tx, deps, series, W, filter, dbNow, { window: window.start, district, cells });
     const windowsWritten = await rec.persist(window.start, new Set(cells.filter((c) => c.high).map((c) => c.cell)), req.cascade ?? true);
@@ -165,7 +178,8 @@ export async function evaluateWindow(deps: EvaluationDeps, req: EvaluateRequest)
       opened: rec.opened.length,
       cleared: rec.cleared.length,
     });
-    const outcome: EvaluateOutcome = {
+    const persistenceMs = lap();
+    const outcome = {
       skipped: false,
       series,
       windowStart: window.start,
@@ -175,11 +189,11 @@ export async function evaluateWindow(deps: EvaluationDeps, req: EvaluateRequest)
       withdrawn: rec.withdrawn,
       tasksOpened: rec.tasksOpened,
       windowsWritten,
-      durationMs: Date.now() - started,
+      phases: { rollupMs, methodMs, writeMs, persistenceMs },
     };
     deps.log.debug({ metric: req.metric, window: iso(window.start), cells: district.cells, eligible: district.eligible, high: district.high, opened: rec.opened.length, cleared: rec.cleared.length }, 'window evaluated');
-    return outcome;
-  });
+    return { ...outcome, t0: performance.now() };
+  }).then(({ t0, ...o }): EvaluateOutcome => ({ ...o, durationMs: Date.now() - started, phases: { ...o.phases, commitMs: Math.round(performance.now() - t0) } }));
 }
 
 /** A transition of one cell. */

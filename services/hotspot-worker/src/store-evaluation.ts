@@ -42,16 +42,26 @@ export const USABLE_SQL = `
     and (r.lat is null or (r.gps_fix in (${USABLE_GPS_FIXES.map((f) => `'${f}'`).join(', ')}) and r.speed_kmh <= $6))`;
 
 /**
+ * Usable van readings of one metric in a window (same parameters as {@link USABLE_SQL}); a separate scan
+ * through the partial index `readings_van_idx`, so windows without vans cost nothing here.
+ */
+const VAN_SQL = `
+  select r.device_id, r.time, h3_parent(r.h3, $3::int) as cell
+  from readings r
+  where r.metric = $1 and r.unit = $2 and r.time >= $4 and r.time < $5 and r.lat is not null
+    and r.qa = 'valid' and r.h3 is not null and r.gps_fix in (${USABLE_GPS_FIXES.map((f) => `'${f}'`).join(', ')}) and r.speed_kmh <= $6`;
+
+/**
  * The rollup of one window: per cell, usable readings, those from fixed sensors, distinct devices,
  * van passes (a gap > $7 s between two usable readings of one van in one cell starts a new pass) and
  * the longest pass, mean, median and p90 (percentile_cont: linear interpolation), max and min.
+ * $8/$9: only cells whose index modulo $9 is $8 (the rollup can be split over several connections).
  */
 const AGGREGATE_SQL = `
-  with src as (${USABLE_SQL}),
-  steps as (
+  with steps as (
     select cell, device_id, time,
            case when lag(time) over w is null or time - lag(time) over w > make_interval(secs => $7) then 1 else 0 end as new_pass
-    from src where mobile
+    from (${VAN_SQL}) v where cell % $9 = $8
     window w as (partition by cell, device_id order by time)
   ),
   numbered as (select cell, device_id, sum(new_pass) over (partition by cell, device_id order by time) as pass from steps),
@@ -59,12 +69,11 @@ const AGGREGATE_SQL = `
   agg as (
     select cell, count(*) as n, count(*) filter (where not mobile) as n_fixed, count(distinct device_id) as devices,
            avg(value) as mean, percentile_cont(array[0.5, 0.9]::float8[]) within group (order by value) as q, max(value) as max, min(value) as min
-    from src group by cell
+    from (${USABLE_SQL}) src where cell % $9 = $8 group by cell
   )
   select a.cell::text as cell, a.n, a.n_fixed, a.devices, coalesce(p.van_passes, 0) as van_passes, coalesce(p.max_pass_n, 0) as max_pass_n,
          a.mean, a.q[1] as median, a.q[2] as p90, a.max, a.min
-  from agg a left join passes p using (cell)
-  order by a.cell`;
+  from agg a left join passes p using (cell)`;
 
 interface StatsRow {
   cell: string;
@@ -89,6 +98,8 @@ interface ResultRow extends StatsRow {
   reasons: HighReason[];
 }
 
+const byCell = (a: CellStats, b: CellStats): number => (a.cell < b.cell ? -1 : a.cell > b.cell ? 1 : 0);
+
 function toStats(r: StatsRow): CellStats {
   return {
     cell: cellHex(r.cell),
@@ -109,9 +120,38 @@ function toResult(r: ResultRow): StoredCell {
   return { ...toStats(r), eligible: r.eligible, ratio: r.ratio, robustZ: r.robust_z, giStar: r.gi_star, high: r.high, reasons: r.reasons };
 }
 
+/** How the rollup query runs. */
+export interface RollupOptions {
+  /**
+   * Connections the rollup query is split over (by cell index modulo n), each in a read-only
+   * transaction that imports the evaluation's snapshot (`pg_export_snapshot`), so all parts see the
+   * same readings. 1 runs it on the evaluation's own connection.
+   */
+  readonly connections: number;
+  /** `work_mem` of the evaluation's transactions (the rollup sorts the window's readings by cell). */
+  readonly workMem: string;
+}
+
+/** Default {@link RollupOptions}: two connections (the two cores of the reference machine), 128 MB. */
+export const DEFAULT_ROLLUP: RollupOptions = { connections: 2, workMem: '128MB' };
+
+/** Statements that start every evaluation transaction: no JIT (its compile time exceeds its gain on these queries), sort memory. */
+function sessionSql(o: RollupOptions): string {
+  if (!/^\d+\s*(kB|MB|GB)$/.test(o.workMem)) throw new Error(`work_mem must look like 128MB, got "${o.workMem}"`);
+  return `set local jit = off; set local work_mem = '${o.workMem}'`;
+}
+
 /** {@link EvaluationTx} on one PostgreSQL transaction. */
 export class PgEvaluationTx implements EvaluationTx {
-  constructor(private readonly db: Queryable) {}
+  /**
+   * @param db the transaction's client
+   * @param pool where the extra connections of a split rollup come from (none: the rollup runs on `db`)
+   */
+  constructor(
+    private readonly db: Queryable,
+    private readonly pool?: Pool,
+    private readonly rollup: RollupOptions = DEFAULT_ROLLUP,
+  ) {}
 
   async lockWindow(s: SeriesKey, w: Window): Promise<void> {
     await this.db.query(
@@ -132,8 +172,35 @@ export class PgEvaluationTx implements EvaluationTx {
   }
 
   async aggregate(s: SeriesKey, w: Window, f: UsableFilter): Promise<CellStats[]> {
-    const { rows } = await this.db.query<StatsRow>(AGGREGATE_SQL, [s.metric, f.unit, s.resolution, ts(w.start), ts(w.end), f.vanMaxSpeedKmh, f.vanPassGapSeconds]);
-    return rows.map(toStats);
+    const params = (part: number, parts: number) => [s.metric, f.unit, s.resolution, ts(w.start), ts(w.end), f.vanMaxSpeedKmh, f.vanPassGapSeconds, part, parts];
+    const parts = this.pool ? this.rollup.connections : 1;
+    if (parts <= 1 || !this.pool) {
+      const { rows } = await this.db.query<StatsRow>(AGGREGATE_SQL, params(0, 1));
+      return rows.map(toStats).sort(byCell);
+    }
+    const { rows: snap } = await this.db.query<{ id: string }>(`select pg_export_snapshot() as id`);
+    const id = snap[0]!.id;
+    if (!/^[0-9A-F-]+$/i.test(id)) throw new Error(`unexpected snapshot id ${id}`);
+    const pool = this.pool;
+    const results = await Promise.all(
+      Array.from({ length: parts }, async (_, k) => {
+        const c = await pool.connect();
+        try {
+          await c.query('begin isolation level repeatable read read only');
+          await c.query(`set transaction snapshot '${id}'`);
+          await c.query(sessionSql(this.rollup));
+          const { rows } = await c.query<StatsRow>(AGGREGATE_SQL, params(k, parts));
+          await c.query('commit');
+          return rows;
+        } catch (err) {
+          await c.query('rollback').catch(() => undefined);
+          throw err;
+        } finally {
+          c.release();
+        }
+      }),
+    );
+    return results.flat().map(toStats).sort(byCell);
   }
 
   async replaceCellStats(s: SeriesKey, window: number, cells: readonly CellResult[]): Promise<void> {
@@ -445,11 +512,20 @@ export class PgEvaluationTx implements EvaluationTx {
   }
 }
 
-/** {@link EvaluationStore} on a pool: each run is one transaction on one client. */
+/**
+ * {@link EvaluationStore} on a pool: each run is one transaction on one client (plus `connections − 1`
+ * short read-only ones for a split rollup). Size the pool for concurrency × (1 + connections).
+ */
 export class PgEvaluationStore implements EvaluationStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly rollup: RollupOptions = DEFAULT_ROLLUP,
+  ) {}
 
   run<T>(fn: (tx: EvaluationTx) => Promise<T>): Promise<T> {
-    return withTransaction(this.pool, (client) => fn(new PgEvaluationTx(client)));
+    return withTransaction(this.pool, async (client) => {
+      await client.query(sessionSql(this.rollup));
+      return fn(new PgEvaluationTx(client, this.pool, this.rollup));
+    });
   }
 }

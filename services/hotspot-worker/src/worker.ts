@@ -71,7 +71,7 @@ export function buildHotspotWorker(deps: HotspotWorkerDeps): HotspotWorker {
   const log = deps.log;
   const clock = deps.clock ?? Date.now;
   const method = methodSettings(h);
-  const evalDeps: EvaluationDeps = { store: new PgEvaluationStore(deps.pool), method, trace: traceSettings(h), watermarkMarginMs: h.watermarkMarginMs, log };
+  const evalDeps: EvaluationDeps = { store: new PgEvaluationStore(deps.pool, { connections: h.rollupConnections, workMem: h.workMem }), method, trace: traceSettings(h), watermarkMarginMs: h.watermarkMarginMs, log };
   const scheduleStore = new PgScheduleStore(deps.pool);
   const connections: Redis[] = [];
   const conn = (): Redis => {
