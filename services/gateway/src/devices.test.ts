@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { Device } from '@voc/domain';
 import { createDeviceDirectory, type DeviceSource } from './devices.js';
 
-const dev = (id: string, status: Device['status'] = 'active'): Device => ({ id, kind: 'fixed', status, name: null, sensor: null, lat: 39.9, lon: 116.4, metadata: {} });
+const dev = (id: string, status: Device['status'] = 'active'): Device => ({
+  id,
+  kind: 'fixed',
+  status,
+  name: null,
+  sensor: null,
+  lat: 39.9,
+  lon: 116.4,
+  metadata: {},
+});
 
 /** In-memory registry that counts lookups. */
 function registry() {

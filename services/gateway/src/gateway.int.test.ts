@@ -10,8 +10,31 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository, type Pool } from '@voc/db';
-import { KAFKA_HEADERS, REJECT_REASONS, SCHEMA_IDS, STORED_H3_RESOLUTION, VM_REFERENCE, deadLetterSchema, deviceUpTopic, gatewaySharedFilter, readingMessageSchema, type DeviceKind, type DeadLetter, type ReadingMessage, type RejectReason } from '@voc/domain';
-import { createKafka, ensureTopics, hashMqttPassword, headerString, topicNames, writeBrokerAuth, type BrokerAccount, type TopicNames } from '@voc/messaging';
+import {
+  KAFKA_HEADERS,
+  REJECT_REASONS,
+  SCHEMA_IDS,
+  STORED_H3_RESOLUTION,
+  VM_REFERENCE,
+  deadLetterSchema,
+  deviceUpTopic,
+  gatewaySharedFilter,
+  readingMessageSchema,
+  type DeviceKind,
+  type DeadLetter,
+  type ReadingMessage,
+  type RejectReason,
+} from '@voc/domain';
+import {
+  createKafka,
+  ensureTopics,
+  hashMqttPassword,
+  headerString,
+  topicNames,
+  writeBrokerAuth,
+  type BrokerAccount,
+  type TopicNames,
+} from '@voc/messaging';
 import { createDeviceDirectory } from './devices.js';
 import { buildGateway, type Gateway } from './gateway.js';
 import { createMqttIntake } from './mqtt.js';
@@ -47,7 +70,12 @@ const cleanups: (() => Promise<unknown>)[] = [];
 /** Accounts currently in the broker files (kept for usernames the database does not know: other runs' devices). */
 async function brokerFileAccounts(): Promise<BrokerAccount[]> {
   const read = (f: string) => readFile(join(cfg.mqtt.brokerDir, f), 'utf8').catch(() => '');
-  const hashes = new Map((await read('passwd')).split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)] as const));
+  const hashes = new Map(
+    (await read('passwd'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)] as const),
+  );
   const out: BrokerAccount[] = [];
   let user: string | undefined;
   for (const line of (await read('acl')).split('\n')) {
@@ -71,9 +99,14 @@ async function syncBroker(extra: BrokerAccount[] = []): Promise<void> {
   for (const a of await brokerFileAccounts()) byUser.set(a.username, a);
   for (const c of await repo.credentials()) {
     byUser.delete(c.id);
-    if (c.credentialHash && c.status === 'active') byUser.set(c.id, { username: c.id, passwordHash: c.credentialHash, role: { type: 'device', kind: c.kind } });
+    if (c.credentialHash && c.status === 'active')
+      byUser.set(c.id, { username: c.id, passwordHash: c.credentialHash, role: { type: 'device', kind: c.kind } });
   }
-  byUser.set(cfg.mqtt.gatewayUsername, { username: cfg.mqtt.gatewayUsername, passwordHash: hashMqttPassword(cfg.mqtt.gatewayPassword), role: { type: 'gateway' } });
+  byUser.set(cfg.mqtt.gatewayUsername, {
+    username: cfg.mqtt.gatewayUsername,
+    passwordHash: hashMqttPassword(cfg.mqtt.gatewayPassword),
+    role: { type: 'gateway' },
+  });
   for (const a of extra) byUser.set(a.username, a);
   await writeBrokerAuth(cfg.mqtt.brokerDir, [...byUser.values()]);
 }
@@ -82,7 +115,14 @@ async function syncBroker(extra: BrokerAccount[] = []): Promise<void> {
 async function connectDevice(id: string): Promise<MqttClient> {
   let lastErr: unknown;
   for (let i = 0; i < 50; i++) {
-    const c = mqtt.connect(cfg.mqtt.url, { protocolVersion: 5, clientId: id, username: id, password: password(id), reconnectPeriod: 0, connectTimeout: 5000 });
+    const c = mqtt.connect(cfg.mqtt.url, {
+      protocolVersion: 5,
+      clientId: id,
+      username: id,
+      password: password(id),
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         c.once('connect', () => resolve());
@@ -102,7 +142,15 @@ async function connectDevice(id: string): Promise<MqttClient> {
 
 /** Removes a persistent session left on the broker by a gateway client id (clean start, expiry 0). */
 async function dropSession(clientId: string): Promise<void> {
-  const c = mqtt.connect(cfg.mqtt.url, { protocolVersion: 5, clientId, clean: true, username: cfg.mqtt.gatewayUsername, password: cfg.mqtt.gatewayPassword, reconnectPeriod: 0, properties: { sessionExpiryInterval: 0 } });
+  const c = mqtt.connect(cfg.mqtt.url, {
+    protocolVersion: 5,
+    clientId,
+    clean: true,
+    username: cfg.mqtt.gatewayUsername,
+    password: cfg.mqtt.gatewayPassword,
+    reconnectPeriod: 0,
+    properties: { sessionExpiryInterval: 0 },
+  });
   await new Promise<void>((resolve) => {
     c.once('connect', () => resolve());
     c.once('error', () => resolve());
@@ -125,8 +173,8 @@ async function collect(topics: TopicNames): Promise<{ seen: Seen; consumer: Cons
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.readings, topics.deadletter], fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ topic, message }) => {
-      const value = JSON.parse(String(message.value));
+    eachMessage: ({ topic, message }) => {
+      const value: unknown = JSON.parse(String(message.value));
       if (topic === topics.readings) {
         seen.readings.push({
           key: message.key?.toString(),
@@ -135,6 +183,7 @@ async function collect(topics: TopicNames): Promise<{ seen: Seen; consumer: Cons
           mqttTopic: headerString(message.headers, KAFKA_HEADERS.mqttTopic),
         });
       } else seen.dead.push(deadLetterSchema.parse(value));
+      return Promise.resolve();
     },
   });
   cleanups.push(async () => {
@@ -175,7 +224,8 @@ beforeAll(async () => {
     { id: DEV.kind, kind: 'fixed', lat: LAT, lon: LON },
     { id: DEV.load, kind: 'fixed', lat: LAT, lon: LON },
   ]);
-  for (const id of [DEV.fixed, DEV.van, DEV.fume, DEV.off, DEV.kind, DEV.load]) await repo.setCredentialHash(id, hashMqttPassword(password(id)));
+  for (const id of [DEV.fixed, DEV.van, DEV.fume, DEV.off, DEV.kind, DEV.load])
+    await repo.setCredentialHash(id, hashMqttPassword(password(id)));
   await repo.setStatus(DEV.off, 'disabled');
   // Accounts the registry alone would not produce: a device the registry does not know, a disabled
   // device the broker still lets in, and a device whose broker ACL claims another kind.
@@ -205,7 +255,12 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
   const clientId = ID('gw-a');
   const publishers = new Map<string, MqttClient>();
 
-  const pub = async (device: string, payload: string | Buffer | object, kind: DeviceKind = 'fixed', topic = deviceUpTopic(kind, device)) => {
+  const pub = async (
+    device: string,
+    payload: string | Buffer | object,
+    kind: DeviceKind = 'fixed',
+    topic = deviceUpTopic(kind, device),
+  ) => {
     let c = publishers.get(device);
     if (!c) {
       c = await connectDevice(device);
@@ -261,10 +316,31 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
         { metric: 'tvoc', value: -3, unit: 'µg/m³' },
       ],
     });
-    await pub(DEV.van, { ts: ts.getTime(), seq: 2, gps: { lat: 39.92, lon: 116.38, fix: '3d', speedKmh: 14.5, headingDeg: 182, hdop: 1.1 }, values: [{ metric: 'toluene', value: 40, unit: 'µg/m³' }] }, 'van');
-    await pub(DEV.fume, { ts: ts.toISOString(), seq: 3, values: [{ metric: 'oil_fume', value: 1.4, unit: 'mg/m3' }, { metric: 'fan_state', value: 1, unit: 'state' }] }, 'fume');
+    await pub(
+      DEV.van,
+      {
+        ts: ts.getTime(),
+        seq: 2,
+        gps: { lat: 39.92, lon: 116.38, fix: '3d', speedKmh: 14.5, headingDeg: 182, hdop: 1.1 },
+        values: [{ metric: 'toluene', value: 40, unit: 'µg/m³' }],
+      },
+      'van',
+    );
+    await pub(
+      DEV.fume,
+      {
+        ts: ts.toISOString(),
+        seq: 3,
+        values: [
+          { metric: 'oil_fume', value: 1.4, unit: 'mg/m3' },
+          { metric: 'fan_state', value: 1, unit: 'state' },
+        ],
+      },
+      'fume',
+    );
 
-    const ours = () => seen.readings.filter((r) => [DEV.fixed, DEV.van, DEV.fume].includes(r.msg.deviceId) && [1, 2, 3].includes(r.msg.seq ?? -1));
+    const ours = () =>
+      seen.readings.filter((r) => [DEV.fixed, DEV.van, DEV.fume].includes(r.msg.deviceId) && [1, 2, 3].includes(r.msg.seq ?? -1));
     await until('three readings', () => ours().length >= 3);
     const after = new Date();
     const by = (id: string) => ours().find((r) => r.msg.deviceId === id)!;
@@ -287,7 +363,15 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
       lon: LON,
       h3: latLngToCell(LAT, LON, STORED_H3_RESOLUTION),
       values: [
-        { metric: 'benzene', value: (2 * 78.112) / VM_REFERENCE, unit: 'µg/m³', rawValue: 2, rawUnit: 'ppb', refState: 'reference', qa: 'valid' },
+        {
+          metric: 'benzene',
+          value: (2 * 78.112) / VM_REFERENCE,
+          unit: 'µg/m³',
+          rawValue: 2,
+          rawUnit: 'ppb',
+          refState: 'reference',
+          qa: 'valid',
+        },
         { metric: 'co', value: 0.45, unit: 'mg/m³', rawValue: 450, rawUnit: 'ug/m3', refState: 'reference', qa: 'valid' },
         { metric: 'voc_index', value: 212, unit: 'index', rawValue: 212, rawUnit: '', refState: 'none', qa: 'valid' },
         { metric: 'tvoc', value: -3, unit: 'µg/m³', rawValue: -3, rawUnit: 'µg/m³', refState: 'reference', qa: 'suspect' },
@@ -322,7 +406,13 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
     const good = () => pub(DEV.fixed, { ts: now(), seq: seq++, values: [{ metric: 'tvoc', value: 50 + seq, unit: 'ug/m3' }] });
     const one = (metric: string, value: number | string, unit: string, ts = now()) => ({ ts, values: [{ metric, value, unit }] });
     const expected: { reason: RejectReason; device: string; topic: string; body: Buffer; path?: string }[] = [];
-    const bad = async (reason: RejectReason, device: string, payload: string | Buffer | object, kind: DeviceKind = 'fixed', path?: string) => {
+    const bad = async (
+      reason: RejectReason,
+      device: string,
+      payload: string | Buffer | object,
+      kind: DeviceKind = 'fixed',
+      path?: string,
+    ) => {
       const { topic, body } = await pub(device, payload, kind);
       expected.push({ reason, device, topic, body, ...(path ? { path } : {}) });
       await good();
@@ -338,19 +428,39 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
     await bad('unit_not_convertible', DEV.fixed, one('nmhc', 12, 'ppb'), 'fixed', 'values[0]');
     await bad('timestamp_in_future', DEV.fixed, one('tvoc', 1, 'ppb', new Date(Date.now() + 3600_000).toISOString()));
     await bad('timestamp_too_old', DEV.fixed, one('tvoc', 1, 'ppb', new Date(Date.now() - 8 * 86400_000).toISOString()));
-    await bad('non_finite_value', DEV.fixed, `{"ts":"${now()}","values":[{"metric":"tvoc","value":NaN,"unit":"ppb"}]}`, 'fixed', 'values[0]');
+    await bad(
+      'non_finite_value',
+      DEV.fixed,
+      `{"ts":"${now()}","values":[{"metric":"tvoc","value":NaN,"unit":"ppb"}]}`,
+      'fixed',
+      'values[0]',
+    );
     await bad('non_finite_value', DEV.fixed, one('tvoc', 'Infinity', 'ppb'), 'fixed', 'values[0]');
     await bad('value_out_of_range', DEV.fixed, one('rh', 130, '%'), 'fixed', 'values[0]');
     await bad('missing_position', DEV.van, one('tvoc', 1, 'ppb'), 'van');
-    await bad('payload_too_large', DEV.fixed, Buffer.from(JSON.stringify({ ...one('tvoc', 1, 'ppb'), pad: 'x'.repeat(cfg.ingest.maxPayloadBytes) })));
+    await bad(
+      'payload_too_large',
+      DEV.fixed,
+      Buffer.from(JSON.stringify({ ...one('tvoc', 1, 'ppb'), pad: 'x'.repeat(cfg.ingest.maxPayloadBytes) })),
+    );
     // a batch whose second value is bad keeps its first value
-    const mixed = await pub(DEV.fixed, { ts: now(), seq: 999, values: [{ metric: 'tvoc', value: 7, unit: 'ug/m3' }, { metric: 'xylene', value: 'NaN', unit: 'ppb' }] });
+    const mixed = await pub(DEV.fixed, {
+      ts: now(),
+      seq: 999,
+      values: [
+        { metric: 'tvoc', value: 7, unit: 'ug/m3' },
+        { metric: 'xylene', value: 'NaN', unit: 'ppb' },
+      ],
+    });
     expected.push({ reason: 'non_finite_value', device: DEV.fixed, topic: mixed.topic, body: mixed.body, path: 'values[1]' });
 
     const goodSeqs = Array.from({ length: seq - 100 }, (_, i) => 100 + i);
     const fixedSeqs = () => seen.readings.filter((r) => r.msg.deviceId === DEV.fixed).map((r) => r.msg.seq ?? -1);
     const ourDead = () => seen.dead.filter((d) => d.deviceId?.startsWith(`gwt-${RUN}-`));
-    await until('good readings and dead letters', () => goodSeqs.every((s) => fixedSeqs().includes(s)) && fixedSeqs().includes(999) && ourDead().length >= expected.length);
+    await until(
+      'good readings and dead letters',
+      () => goodSeqs.every((s) => fixedSeqs().includes(s)) && fixedSeqs().includes(999) && ourDead().length >= expected.length,
+    );
 
     // good readings arrive once each, in publish order (one device: one Kafka partition)
     const got = fixedSeqs().filter((s) => s >= 100);
@@ -364,7 +474,13 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
       const i = dead.findIndex((d) => d.reason === e.reason && d.mqttTopic === e.topic && Buffer.from(d.payload, 'base64').equals(e.body));
       expect(i, `dead letter ${e.reason} from ${e.device}`).toBeGreaterThanOrEqual(0);
       const d = dead.splice(i, 1)[0]!;
-      expect(d).toMatchObject({ stage: 'gateway', code: REJECT_REASONS[e.reason], deviceId: e.device, payloadEncoding: 'base64', payloadBytes: e.body.length });
+      expect(d).toMatchObject({
+        stage: 'gateway',
+        code: REJECT_REASONS[e.reason],
+        deviceId: e.device,
+        payloadEncoding: 'base64',
+        payloadBytes: e.body.length,
+      });
       expect(d.path).toBe(e.path);
       expect(d.detail.length).toBeGreaterThan(10);
     }
@@ -400,9 +516,9 @@ describe('gateway process killed under load', () => {
     });
     children.push(child);
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     return new Promise((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! });
+      const lines = createInterface({ input: child.stdout });
       lines.on('line', (l) => {
         if (l.includes('"gateway ready"')) resolve(child);
       });
@@ -430,7 +546,18 @@ describe('gateway process killed under load', () => {
         const ts = new Date().toISOString();
         await Promise.all(
           Array.from({ length: Math.min(100, N - i) }, (_, j) =>
-            device.publishAsync(deviceUpTopic('fixed', DEV.load), JSON.stringify({ ts, seq: i + j, values: [{ metric: 'tvoc', value: i + j, unit: 'ug/m3' }, { metric: 'temp', value: 20, unit: '°C' }] }), { qos: 1 }),
+            device.publishAsync(
+              deviceUpTopic('fixed', DEV.load),
+              JSON.stringify({
+                ts,
+                seq: i + j,
+                values: [
+                  { metric: 'tvoc', value: i + j, unit: 'ug/m3' },
+                  { metric: 'temp', value: 20, unit: '°C' },
+                ],
+              }),
+              { qos: 1 },
+            ),
           ),
         );
       }

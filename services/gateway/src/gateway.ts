@@ -66,7 +66,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       stopping ??= (async () => {
         deps.intake.pause();
         const drained = await pipeline.drain(deps.drainTimeoutMs ?? 15_000);
-        if (!drained) deps.log.warn({ pending: pipeline.stats().pending }, 'gateway stopped before every message was produced; the broker will redeliver them');
+        if (!drained)
+          deps.log.warn(
+            { pending: pipeline.stats().pending },
+            'gateway stopped before every message was produced; the broker will redeliver them',
+          );
         await deps.intake.close();
         deps.log.info({ stats: pipeline.stats() }, 'gateway stopped');
       })();

@@ -47,12 +47,15 @@ describe('ingest: whole-message rejections', () => {
     expect(r.deviceId).toBe('fixed-01');
   });
 
-  it.each(['voc/v2/fixed/fixed-01/up', 'voc/v1/bus/fixed-01/up', 'voc/v1/fixed/fixed-01', 'voc/v1/fixed//up', 'other/topic'])('refuses topic %s as bad_topic', async (topic) => {
-    const r = only(await run(topic, { ts: TS, values: [value('tvoc', 1, 'ppb')] }));
-    expect(r.rejection.reason).toBe('bad_topic');
-    expect(r.rejection.detail).toContain(topic);
-    expect(r.deviceId).toBeUndefined();
-  });
+  it.each(['voc/v2/fixed/fixed-01/up', 'voc/v1/bus/fixed-01/up', 'voc/v1/fixed/fixed-01', 'voc/v1/fixed//up', 'other/topic'])(
+    'refuses topic %s as bad_topic',
+    async (topic) => {
+      const r = only(await run(topic, { ts: TS, values: [value('tvoc', 1, 'ppb')] }));
+      expect(r.rejection.reason).toBe('bad_topic');
+      expect(r.rejection.detail).toContain(topic);
+      expect(r.deviceId).toBeUndefined();
+    },
+  );
 
   it('refuses text that is not JSON as malformed_json, quoting the parser', async () => {
     const r = only(await fixed('{"ts": "2026-03-01T07:59:00Z", values: }'));
@@ -67,7 +70,14 @@ describe('ingest: whole-message rejections', () => {
   });
 
   it('lists every zod issue with its path in a schema_violation', async () => {
-    const r = only(await fixed({ readings: [{ ts: TS, values: [value('tvoc', 1, 'ppb')] }, { ts: '2026-03-01 07:59', values: [{ metric: 'tvoc', value: 1 }] }] }));
+    const r = only(
+      await fixed({
+        readings: [
+          { ts: TS, values: [value('tvoc', 1, 'ppb')] },
+          { ts: '2026-03-01 07:59', values: [{ metric: 'tvoc', value: 1 }] },
+        ],
+      }),
+    );
     expect(r.rejection.reason).toBe('schema_violation');
     expect(r.rejection.detail).toContain('batch schema');
     expect(r.rejection.detail).toContain('readings[1].ts');
@@ -125,7 +135,8 @@ describe('ingest: per-reading rejections', () => {
         path: 'readings[1]',
         rejection: {
           reason: 'timestamp_in_future',
-          detail: 'readings[1].ts "2026-03-01T08:05:01Z" is 5.0 min after the receive time 2026-03-01T08:00:00.000Z; the allowed clock skew (VOC_MAX_CLOCK_SKEW_MS) is 5.0 min',
+          detail:
+            'readings[1].ts "2026-03-01T08:05:01Z" is 5.0 min after the receive time 2026-03-01T08:00:00.000Z; the allowed clock skew (VOC_MAX_CLOCK_SKEW_MS) is 5.0 min',
         },
       },
     ]);
@@ -146,7 +157,12 @@ describe('ingest: per-reading rejections', () => {
 
   it('refuses a van reading without GPS', async () => {
     const gps = { lat: 39.91, lon: 116.37, fix: '3d', speedKmh: 12.5, headingDeg: 90 };
-    const r = await run('voc/v1/van/van-01/up', { readings: [{ ts: TS, values: [value('tvoc', 1, 'ppb')], gps }, { ts: TS, values: [value('tvoc', 1, 'ppb')] }] });
+    const r = await run('voc/v1/van/van-01/up', {
+      readings: [
+        { ts: TS, values: [value('tvoc', 1, 'ppb')], gps },
+        { ts: TS, values: [value('tvoc', 1, 'ppb')] },
+      ],
+    });
     expect(r.accepted).toHaveLength(1);
     expect(r.rejected).toHaveLength(1);
     expect(r.rejected[0]).toMatchObject({ path: 'readings[1]', rejection: { reason: 'missing_position' } });
@@ -169,19 +185,35 @@ describe('ingest: per-value rejections', () => {
     expect(r).toEqual({ reason: 'unknown_metric', detail: 'values[1].metric "unobtainium" is not in the metric catalogue' });
   });
 
-  it.each(['oil_fume', 'fume_pm', 'fume_nmhc', 'fan_current', 'purifier_current', 'fan_state', 'purifier_state', 'flue_temp'])('refuses fume metric %s from a fixed sensor', async (metric) => {
-    const r = await one(value(metric, 1, METRICS[metric as keyof typeof METRICS].unit));
-    expect(r.reason).toBe('unknown_metric');
-    expect(r.detail).toContain('fume monitors only');
-  });
+  it.each(['oil_fume', 'fume_pm', 'fume_nmhc', 'fan_current', 'purifier_current', 'fan_state', 'purifier_state', 'flue_temp'])(
+    'refuses fume metric %s from a fixed sensor',
+    async (metric) => {
+      const r = await one(value(metric, 1, METRICS[metric as keyof typeof METRICS].unit));
+      expect(r.reason).toBe('unknown_metric');
+      expect(r.detail).toContain('fume monitors only');
+    },
+  );
 
   it('accepts fume metrics at the standard state from a fume monitor', async () => {
     const r = await run('voc/v1/fume/fume-01/up', {
       ts: TS,
-      values: [value('oil_fume', 0.8, 'mg/m3'), value('fan_state', 1, 'state'), value('fan_current', 3.2, 'A'), value('flue_temp', 48, 'C')],
+      values: [
+        value('oil_fume', 0.8, 'mg/m3'),
+        value('fan_state', 1, 'state'),
+        value('fan_current', 3.2, 'A'),
+        value('flue_temp', 48, 'C'),
+      ],
     });
     expect(r.rejected).toEqual([]);
-    expect(r.accepted[0]!.values[0]).toEqual({ metric: 'oil_fume', value: 0.8, unit: 'mg/m³', rawValue: 0.8, rawUnit: 'mg/m3', refState: 'standard', qa: 'valid' });
+    expect(r.accepted[0]!.values[0]).toEqual({
+      metric: 'oil_fume',
+      value: 0.8,
+      unit: 'mg/m³',
+      rawValue: 0.8,
+      rawUnit: 'mg/m3',
+      refState: 'standard',
+      qa: 'valid',
+    });
     expect(r.accepted[0]!.lat).toBe(39.93);
   });
 
@@ -207,7 +239,12 @@ describe('ingest: per-value rejections', () => {
   it('leaves NaN inside strings alone when quoting bare tokens', async () => {
     const text = `{"ts":"${TS}","values":[{"metric":"NaN \\" Infinity","value":NaN,"unit":"ppb"},{"metric":"temp","value":20,"unit":"°C"}]}`;
     const r = await fixed(text);
-    expect(r.rejected).toMatchObject([{ path: 'values[0]', rejection: { reason: 'unknown_metric', detail: 'values[0].metric "NaN " Infinity" is not in the metric catalogue' } }]);
+    expect(r.rejected).toMatchObject([
+      {
+        path: 'values[0]',
+        rejection: { reason: 'unknown_metric', detail: 'values[0].metric "NaN " Infinity" is not in the metric catalogue' },
+      },
+    ]);
   });
 
   it('still refuses JSON that is broken beyond NaN tokens', async () => {
@@ -217,7 +254,10 @@ describe('ingest: per-value rejections', () => {
 
   it('refuses an unknown unit spelling', async () => {
     const r = await one(value('tvoc', 3, 'furlongs'));
-    expect(r).toEqual({ reason: 'unit_not_convertible', detail: 'values[1].unit "furlongs" of tvoc is not a known unit spelling (tvoc is stored in µg/m³)' });
+    expect(r).toEqual({
+      reason: 'unit_not_convertible',
+      detail: 'values[1].unit "furlongs" of tvoc is not a known unit spelling (tvoc is stored in µg/m³)',
+    });
   });
 
   it('refuses ppb for NMHC, which has no single molar mass', async () => {
@@ -239,9 +279,15 @@ describe('ingest: per-value rejections', () => {
   });
 
   it('refuses values outside the physical range, naming value and limits in the canonical unit', async () => {
-    expect(await one(value('rh', 120, '%'))).toEqual({ reason: 'value_out_of_range', detail: 'values[1]: rh = 120 % is outside the physical range [0, 100] %' });
+    expect(await one(value('rh', 120, '%'))).toEqual({
+      reason: 'value_out_of_range',
+      detail: 'values[1]: rh = 120 % is outside the physical range [0, 100] %',
+    });
     const co = await one(value('co', 2_000_000, 'ug/m3'));
-    expect(co).toEqual({ reason: 'value_out_of_range', detail: 'values[1]: co = 2000 mg/m³ (received 2000000 ug/m3) is outside the physical range [-1, 1000] mg/m³' });
+    expect(co).toEqual({
+      reason: 'value_out_of_range',
+      detail: 'values[1]: co = 2000 mg/m³ (received 2000000 ug/m3) is outside the physical range [-1, 1000] mg/m³',
+    });
     expect((await one(value('benzene', -5.5, 'µg/m³'))).reason).toBe('value_out_of_range');
   });
 });
@@ -256,18 +302,39 @@ describe('ingest: normalisation', () => {
 
   it('stores CO given in µg/m³ in mg/m³', async () => {
     const r = await fixed({ ts: TS, values: [value('co', 300, 'μg/m³')] });
-    expect(r.accepted[0]!.values[0]).toEqual({ metric: 'co', value: 0.3, unit: 'mg/m³', rawValue: 300, rawUnit: 'μg/m³', refState: 'reference', qa: 'valid' });
+    expect(r.accepted[0]!.values[0]).toEqual({
+      metric: 'co',
+      value: 0.3,
+      unit: 'mg/m³',
+      rawValue: 300,
+      rawUnit: 'μg/m³',
+      refState: 'reference',
+      qa: 'valid',
+    });
   });
 
   it('leaves a MOS index untouched with reference state none', async () => {
     const r = await fixed({ ts: TS, values: [value('voc_index', 1046, '')] });
-    expect(r.accepted[0]!.values[0]).toEqual({ metric: 'voc_index', value: 1046, unit: 'index', rawValue: 1046, rawUnit: '', refState: 'none', qa: 'valid' });
+    expect(r.accepted[0]!.values[0]).toEqual({
+      metric: 'voc_index',
+      value: 1046,
+      unit: 'index',
+      rawValue: 1046,
+      rawUnit: '',
+      refState: 'none',
+      qa: 'valid',
+    });
   });
 
   it('marks a negative value inside the noise band suspect unless the device flagged it worse', async () => {
     const r = await fixed({
       ts: TS,
-      values: [value('tvoc', -3, 'µg/m³'), value('benzene', -0.5, 'µg/m³', { qa: 'calibration' }), value('toluene', -1, 'µg/m³', { qa: 'invalid' }), value('xylene', 2, 'µg/m³', { qa: 'maintenance' })],
+      values: [
+        value('tvoc', -3, 'µg/m³'),
+        value('benzene', -0.5, 'µg/m³', { qa: 'calibration' }),
+        value('toluene', -1, 'µg/m³', { qa: 'invalid' }),
+        value('xylene', 2, 'µg/m³', { qa: 'maintenance' }),
+      ],
     });
     expect(r.rejected).toEqual([]);
     expect(r.accepted[0]!.values.map((v) => v.qa)).toEqual(['suspect', 'calibration', 'invalid', 'maintenance']);
@@ -293,9 +360,20 @@ describe('ingest: normalisation', () => {
   });
 
   it('gives a van reading its GPS position, cell and GPS quality', async () => {
-    const r = await run('voc/v1/van/van-01/up', { ts: Date.parse(TS), values: [value('tvoc', 1, 'ppm')], gps: { lat: 39.92, lon: 116.38, fix: 'dgps', speedKmh: 18, headingDeg: 270.5, hdop: 0.9 } });
+    const r = await run('voc/v1/van/van-01/up', {
+      ts: Date.parse(TS),
+      values: [value('tvoc', 1, 'ppm')],
+      gps: { lat: 39.92, lon: 116.38, fix: 'dgps', speedKmh: 18, headingDeg: 270.5, hdop: 0.9 },
+    });
     const m = r.accepted[0]!;
-    expect(m).toMatchObject({ kind: 'van', lat: 39.92, lon: 116.38, h3: latLngToCell(39.92, 116.38, 12), gps: { fix: 'dgps', speedKmh: 18, headingDeg: 270.5, hdop: 0.9 }, time: '2026-03-01T07:59:00.000Z' });
+    expect(m).toMatchObject({
+      kind: 'van',
+      lat: 39.92,
+      lon: 116.38,
+      h3: latLngToCell(39.92, 116.38, 12),
+      gps: { fix: 'dgps', speedKmh: 18, headingDeg: 270.5, hdop: 0.9 },
+      time: '2026-03-01T07:59:00.000Z',
+    });
     expect(m.values[0]!.value).toBeCloseTo((1000 * 56.106) / VM_REFERENCE, 9);
     expect(readingMessageSchema.safeParse(m).success).toBe(true);
   });

@@ -63,7 +63,10 @@ export interface IngestService {
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
-const reject = (reason: Rejection['reason'], detail: string): { ok: false; rejection: Rejection } => ({ ok: false, rejection: { reason, detail } });
+const reject = (reason: Rejection['reason'], detail: string): { ok: false; rejection: Rejection } => ({
+  ok: false,
+  rejection: { reason, detail },
+});
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -103,7 +106,11 @@ export function createIngestService(deps: { devices: DeviceDirectory; settings: 
       });
 
       if (payload.length > settings.maxPayloadBytes) {
-        return whole('payload_too_large', `payload is ${payload.length} bytes; the limit (VOC_MAX_PAYLOAD_BYTES) is ${settings.maxPayloadBytes} bytes`, parseDeviceTopic(mqttTopic)?.deviceId);
+        return whole(
+          'payload_too_large',
+          `payload is ${payload.length} bytes; the limit (VOC_MAX_PAYLOAD_BYTES) is ${settings.maxPayloadBytes} bytes`,
+          parseDeviceTopic(mqttTopic)?.deviceId,
+        );
       }
       const topic = parseDeviceTopic(mqttTopic);
       if (!topic) return whole('bad_topic', `topic "${quote(mqttTopic)}" does not follow voc/v1/{fixed|van|fume}/{deviceId}/up`);
@@ -116,13 +123,22 @@ export function createIngestService(deps: { devices: DeviceDirectory; settings: 
       const body = checked.value;
 
       if (body.deviceId !== undefined && body.deviceId !== deviceId) {
-        return whole('device_id_mismatch', `payload field deviceId "${quote(body.deviceId)}" differs from the device id "${deviceId}" in topic ${mqttTopic}`, deviceId);
+        return whole(
+          'device_id_mismatch',
+          `payload field deviceId "${quote(body.deviceId)}" differs from the device id "${deviceId}" in topic ${mqttTopic}`,
+          deviceId,
+        );
       }
       const device = await devices.get(deviceId);
       if (!device) return whole('unknown_device', `device "${deviceId}" is not registered`, deviceId);
-      if (device.status !== 'active') return whole('device_disabled', `device "${deviceId}" is ${device.status}; only active devices are accepted`, deviceId);
+      if (device.status !== 'active')
+        return whole('device_disabled', `device "${deviceId}" is ${device.status}; only active devices are accepted`, deviceId);
       if (device.kind !== topic.kind) {
-        return whole('kind_mismatch', `topic ${mqttTopic} claims kind "${topic.kind}" but device "${deviceId}" is registered as "${device.kind}"`, deviceId);
+        return whole(
+          'kind_mismatch',
+          `topic ${mqttTopic} claims kind "${topic.kind}" but device "${deviceId}" is registered as "${device.kind}"`,
+          deviceId,
+        );
       }
 
       const accepted: ReadingMessage[] = [];
@@ -260,7 +276,10 @@ function validatePayload(json: unknown): Outcome<WirePayload> {
   const isBatch = json !== null && typeof json === 'object' && !Array.isArray(json) && 'readings' in json;
   const r = isBatch ? batch.safeParse(json) : single.safeParse(json);
   if (r.success) return { ok: true, value: r.data };
-  return reject('schema_violation', `payload does not match the ${isBatch ? 'batch' : 'single-reading'} schema: ${formatIssues(r.error.issues)}`);
+  return reject(
+    'schema_violation',
+    `payload does not match the ${isBatch ? 'batch' : 'single-reading'} schema: ${formatIssues(r.error.issues)}`,
+  );
 }
 
 function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
@@ -284,7 +303,10 @@ function checkTime(ts: string | number, receivedAt: Date, s: IngestSettings, pat
   const t = typeof ts === 'string' ? Date.parse(ts) : ts;
   const when = new Date(t);
   if (Number.isNaN(when.getTime())) {
-    return reject('timestamp_in_future', `${path} ${shown} is beyond the last representable date; the allowed clock skew is ${formatDuration(s.maxClockSkewMs)}`);
+    return reject(
+      'timestamp_in_future',
+      `${path} ${shown} is beyond the last representable date; the allowed clock skew is ${formatDuration(s.maxClockSkewMs)}`,
+    );
   }
   const ahead = t - receivedAt.getTime();
   if (ahead > s.maxClockSkewMs) {
@@ -327,14 +349,23 @@ function normalizeValue(v: WireValue, device: Device, path: string): Outcome<Nor
   if (!isMetricId(v.metric)) return reject('unknown_metric', `${path}.metric "${quote(v.metric)}" is not in the metric catalogue`);
   const metric = METRICS[v.metric];
   if (!metricAllowedForKind(v.metric, device.kind)) {
-    return reject('unknown_metric', `${path}.metric "${v.metric}" is reported by fume monitors only; device "${device.id}" is a ${device.kind} device`);
+    return reject(
+      'unknown_metric',
+      `${path}.metric "${v.metric}" is reported by fume monitors only; device "${device.id}" is a ${device.kind} device`,
+    );
   }
   if (typeof v.value !== 'number') {
-    return reject('non_finite_value', `${path}.value of ${v.metric} is ${v.value}, not a finite number (NaN and ±Infinity, including numbers too large for a double such as 1e999, are refused)`);
+    return reject(
+      'non_finite_value',
+      `${path}.value of ${v.metric} is ${v.value}, not a finite number (NaN and ±Infinity, including numbers too large for a double such as 1e999, are refused)`,
+    );
   }
   const unit = parseUnit(v.unit);
   if (unit === undefined) {
-    return reject('unit_not_convertible', `${path}.unit "${quote(v.unit)}" of ${v.metric} is not a known unit spelling (${v.metric} is stored in ${metric.unit})`);
+    return reject(
+      'unit_not_convertible',
+      `${path}.unit "${quote(v.unit)}" of ${v.metric} is not a known unit spelling (${v.metric} is stored in ${metric.unit})`,
+    );
   }
   const ref = v.ref ?? metric.refState;
   const conv = toCanonical(v.value, unit, ref, metric);
@@ -342,9 +373,15 @@ function normalizeValue(v: WireValue, device: Device, path: string): Outcome<Nor
   const [lo, hi] = metric.range;
   if (!(conv.value >= lo && conv.value <= hi)) {
     const received = conv.unit === unit && conv.value === v.value ? '' : ` (received ${v.value} ${v.unit})`;
-    return reject('value_out_of_range', `${path}: ${v.metric} = ${conv.value} ${conv.unit}${received} is outside the physical range [${lo}, ${hi}] ${conv.unit}`);
+    return reject(
+      'value_out_of_range',
+      `${path}: ${v.metric} = ${conv.value} ${conv.unit}${received} is outside the physical range [${lo}, ${hi}] ${conv.unit}`,
+    );
   }
   let qa: QaFlag = v.qa ?? 'valid';
   if (conv.value < 0 && qa === 'valid') qa = 'suspect';
-  return { ok: true, value: { metric: v.metric, value: conv.value, unit: conv.unit, rawValue: v.value, rawUnit: v.unit, refState: ref, qa } };
+  return {
+    ok: true,
+    value: { metric: v.metric, value: conv.value, unit: conv.unit, rawValue: v.value, rawUnit: v.unit, refState: ref, qa },
+  };
 }

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   try {
     const existing = new Set(await admin.listTopics());
     const missing = [topics.readings, topics.deadletter].filter((t) => !existing.has(t));
-    if (missing.length > 0) throw new VocError(ERROR_CODES.kafka_unavailable, `Kafka topics missing: ${missing.join(', ')} (run \`voc setup\`)`);
+    if (missing.length > 0)
+      throw new VocError(ERROR_CODES.kafka_unavailable, `Kafka topics missing: ${missing.join(', ')} (run \`voc setup\`)`);
   } finally {
     await admin.disconnect();
   }

@@ -85,7 +85,12 @@ export function createMqttIntake(opts: MqttIntakeOptions): MqttIntake {
       const internal = c as unknown as { _sendPacket?: SendPacket };
       if (typeof internal._sendPacket !== 'function') {
         c.end(true);
-        return Promise.reject(new VocError(ERROR_CODES.config_invalid, 'this mqtt.js version has no _sendPacket; the gateway cannot defer PUBACKs until Kafka acknowledged'));
+        return Promise.reject(
+          new VocError(
+            ERROR_CODES.config_invalid,
+            'this mqtt.js version has no _sendPacket; the gateway cannot defer PUBACKs until Kafka acknowledged',
+          ),
+        );
       }
       const send: SendPacket = internal._sendPacket.bind(c);
       internal._sendPacket = (packet, cb, cbStorePut, noStore) => {
@@ -127,7 +132,11 @@ export function createMqttIntake(opts: MqttIntakeOptions): MqttIntake {
         c.on('error', (err) => {
           if (!started) {
             c.end(true);
-            reject(new VocError(ERROR_CODES.config_invalid, `MQTT connection to ${opts.url} as ${opts.username} failed: ${err.message}`, { cause: err }));
+            reject(
+              new VocError(ERROR_CODES.config_invalid, `MQTT connection to ${opts.url} as ${opts.username} failed: ${err.message}`, {
+                cause: err,
+              }),
+            );
             return;
           }
           log.error({ err, clientId: opts.clientId }, 'MQTT client error');
@@ -137,7 +146,11 @@ export function createMqttIntake(opts: MqttIntakeOptions): MqttIntake {
           c.subscribe(opts.filter, { qos: 1 }, (err, granted) => {
             const code = granted?.[0]?.qos;
             if (err || code === undefined || code > 2) {
-              const e = new VocError(ERROR_CODES.config_invalid, `subscription to ${opts.filter} refused (${err?.message ?? `reason code ${String(code)}`}); check the broker ACL of ${opts.username}`, { cause: err });
+              const e = new VocError(
+                ERROR_CODES.config_invalid,
+                `subscription to ${opts.filter} refused (${err?.message ?? `reason code ${String(code)}`}); check the broker ACL of ${opts.username}`,
+                { cause: err },
+              );
               if (!started) {
                 c.end(true);
                 reject(e);

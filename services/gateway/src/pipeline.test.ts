@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import { deadLetterSchema, readingMessageSchema, type Device } from '@voc/domain';
 import { createIngestService, type DeviceDirectory } from './ingest.js';
-import { DEAD_LETTER_MAX_PAYLOAD_BYTES, chunkBySize, createPipeline, deadLettersOf, type InboundMessage, type RecordSink } from './pipeline.js';
+import {
+  DEAD_LETTER_MAX_PAYLOAD_BYTES,
+  chunkBySize,
+  createPipeline,
+  deadLettersOf,
+  type InboundMessage,
+  type RecordSink,
+} from './pipeline.js';
 
 const TOPICS = { readings: 't.readings', deadletter: 't.deadletter' };
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -44,7 +51,9 @@ function directory(fail = { n: 0 }): DeviceDirectory {
 
 const acks: string[] = [];
 function msg(seq: number, body?: string): InboundMessage {
-  const payload = Buffer.from(body ?? JSON.stringify({ ts: new Date().toISOString(), seq, values: [{ metric: 'tvoc', value: seq, unit: 'ug/m3' }] }));
+  const payload = Buffer.from(
+    body ?? JSON.stringify({ ts: new Date().toISOString(), seq, values: [{ metric: 'tvoc', value: seq, unit: 'ug/m3' }] }),
+  );
   return { topic: 'voc/v1/fixed/dev-1/up', payload, receivedAt: new Date(), ack: () => acks.push(`m${seq}`) };
 }
 
@@ -67,7 +76,8 @@ function build(sink: RecordSink, extra: Partial<Parameters<typeof createPipeline
   });
 }
 
-const values = (b: Batch, topic: string): unknown[] => b.topicMessages.filter((t) => t.topic === topic).flatMap((t) => t.messages.map((m) => JSON.parse(String(m.value))));
+const values = (b: Batch, topic: string): unknown[] =>
+  b.topicMessages.filter((t) => t.topic === topic).flatMap((t) => t.messages.map((m): unknown => JSON.parse(String(m.value))));
 
 describe('gateway pipeline', () => {
   it('batches messages into one produce and acknowledges them, in order, only after Kafka did', async () => {
@@ -144,7 +154,15 @@ describe('gateway pipeline', () => {
     expect(k.calls).toHaveLength(1);
     const dead = values(k.calls[0]!, TOPICS.deadletter).map((d) => deadLetterSchema.parse(d));
     expect(dead).toHaveLength(1);
-    expect(dead[0]).toMatchObject({ reason: 'malformed_json', code: 'VOC_ERR_MALFORMED_JSON', stage: 'gateway', deviceId: 'dev-1', mqttTopic: 'voc/v1/fixed/dev-1/up', payloadEncoding: 'base64', payloadBytes: 9 });
+    expect(dead[0]).toMatchObject({
+      reason: 'malformed_json',
+      code: 'VOC_ERR_MALFORMED_JSON',
+      stage: 'gateway',
+      deviceId: 'dev-1',
+      mqttTopic: 'voc/v1/fixed/dev-1/up',
+      payloadEncoding: 'base64',
+      payloadBytes: 9,
+    });
     expect(Buffer.from(dead[0]!.payload, 'base64').toString()).toBe('{not json');
     expect(p.stats().rejected).toEqual({ malformed_json: 1 });
     expect(p.stats().deadLetters).toBe(1);
@@ -159,7 +177,9 @@ describe('gateway pipeline', () => {
 
     const k2 = fakeSink();
     k2.set('fail');
-    const p2 = build(k2.sink, { sleep: (ms, signal) => new Promise((resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))) });
+    const p2 = build(k2.sink, {
+      sleep: (ms, signal) => new Promise((resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+    });
     p2.push(msg(2));
     expect(await p2.drain(50)).toBe(false);
     expect(acks).toEqual([]);
@@ -172,8 +192,16 @@ describe('dead letters of one message', () => {
   const parse = (m: Message) => deadLetterSchema.parse(JSON.parse(String(m.value)));
 
   it('shares one dead letter among rejections with the same reason, listing every path', () => {
-    const rejected = Array.from({ length: 60 }, (_, i) => ({ deviceId: 'dev-1', path: `readings[${i}]`, rejection: { reason: 'timestamp_in_future' as const, detail: `readings[${i}].ts is ahead` } }));
-    rejected.push({ deviceId: 'dev-1', path: 'readings[3].values[0]', rejection: { reason: 'value_out_of_range' as unknown as 'timestamp_in_future', detail: 'out' } });
+    const rejected = Array.from({ length: 60 }, (_, i) => ({
+      deviceId: 'dev-1',
+      path: `readings[${i}]`,
+      rejection: { reason: 'timestamp_in_future' as const, detail: `readings[${i}].ts is ahead` },
+    }));
+    rejected.push({
+      deviceId: 'dev-1',
+      path: 'readings[3].values[0]',
+      rejection: { reason: 'value_out_of_range' as unknown as 'timestamp_in_future', detail: 'out' },
+    });
     const out = deadLettersOf({ ...base, payload: Buffer.from('{}') }, rejected).map(parse);
     expect(out.map((d) => d.reason)).toEqual(['timestamp_in_future', 'value_out_of_range']);
     expect(out[0]!.detail).toMatch(/^60 parts of the message rejected: readings\[0\]\.ts is ahead \| .* \| and 55 more$/);
@@ -183,7 +211,9 @@ describe('dead letters of one message', () => {
 
   it('keeps at most 512 KiB of a huge payload and says so', () => {
     const payload = Buffer.alloc(DEAD_LETTER_MAX_PAYLOAD_BYTES + 10, 0x61);
-    const [d] = deadLettersOf({ ...base, payload }, [{ deviceId: 'dev-1', rejection: { reason: 'payload_too_large', detail: 'too big' } }]).map(parse);
+    const [d] = deadLettersOf({ ...base, payload }, [
+      { deviceId: 'dev-1', rejection: { reason: 'payload_too_large', detail: 'too big' } },
+    ]).map(parse);
     expect(Buffer.from(d!.payload, 'base64').length).toBe(DEAD_LETTER_MAX_PAYLOAD_BYTES);
     expect(d!.payloadBytes).toBe(DEAD_LETTER_MAX_PAYLOAD_BYTES + 10);
     expect(d!.detail).toContain(`keeps the first ${DEAD_LETTER_MAX_PAYLOAD_BYTES} of ${DEAD_LETTER_MAX_PAYLOAD_BYTES + 10} payload bytes`);

@@ -217,7 +217,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         log.debug({ topic: item.msg.topic, reasons: r.rejected.map((x) => x.rejection.reason) }, 'message rejected in part or whole');
       }
     }
-    const chunks = chunkBySize([...readings.map((m) => ({ topic: topics.readings, m })), ...dead.map((m) => ({ topic: topics.deadletter, m }))], maxRequestBytes);
+    const chunks = chunkBySize(
+      [...readings.map((m) => ({ topic: topics.readings, m })), ...dead.map((m) => ({ topic: topics.deadletter, m }))],
+      maxRequestBytes,
+    );
     for (const chunk of chunks) {
       const byTopic = new Map<string, Message[]>();
       for (const { topic, m } of chunk) {
@@ -243,7 +246,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     stats.acceptedReadings += readings.length;
     stats.acceptedValues += acceptedValues;
     stats.deadLetters += dead.length;
-    for (const [reason, n] of Object.entries(rejectedCounts) as [RejectReason, number][]) stats.rejected[reason] = (stats.rejected[reason] ?? 0) + n;
+    for (const [reason, n] of Object.entries(rejectedCounts) as [RejectReason, number][])
+      stats.rejected[reason] = (stats.rejected[reason] ?? 0) + n;
     for (const item of batch) {
       item.msg.ack();
       stats.acked++;
@@ -294,7 +298,9 @@ export function deadLettersOf(msg: Pick<InboundMessage, 'topic' | 'payload' | 'r
   }
   const truncated = msg.payload.length > DEAD_LETTER_MAX_PAYLOAD_BYTES;
   const payload = truncated ? msg.payload.subarray(0, DEAD_LETTER_MAX_PAYLOAD_BYTES) : msg.payload;
-  const note = truncated ? ` [the dead letter keeps the first ${DEAD_LETTER_MAX_PAYLOAD_BYTES} of ${msg.payload.length} payload bytes]` : '';
+  const note = truncated
+    ? ` [the dead letter keeps the first ${DEAD_LETTER_MAX_PAYLOAD_BYTES} of ${msg.payload.length} payload bytes]`
+    : '';
   const out: Message[] = [];
   for (const [reason, items] of groups) {
     const first = items[0] as RejectedItem;
@@ -307,10 +313,20 @@ export function deadLettersOf(msg: Pick<InboundMessage, 'topic' | 'payload' | 'r
       const paths = items.map((i) => i.path ?? '(message)');
       path = paths.slice(0, GROUP_PATHS).join(', ') + (paths.length > GROUP_PATHS ? `, and ${paths.length - GROUP_PATHS} more` : '');
     }
-    const detail = rejection.detail.length + note.length > MAX_DETAIL ? `${rejection.detail.slice(0, MAX_DETAIL - note.length - 1)}…${note}` : rejection.detail + note;
+    const detail =
+      rejection.detail.length + note.length > MAX_DETAIL
+        ? `${rejection.detail.slice(0, MAX_DETAIL - note.length - 1)}…${note}`
+        : rejection.detail + note;
     const dl = deadLetter(
       { reason, detail },
-      { stage: 'gateway', payload, receivedAt: msg.receivedAt, mqttTopic: msg.topic, ...(first.deviceId ? { deviceId: first.deviceId } : {}), ...(path ? { path } : {}) },
+      {
+        stage: 'gateway',
+        payload,
+        receivedAt: msg.receivedAt,
+        mqttTopic: msg.topic,
+        ...(first.deviceId ? { deviceId: first.deviceId } : {}),
+        ...(path ? { path } : {}),
+      },
     );
     out.push(deadLetterRecord({ ...dl, payloadBytes: msg.payload.length }));
   }
@@ -322,7 +338,8 @@ function recordBytes(m: Message): number {
   let n = 70; // per-record framing overhead, generous
   if (m.key) n += typeof m.key === 'string' ? Buffer.byteLength(m.key) : m.key.length;
   if (m.value) n += typeof m.value === 'string' ? Buffer.byteLength(m.value) : m.value.length;
-  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + (typeof v === 'string' ? Buffer.byteLength(v) : Buffer.isBuffer(v) ? v.length : 64);
+  for (const [k, v] of Object.entries(m.headers ?? {}))
+    n += k.length + (typeof v === 'string' ? Buffer.byteLength(v) : Buffer.isBuffer(v) ? v.length : 64);
   return n;
 }
 
