@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
+import { Partitioners } from 'kafkajs';
 import { createLogger, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository } from '@voc/db';
 import { ERROR_CODES, VocError, gatewaySharedFilter } from '@voc/domain';
@@ -35,7 +36,8 @@ async function main(): Promise<void> {
   } finally {
     await admin.disconnect();
   }
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  // Java-compatible murmur2 partitioning by key (device id), so one device's readings stay in one partition, in order.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
 
   const clientId = cfg.mqtt.clientId ?? `voc-gateway-${hostname()}`;
