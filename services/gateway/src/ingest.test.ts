@@ -117,6 +117,13 @@ describe('ingest: whole-message rejections', () => {
     expect(kind.rejection.detail).toContain('registered as "fixed"');
   });
 
+  it('refuses a deeply nested payload as a schema violation without exhausting the stack', async () => {
+    const deep = `{"ts":"${TS}","values":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const big = createIngestService({ devices: directory, settings: { ...SETTINGS, maxPayloadBytes: 1024 * 1024 } });
+    const r = only(await big.ingest('voc/v1/fixed/fixed-01/up', Buffer.from(deep), RECEIVED));
+    expect(r.rejection.reason).toBe('schema_violation');
+  });
+
   it('uses only reason codes of the catalogue', async () => {
     const r = only(await fixed('nope'));
     expect(Object.keys(REJECT_REASONS)).toContain(r.rejection.reason);

@@ -248,16 +248,23 @@ function quoteBareNonFinite(text: string): string | undefined {
   return found ? out + text.slice(last) : undefined;
 }
 
-/** Replaces non-finite numbers (only `1e999`-style overflow can produce them) by their string tokens. */
-function tokenizeNonFinite(v: unknown): unknown {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : v > 0 ? 'Infinity' : v < 0 ? '-Infinity' : 'NaN';
-  if (Array.isArray(v)) return v.map(tokenizeNonFinite);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = tokenizeNonFinite(x);
-    return out;
-  }
-  return v;
+/**
+ * Replaces non-finite numbers in `value` fields (only `1e999`-style overflow can produce them) by their
+ * string tokens. Walks only where values live (`values[]`, `readings[].values[]`), never the whole
+ * tree, so a deeply nested payload cannot exhaust the stack.
+ */
+function tokenizeNonFinite(json: unknown): unknown {
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const fixValues = (reading: unknown) => {
+    if (!isObj(reading) || !Array.isArray(reading.values)) return;
+    for (const v of reading.values as unknown[]) {
+      if (isObj(v) && typeof v.value === 'number' && !Number.isFinite(v.value))
+        v.value = v.value > 0 ? 'Infinity' : v.value < 0 ? '-Infinity' : 'NaN';
+    }
+  };
+  fixValues(json);
+  if (isObj(json) && Array.isArray(json.readings)) for (const r of json.readings as unknown[]) fixValues(r);
+  return json;
 }
 
 /** Renders a zod issue path as `readings[3].values[1].unit`. */
