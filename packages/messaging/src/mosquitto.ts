@@ -75,3 +75,29 @@ export async function writeBrokerAuth(dir: string, accounts: readonly BrokerAcco
     return false;
   }
 }
+
+/**
+ * Reads the accounts back from the broker folder's password file and ACL (the inverse of
+ * {@link writeBrokerAuth}): devices with their kind, gateways by their `topic read` line. Missing files
+ * give an empty list. Used to keep accounts another registry wrote when several share one broker.
+ */
+export async function readBrokerAuth(dir: string): Promise<BrokerAccount[]> {
+  const read = (f: string) => readFile(join(dir, f), 'utf8').catch(() => '');
+  const hashes = new Map(
+    (await read('passwd'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)] as const),
+  );
+  const out: BrokerAccount[] = [];
+  let user: string | undefined;
+  for (const line of (await read('acl')).split('\n')) {
+    const u = /^user (.+)$/.exec(line);
+    if (u) user = u[1];
+    const w = /^topic write voc\/v1\/(fixed|van|fume)\/[^/]+\/up$/.exec(line);
+    const hash = user ? hashes.get(user) : undefined;
+    if (user && hash && w) out.push({ username: user, passwordHash: hash, role: { type: 'device', kind: w[1] as DeviceKind } });
+    if (user && hash && line.startsWith('topic read')) out.push({ username: user, passwordHash: hash, role: { type: 'gateway' } });
+  }
+  return out;
+}

@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { latLngToCell } from 'h3-js';
 import type { Admin, Consumer, Producer } from 'kafkajs';
@@ -32,6 +30,7 @@ import {
   headerString,
   topicNames,
   writeBrokerAuth,
+  readBrokerAuth,
   type BrokerAccount,
   type TopicNames,
 } from '@voc/messaging';
@@ -67,28 +66,6 @@ const cleanups: (() => Promise<unknown>)[] = [];
 
 // ---------------------------------------------------------------- broker accounts
 
-/** Accounts currently in the broker files (kept for usernames the database does not know: other runs' devices). */
-async function brokerFileAccounts(): Promise<BrokerAccount[]> {
-  const read = (f: string) => readFile(join(cfg.mqtt.brokerDir, f), 'utf8').catch(() => '');
-  const hashes = new Map(
-    (await read('passwd'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)] as const),
-  );
-  const out: BrokerAccount[] = [];
-  let user: string | undefined;
-  for (const line of (await read('acl')).split('\n')) {
-    const u = /^user (.+)$/.exec(line);
-    if (u) user = u[1];
-    const w = /^topic write voc\/v1\/(fixed|van|fume)\/[^/]+\/up$/.exec(line);
-    const hash = user ? hashes.get(user) : undefined;
-    if (user && hash && w) out.push({ username: user, passwordHash: hash, role: { type: 'device', kind: w[1] as DeviceKind } });
-    if (user && hash && line.startsWith('topic read')) out.push({ username: user, passwordHash: hash, role: { type: 'gateway' } });
-  }
-  return out;
-}
-
 /**
  * Rewrites the broker's password file and ACL: the gateway account, every active device of the
  * database with a credential, accounts of the current files that the database does not know, and
@@ -96,7 +73,7 @@ async function brokerFileAccounts(): Promise<BrokerAccount[]> {
  */
 async function syncBroker(extra: BrokerAccount[] = []): Promise<void> {
   const byUser = new Map<string, BrokerAccount>();
-  for (const a of await brokerFileAccounts()) byUser.set(a.username, a);
+  for (const a of await readBrokerAuth(cfg.mqtt.brokerDir)) byUser.set(a.username, a);
   for (const c of await repo.credentials()) {
     byUser.delete(c.id);
     if (c.credentialHash && c.status === 'active')
@@ -239,7 +216,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
   await pool.query(`delete from devices where id like $1`, [`gwt-${RUN}-%`]);
-  const others = (await brokerFileAccounts()).filter((a) => !a.username.startsWith(`gwt-${RUN}-`));
+  const others = (await readBrokerAuth(cfg.mqtt.brokerDir)).filter((a) => !a.username.startsWith(`gwt-${RUN}-`));
   await writeBrokerAuth(cfg.mqtt.brokerDir, others);
   await admin.disconnect();
   await pool.end();
