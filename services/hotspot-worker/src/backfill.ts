@@ -1,17 +1,31 @@
-import { windowStarts } from '@voc/hotspot';
+import { windowMs, windowStarts } from '@voc/hotspot';
 import { evaluateWindow, type EvaluateOutcome, type EvaluationDeps } from './evaluate.js';
+
+/** Where the backfill learns which windows hold readings. */
+export interface BackfillSource {
+  /** Starts (epoch ms, ascending) of the windows of [from, to) that hold readings of `metric`. */
+  windowsWithData(metric: string, from: number, to: number, windowMinutes: number): Promise<number[]>;
+}
 
 /** A historical range to evaluate. Times epoch ms; `to` exclusive. */
 export interface BackfillRequest {
   readonly from: number;
   readonly to: number;
   readonly metrics: readonly string[];
+  /**
+   * When given, only windows with readings are evaluated, each followed by the max(openN, clearN)
+   * windows after it (so open hotspots clear as they would). The result is the same as evaluating
+   * every window: a window without readings has no high-value cell, and persistence steps over the
+   * windows in between as not high-value.
+   */
+  readonly source?: BackfillSource;
   /** Called after each window (progress). */
   readonly onWindow?: (o: EvaluateOutcome) => void;
 }
 
 /** Totals of a backfill. */
 export interface BackfillSummary {
+  /** Windows evaluated, over all metrics. */
   readonly windows: number;
   readonly opened: number;
   readonly cleared: number;
@@ -29,12 +43,24 @@ export interface BackfillSummary {
  */
 export async function backfill(deps: EvaluationDeps, req: BackfillRequest): Promise<BackfillSummary> {
   const started = Date.now();
-  const starts = windowStarts(req.from, req.to, deps.method.windowMinutes);
+  const all = windowStarts(req.from, req.to, deps.method.windowMinutes);
+  const len = windowMs(deps.method.windowMinutes);
+  const tail = Math.max(deps.method.openN, deps.method.clearN);
+  let windows = 0;
   let opened = 0;
   let cleared = 0;
   let withdrawn = 0;
   let tasksOpened = 0;
   for (const metric of req.metrics) {
+    let starts = all;
+    if (req.source) {
+      const keep = new Set<number>();
+      for (const w of await req.source.windowsWithData(metric, req.from, req.to, deps.method.windowMinutes)) {
+        for (let j = 0; j <= tail; j += 1) if (w + j * len < req.to) keep.add(w + j * len);
+      }
+      starts = [...keep].sort((a, b) => a - b);
+    }
+    windows += starts.length;
     for (const [i, w] of starts.entries()) {
       const o = await evaluateWindow(deps, { metric, windowStart: w, jobId: null, trigger: 'backfill', cascade: i === starts.length - 1 });
       opened += o.opened.length;
@@ -44,5 +70,5 @@ export async function backfill(deps: EvaluationDeps, req: BackfillRequest): Prom
       req.onWindow?.(o);
     }
   }
-  return { windows: starts.length * req.metrics.length, opened, cleared, withdrawn, tasksOpened, durationMs: Date.now() - started };
+  return { windows, opened, cleared, withdrawn, tasksOpened, durationMs: Date.now() - started };
 }

@@ -390,7 +390,7 @@ class Reconciler {
           note: `window ${iso(w)}: ${r.high ? 'high-value' : 'not high-value'}, median ${round(r.median)} (baseline ${baseline === null ? '-' : round(baseline)})`,
           details: { hotspotId: h.id, ...alertStats(r, baseline) },
         });
-        await this.tx.touchTask(h.taskId!, w, { windowStart: iso(w), unit: this.filter.unit, ...alertStats(r, baseline) });
+        await this.tx.touchTask(h.taskId!, w);
       }
     }
 

@@ -141,7 +141,8 @@ export interface EvaluationTx {
   taskState(taskId: number): Promise<TaskState | undefined>;
   /** Inserts a task; undefined when the cell already has an active task (partial unique index). */
   insertTask(t: TaskInput): Promise<number | undefined>;
-  touchTask(taskId: number, lastWindow: number, statistics: Record<string, unknown>): Promise<void>;
+  /** Records that the task's hotspot has evidence up to `lastWindow` (the task's `statistics` stay those of the opening window; later windows are in the evidence). */
+  touchTask(taskId: number, lastWindow: number): Promise<void>;
   addTaskEvent(taskId: number, kind: TaskEventKind, e: { actor: string; window?: number; note?: string; details?: Record<string, unknown> }): Promise<void>;
   facilitiesNear(cells: readonly string[], resolution: number): Promise<Facility[]>;
   jurisdictions(): Promise<Jurisdiction[]>;

@@ -463,12 +463,8 @@ export class PgEvaluationTx implements EvaluationTx {
     return rows[0]?.id;
   }
 
-  async touchTask(taskId: number, lastWindow: number, statistics: Record<string, unknown>): Promise<void> {
-    await this.db.query(
-      `update tasks set statistics = case when $2::timestamptz >= last_window then $3::jsonb else statistics end,
-         last_window = greatest(last_window, $2::timestamptz), updated_at = now() where id = $1`,
-      [taskId, ts(lastWindow), JSON.stringify(statistics)],
-    );
+  async touchTask(taskId: number, lastWindow: number): Promise<void> {
+    await this.db.query(`update tasks set last_window = greatest(last_window, $2::timestamptz), updated_at = now() where id = $1`, [taskId, ts(lastWindow)]);
   }
 
   async addTaskEvent(taskId: number, kind: TaskEventKind, e: { actor: string; window?: number; note?: string; details?: Record<string, unknown> }): Promise<void> {

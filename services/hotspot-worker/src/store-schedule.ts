@@ -1,6 +1,7 @@
 import type { Pool } from '@voc/db';
 import { windowMs } from '@voc/hotspot';
 import type { SeriesKey } from './ports.js';
+import type { BackfillSource } from './backfill.js';
 import type { ScheduleStore } from './schedule.js';
 
 const SERIES = `metric = $1 and resolution = $2 and window_minutes = $3`;
@@ -67,5 +68,19 @@ export class PgScheduleStore implements ScheduleStore {
       ts(window),
     ]);
     return rows.length > 0;
+  }
+}
+
+/** {@link BackfillSource} on the `readings` table. */
+export class PgBackfillSource implements BackfillSource {
+  constructor(private readonly pool: Pool) {}
+
+  async windowsWithData(metric: string, from: number, to: number, windowMinutes: number): Promise<number[]> {
+    const lenS = windowMs(windowMinutes) / 1000;
+    const { rows } = await this.pool.query<{ w: number }>(
+      `select distinct floor(extract(epoch from time) / $4) * $4 * 1000 as w from readings where metric = $1 and time >= $2 and time < $3 order by 1`,
+      [metric, ts(from), ts(to), lenS],
+    );
+    return rows.map((r) => Number(r.w));
   }
 }

@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { createLogger, loadConfig } from '@voc/config';
+import { createPool } from '@voc/db';
+import { parseFacilitiesCsv, parseFacilitiesGeoJson, parseJurisdictionsGeoJson } from '@voc/hotspot';
+import { importFacilities, importJurisdictions, PgRegistryStore } from '@voc/hotspot-worker';
+import { commandArgs as args } from './args.js';
+import { UsageError, type Command } from './types.js';
+
+async function withRegistry<T>(fn: (store: PgRegistryStore) => Promise<T>): Promise<T> {
+  const cfg = loadConfig();
+  const pool = createPool(cfg.pg, createLogger('cli', cfg.logLevel), 'voc-registry');
+  try {
+    return await fn(new PgRegistryStore(pool));
+  } finally {
+    await pool.end();
+  }
+}
+
+/** `voc facilities import`. */
+export const facilitiesImportCommand: Command = {
+  name: 'facilities import',
+  summary: 'register candidate sources (facilities) from CSV or GeoJSON',
+  usage: `voc facilities import <file.csv|file.geojson>
+
+  CSV header: id,category,name,lat,lon[,fume_device_ids][,address] (fume_device_ids separated by ";"; lines
+  starting with "#" are comments). GeoJSON: a FeatureCollection of Points with properties id, category,
+  name[, fume_device_ids, address]. Categories: restaurant, auto_repair, body_shop, printer, dry_cleaner,
+  fuel_station, construction_site, other. Positions WGS-84. Re-importing updates rows by id.`,
+  async run(argv) {
+    const { positionals } = args(argv, {}, 1);
+    const file = positionals[0]!;
+    const text = await readFile(file, 'utf8');
+    const items = /\.csv$/i.test(file) ? parseFacilitiesCsv(text) : /\.(geo)?json$/i.test(file) ? parseFacilitiesGeoJson(text) : undefined;
+    if (!items) throw new UsageError(`${file}: expected a .csv, .geojson or .json file`);
+    const r = await withRegistry((store) => importFacilities(store, items));
+    process.stdout.write(`facilities: ${r.inserted} added, ${r.updated} updated (${items.length} in ${file})\n`);
+    return 0;
+  },
+};
+
+/** `voc jurisdictions import`. */
+export const jurisdictionsImportCommand: Command = {
+  name: 'jurisdictions import',
+  summary: 'register street-office areas (GeoJSON polygons) that assign cells to the office responsible',
+  usage: `voc jurisdictions import <file.geojson>
+
+  A FeatureCollection of Polygon or MultiPolygon features (WGS-84, [lon, lat]) with properties id and name.
+  A cell belongs to the first area (by id) that contains its centre. Re-importing updates rows by id.`,
+  async run(argv) {
+    const { positionals } = args(argv, {}, 1);
+    const file = positionals[0]!;
+    const items = parseJurisdictionsGeoJson(await readFile(file, 'utf8'));
+    const r = await withRegistry((store) => importJurisdictions(store, items));
+    process.stdout.write(`jurisdictions: ${r.inserted} added, ${r.updated} updated (${items.length} in ${file})\n`);
+    return 0;
+  },
+};
+
+/** The registry commands. */
+export const REGISTRY_COMMANDS: readonly Command[] = [facilitiesImportCommand, jurisdictionsImportCommand];
