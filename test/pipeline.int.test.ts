@@ -37,7 +37,7 @@ function start(script: string, readyMsg: string): Promise<ChildProcess> {
   });
   children.push(child);
   return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => l.includes(`"msg":"${readyMsg}"`) && resolve(child));
+    createInterface({ input: child.stdout }).on('line', (l) => l.includes(`"msg":"${readyMsg}"`) && resolve(child));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
 }

@@ -76,7 +76,7 @@ export const METRICS: Readonly<Record<MetricId, MetricDef>> = Object.freeze(
 );
 
 /** All metric ids in catalogue order. */
-export const METRIC_IDS = defs.map((d) => d.id) as MetricId[];
+export const METRIC_IDS: MetricId[] = defs.map((d) => d.id);
 
 /** Type guard for a metric id. */
 export function isMetricId(id: string): id is MetricId {

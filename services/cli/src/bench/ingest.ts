@@ -103,7 +103,7 @@ async function stageKafka(cfg: ReturnType<typeof loadConfig>, prefix: string, se
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let consumed = 0;
-  await consumer.run({ eachBatch: async ({ batch }) => void (consumed += batch.messages.length) });
+  await consumer.run({ eachBatch: ({ batch }) => Promise.resolve(void (consumed += batch.messages.length)) });
   const t0 = Date.now();
   const end = t0 + seconds * 1000;
   let n = 0;

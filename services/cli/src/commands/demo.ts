@@ -34,12 +34,12 @@ function startService(name: string, script: string, env: Record<string, string>,
   const child = spawn(process.execPath, [`${ROOT}${script}`], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = import('node:fs').then((fs) => fs.createWriteStream(logPath));
   const ready = new Promise<void>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
+    const rl = createInterface({ input: child.stdout });
     rl.on('line', (line) => {
       void log.then((w) => w.write(`${line}\n`));
       if (line.includes(`"msg":"${readyMsg}"`)) resolve();
     });
-    child.stderr!.on('data', (d: Buffer) => void log.then((w) => w.write(d)));
+    child.stderr.on('data', (d: Buffer) => void log.then((w) => w.write(d)));
     child.once('exit', (code) => reject(new Error(`${name} exited with code ${code} before it was ready (log: ${logPath})`)));
   });
   return { name, child, ready };
