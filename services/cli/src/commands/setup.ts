@@ -1,6 +1,6 @@
 import { loadConfig, createLogger } from '@voc/config';
 import { createPool, migrate, pgExecutor } from '@voc/db';
-import { createKafka, ensureTopics } from '@voc/messaging';
+import { createKafka, ensureTopics, topicNames } from '@voc/messaging';
 import type { Command } from './types.js';
 
 /** Runs the database migrations (plain PostgreSQL, plus TimescaleDB features where available). */
@@ -29,7 +29,7 @@ export const migrateCommand: Command = {
   },
 };
 
-/** `voc setup`: migrations and Kafka topics, idempotent. */
+/** `voc setup`: migrations and Kafka topics (with `VOC_KAFKA_TOPIC_PREFIX`, as the services name them), idempotent. */
 export const setupCommand: Command = {
   name: 'setup',
   summary: 'apply migrations and create the Kafka topics (idempotent)',
@@ -41,7 +41,7 @@ export const setupCommand: Command = {
     const admin = createKafka(cfg.kafka, log).admin();
     await admin.connect();
     try {
-      const created = await ensureTopics(admin);
+      const created = await ensureTopics(admin, topicNames(cfg.kafka.topicPrefix));
       process.stdout.write(`kafka topics: ${created.length ? `created ${created.join(', ')}` : 'up to date'}\n`);
     } finally {
       await admin.disconnect();
