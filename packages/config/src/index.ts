@@ -64,7 +64,7 @@ const envSchema = z.object({
   VOC_HOTSPOT_CALM_WIND_MS: num(0.5),
   VOC_HOTSPOT_CANDIDATE_RING: int(1, 0).pipe(z.number().max(3)),
   VOC_HOTSPOT_SCHEDULER: bool(true),
-  VOC_HOTSPOT_ROLLUP_CONNECTIONS: int(2, 1),
+  VOC_HOTSPOT_ROLLUP_CONNECTIONS: int(1, 1),
   VOC_HOTSPOT_WORK_MEM: z.string().regex(/^\d+\s*(kB|MB|GB)$/).default('128MB'),
   VOC_HOTSPOT_QUEUE: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('voc-hotspot'),
   VOC_HOTSPOT_TICK_MS: int(60_000, 1000),

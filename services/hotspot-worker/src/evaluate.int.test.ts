@@ -314,7 +314,8 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
     // late: more readings of the background devices and of the van inside the window
     const late = windowReadings(0, 20).map((r) => ({ ...r, time: new Date(Date.parse(r.time) + 150_000).toISOString(), values: r.values.map((v) => ({ ...v, value: v.value + 1 })) }));
     await readings.insertBatch([...late, vanReading(vanId, clat, clon, base + 3_000_000, 'pm25', 99, 10, 'dgps')]);
-    await evaluate(0, deps(), 'late_data');
+    // this time with the rollup split over two connections sharing the evaluation's snapshot
+    await evaluate(0, { ...deps(), store: new PgEvaluationStore(pool, { connections: 2, workMem: '64MB' }) }, 'late_data');
 
     const raw = await pool.query<{ device_id: string; time: Date; value: number; unit: string; qa: string; h3: string; lat: number | null; speed_kmh: number | null; gps_fix: string | null }>(
       `select device_id, time, value, unit, qa, h3::text as h3, lat, speed_kmh, gps_fix from readings where metric = 'pm25' and device_id like $1 and time >= $2 and time < $3`,

@@ -132,8 +132,12 @@ export interface RollupOptions {
   readonly workMem: string;
 }
 
-/** Default {@link RollupOptions}: two connections (the two cores of the reference machine), 128 MB. */
-export const DEFAULT_ROLLUP: RollupOptions = { connections: 2, workMem: '128MB' };
+/**
+ * Default {@link RollupOptions}: one connection, 128 MB. Each part of a split rollup scans the whole
+ * window (readings have no index on the cell), so splitting pays only where sorting dominates and cores
+ * are idle; on the 2-core reference machine one connection is faster (BENCHMARKS.md).
+ */
+export const DEFAULT_ROLLUP: RollupOptions = { connections: 1, workMem: '128MB' };
 
 /** Statements that start every evaluation transaction: no JIT (its compile time exceeds its gain on these queries), sort memory. */
 function sessionSql(o: RollupOptions): string {
@@ -206,36 +210,33 @@ export class PgEvaluationTx implements EvaluationTx {
   async replaceCellStats(s: SeriesKey, window: number, cells: readonly CellResult[]): Promise<void> {
     await this.db.query(`delete from hotspot_cell_stats where ${SERIES} and window_start = $4`, [...seriesParams(s), ts(window)]);
     if (cells.length === 0) return;
-    await this.db.query(
-      `insert into hotspot_cell_stats (metric, resolution, window_minutes, window_start, cell, n, n_fixed, devices, van_passes, max_pass_n,
-         mean, median, p90, max, min, eligible, ratio, robust_z, gi_star, high, reasons)
-       select $1, $2, $3, $4, t.cell, t.n, t.n_fixed, t.devices, t.van_passes, t.max_pass_n, t.mean, t.median, t.p90, t.max, t.min,
-              t.eligible, t.ratio, t.robust_z, t.gi_star, t.high, coalesce(string_to_array(nullif(t.reasons, ''), ','), '{}')
-       from unnest($5::int8[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $11::float8[], $12::float8[], $13::float8[], $14::float8[],
-                   $15::float8[], $16::bool[], $17::float8[], $18::float8[], $19::float8[], $20::bool[], $21::text[])
-         as t(cell, n, n_fixed, devices, van_passes, max_pass_n, mean, median, p90, max, min, eligible, ratio, robust_z, gi_star, high, reasons)`,
-      [
-        ...seriesParams(s),
-        ts(window),
-        cells.map((c) => cellInt(c.cell)),
-        cells.map((c) => c.n),
-        cells.map((c) => c.nFixed),
-        cells.map((c) => c.devices),
-        cells.map((c) => c.vanPasses),
-        cells.map((c) => c.maxPassReadings),
-        cells.map((c) => c.mean),
-        cells.map((c) => c.median),
-        cells.map((c) => c.p90),
-        cells.map((c) => c.max),
-        cells.map((c) => c.min),
-        cells.map((c) => c.eligible),
-        cells.map((c) => c.ratio),
-        cells.map((c) => c.robustZ),
-        cells.map((c) => c.giStar),
-        cells.map((c) => c.high),
-        cells.map((c) => c.reasons.join(',')),
-      ],
-    );
+    // One JSON parameter expanded by json_populate_recordset: for 10,000 cells it costs less than binding
+    // and unnesting 21 arrays. Keys are the column names.
+    const w = ts(window);
+    const rows = cells.map((c) => ({
+      metric: s.metric,
+      resolution: s.resolution,
+      window_minutes: s.windowMinutes,
+      window_start: w,
+      cell: cellInt(c.cell),
+      n: c.n,
+      n_fixed: c.nFixed,
+      devices: c.devices,
+      van_passes: c.vanPasses,
+      max_pass_n: c.maxPassReadings,
+      mean: c.mean,
+      median: c.median,
+      p90: c.p90,
+      max: c.max,
+      min: c.min,
+      eligible: c.eligible,
+      ratio: c.ratio,
+      robust_z: c.robustZ,
+      gi_star: c.giStar,
+      high: c.high,
+      reasons: c.reasons,
+    }));
+    await this.db.query(`insert into hotspot_cell_stats select * from json_populate_recordset(null::hotspot_cell_stats, $1::json)`, [JSON.stringify(rows)]);
   }
 
   async lockSeries(s: SeriesKey): Promise<void> {
