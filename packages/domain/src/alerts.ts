@@ -67,7 +67,9 @@ export const alertSchema = z.discriminatedUnion('type', [
     streetOffice: z.object({ id: z.string(), name: z.string() }).nullable(),
     stats: alertStatsSchema,
     /** Best-ranked candidate sources (at most 5). */
-    candidates: z.array(z.object({ facilityId: z.string(), name: z.string(), category: z.string(), distanceM: z.number(), score: z.number() })),
+    candidates: z.array(
+      z.object({ facilityId: z.string(), name: z.string(), category: z.string(), distanceM: z.number(), score: z.number() }),
+    ),
   }),
 ]);
 /** Parsed {@link alertSchema}. */

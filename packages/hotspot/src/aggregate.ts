@@ -54,7 +54,9 @@ export interface CellStats {
 export function isUsable(r: GridReading, s: Pick<MethodSettings, 'vanMaxSpeedKmh'>): boolean {
   if (r.qa !== 'valid' || !Number.isFinite(r.value)) return false;
   if (!r.mobile) return true;
-  return r.gpsFix !== null && (USABLE_GPS_FIXES as readonly string[]).includes(r.gpsFix) && r.speedKmh !== null && r.speedKmh <= s.vanMaxSpeedKmh;
+  return (
+    r.gpsFix !== null && (USABLE_GPS_FIXES as readonly string[]).includes(r.gpsFix) && r.speedKmh !== null && r.speedKmh <= s.vanMaxSpeedKmh
+  );
 }
 
 /**
@@ -79,7 +81,10 @@ export function passLengths(sortedTimes: readonly number[], gapSeconds: number):
  *   aggregated with a concentration (DOMAIN.md §2), nor ppb with µg/m³
  * @returns one entry per cell with at least one usable reading, ordered by cell
  */
-export function aggregateCells(readings: readonly GridReading[], s: Pick<MethodSettings, 'resolution' | 'vanMaxSpeedKmh' | 'vanPassGapSeconds'>): CellStats[] {
+export function aggregateCells(
+  readings: readonly GridReading[],
+  s: Pick<MethodSettings, 'resolution' | 'vanMaxSpeedKmh' | 'vanPassGapSeconds'>,
+): CellStats[] {
   const units = new Set(readings.map((r) => r.unit));
   if (units.size > 1) {
     throw new VocError(ERROR_CODES.invalid_request, `readings of different units cannot be aggregated together: ${[...units].join(', ')}`);
@@ -97,7 +102,12 @@ export function aggregateCells(readings: readonly GridReading[], s: Pick<MethodS
     const values = rows.map((r) => r.value).sort((a, b) => a - b);
     const vanTimes = new Map<string, number[]>();
     for (const r of rows) if (r.mobile) (vanTimes.get(r.deviceId) ?? vanTimes.set(r.deviceId, []).get(r.deviceId)!).push(r.time);
-    const passes = [...vanTimes.values()].flatMap((ts) => passLengths(ts.sort((a, b) => a - b), s.vanPassGapSeconds));
+    const passes = [...vanTimes.values()].flatMap((ts) =>
+      passLengths(
+        ts.sort((a, b) => a - b),
+        s.vanPassGapSeconds,
+      ),
+    );
     out.push({
       cell,
       n: values.length,

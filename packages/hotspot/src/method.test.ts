@@ -11,7 +11,20 @@ const CENTRE = latLngToCell(39.929, 116.339, 8);
 const RING = gridDisk(CENTRE, 2).filter((c) => c !== CENTRE);
 
 function stats(cell: string, median: number, over: Partial<CellStats> = {}): CellStats {
-  return { cell, n: 12, nFixed: 12, devices: 1, vanPasses: 0, maxPassReadings: 0, mean: median, median, p90: median, max: median, min: median, ...over };
+  return {
+    cell,
+    n: 12,
+    nFixed: 12,
+    devices: 1,
+    vanPasses: 0,
+    maxPassReadings: 0,
+    mean: median,
+    median,
+    p90: median,
+    max: median,
+    min: median,
+    ...over,
+  };
 }
 
 /** A window of 19 cells (centre + 2 rings) with background medians 10 ± 1 and the centre at `centre`. */
@@ -78,7 +91,11 @@ describe('hotspot method (DOMAIN.md §6)', () => {
     // mean |m − 10| = 90 / 7
     expect(r.cells[0]!.robustZ).toBeCloseTo(90 / (MEAN_AD_SCALE * (90 / 7)), 9);
     expect(r.cells[0]!.high).toBe(true);
-    const equal = evaluateCells(RING.map((c) => stats(c, 10)), S, 'tvoc');
+    const equal = evaluateCells(
+      RING.map((c) => stats(c, 10)),
+      S,
+      'tvoc',
+    );
     expect(equal.district.scaleKind).toBe('none');
     expect(equal.cells.every((c) => c.robustZ === 0 && !c.high)).toBe(true);
   });
@@ -96,7 +113,12 @@ describe('Getis-Ord Gi*', () => {
   // d: W = 2, Σx = 13 → (13 − 8) / (√12.5 · √((8 − 4)/3)) = 5 / 4.0824829 = 1.2247449 (= √1.5)
   // b: W = 3, Σx = 6 → (6 − 12) / (√12.5 · √((12 − 9)/3)) = −6 / 3.5355339 = −1.6970563
   const hood: Record<string, string[]> = { a: ['a', 'b'], b: ['a', 'b', 'c'], c: ['b', 'c', 'd'], d: ['c', 'd'] };
-  const values = new Map([['a', 1], ['b', 2], ['c', 3], ['d', 10]]);
+  const values = new Map([
+    ['a', 1],
+    ['b', 2],
+    ['c', 3],
+    ['d', 10],
+  ]);
 
   it('matches a hand computation on a four-cell line', () => {
     const gi = getisOrdGiStar(values, (c) => hood[c]!);
@@ -105,8 +127,26 @@ describe('Getis-Ord Gi*', () => {
   });
 
   it('is undefined when every value is equal or a neighbourhood holds every cell', () => {
-    expect(getisOrdGiStar(new Map([['a', 1], ['b', 1], ['c', 1]]), (c) => hood[c]!).get('b')).toBeNull();
-    expect(getisOrdGiStar(new Map([['a', 1], ['b', 2], ['c', 3]]), (c) => hood[c]!).get('b')).toBeNull();
+    expect(
+      getisOrdGiStar(
+        new Map([
+          ['a', 1],
+          ['b', 1],
+          ['c', 1],
+        ]),
+        (c) => hood[c]!,
+      ).get('b'),
+    ).toBeNull();
+    expect(
+      getisOrdGiStar(
+        new Map([
+          ['a', 1],
+          ['b', 2],
+          ['c', 3],
+        ]),
+        (c) => hood[c]!,
+      ).get('b'),
+    ).toBeNull();
   });
 
   it('is positive and largest at the centre of a hot ring-1 cluster on the H3 grid', () => {
@@ -147,14 +187,26 @@ describe('persistence with hysteresis', () => {
 
   it('clears after 3 consecutive windows that are not high-value, not before', () => {
     expect(run([true, true, false, false, false]).transitions).toEqual(['none', 'opened', 'continued', 'continued', 'cleared']);
-    expect(run([true, true, false, false, true, false, false]).transitions).toEqual(['none', 'opened', 'continued', 'continued', 'continued', 'continued', 'continued']);
+    expect(run([true, true, false, false, true, false, false]).transitions).toEqual([
+      'none',
+      'opened',
+      'continued',
+      'continued',
+      'continued',
+      'continued',
+      'continued',
+    ]);
     expect(run([true, true, false, false, false]).state).toMatchObject({ status: 'none', openedWindow: null });
   });
 
   it('counts windows that were never evaluated as not high-value', () => {
     const open = run([true, true]).state;
     const r = advance(open, 2, false, 4 * W, W, S);
-    expect(r.transitions.map((t) => [t.transition, t.window])).toEqual([['continued', 2 * W], ['continued', 3 * W], ['cleared', 4 * W]]);
+    expect(r.transitions.map((t) => [t.transition, t.window])).toEqual([
+      ['continued', 2 * W],
+      ['continued', 3 * W],
+      ['cleared', 4 * W],
+    ]);
     const far = advance(open, 1000, true, 2000 * W, W, S);
     expect(far.transitions.map((t) => t.transition)).toEqual(['continued', 'continued', 'cleared']);
     expect(far.state).toMatchObject({ status: 'none', history: 1 });
@@ -171,10 +223,28 @@ describe('cell aggregation', () => {
       ...[1, 2, 3, 4].map((v, i) => ({ ...base, deviceId: 'f1', time: t0 + i * 60_000, value: v, h3: cell12 })),
       { ...base, deviceId: 'f1', time: t0 + 300_000, value: 999, h3: cell12, qa: 'invalid' },
       // van: 3 usable, one too fast, one without fix, then a 2-minute gap and 2 more
-      ...[10, 20, 30].map((v, i) => ({ ...base, deviceId: 'v1', time: t0 + i * 1000, value: v, h3: cell12, mobile: true, speedKmh: 20, gpsFix: '3d' })),
+      ...[10, 20, 30].map((v, i) => ({
+        ...base,
+        deviceId: 'v1',
+        time: t0 + i * 1000,
+        value: v,
+        h3: cell12,
+        mobile: true,
+        speedKmh: 20,
+        gpsFix: '3d',
+      })),
       { ...base, deviceId: 'v1', time: t0 + 3000, value: 500, h3: cell12, mobile: true, speedKmh: 45, gpsFix: '3d' },
       { ...base, deviceId: 'v1', time: t0 + 4000, value: 500, h3: cell12, mobile: true, speedKmh: 10, gpsFix: 'none' },
-      ...[40, 50].map((v, i) => ({ ...base, deviceId: 'v1', time: t0 + 124_000 + i * 1000, value: v, h3: cell12, mobile: true, speedKmh: 5, gpsFix: 'dgps' })),
+      ...[40, 50].map((v, i) => ({
+        ...base,
+        deviceId: 'v1',
+        time: t0 + 124_000 + i * 1000,
+        value: v,
+        h3: cell12,
+        mobile: true,
+        speedKmh: 5,
+        gpsFix: 'dgps',
+      })),
     ];
     const [c] = aggregateCells(rows, S);
     expect(c).toMatchObject({ n: 9, nFixed: 4, devices: 2, vanPasses: 2, maxPassReadings: 3, max: 50, min: 1 });

@@ -48,7 +48,10 @@ export interface DistrictStats {
  * Eligibility (DOMAIN.md §6): at least `minReadings` usable readings from fixed sensors, or at least
  * `minVanPassReadings` usable readings in one van pass.
  */
-export function isEligible(c: Pick<CellStats, 'nFixed' | 'maxPassReadings'>, s: Pick<MethodSettings, 'minReadings' | 'minVanPassReadings'>): boolean {
+export function isEligible(
+  c: Pick<CellStats, 'nFixed' | 'maxPassReadings'>,
+  s: Pick<MethodSettings, 'minReadings' | 'minVanPassReadings'>,
+): boolean {
   return c.nFixed >= s.minReadings || c.maxPassReadings >= s.minVanPassReadings;
 }
 
@@ -101,8 +104,21 @@ export function evaluateCells(
   let high = 0;
   const cells = stats.map((c): CellResult => {
     // Explicit fields rather than a spread: this runs for every cell of every window.
-    const base = { cell: c.cell, n: c.n, nFixed: c.nFixed, devices: c.devices, vanPasses: c.vanPasses, maxPassReadings: c.maxPassReadings, mean: c.mean, median: c.median, p90: c.p90, max: c.max, min: c.min };
-    if (!isEligible(c, s) || baseline === null) return { ...base, eligible: false, ratio: null, robustZ: null, giStar: null, high: false, reasons: [] };
+    const base = {
+      cell: c.cell,
+      n: c.n,
+      nFixed: c.nFixed,
+      devices: c.devices,
+      vanPasses: c.vanPasses,
+      maxPassReadings: c.maxPassReadings,
+      mean: c.mean,
+      median: c.median,
+      p90: c.p90,
+      max: c.max,
+      min: c.min,
+    };
+    if (!isEligible(c, s) || baseline === null)
+      return { ...base, eligible: false, ratio: null, robustZ: null, giStar: null, high: false, reasons: [] };
     const z = scale === null ? 0 : (c.median - baseline) / scale;
     const ratio = baseline > 0 ? c.median / baseline : null;
     const reasons: HighReason[] = [];

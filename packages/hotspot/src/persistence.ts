@@ -43,8 +43,14 @@ export function isTrivial(s: PersistenceState): boolean {
  * @param windowStart start of this window (epoch ms), recorded as `openedWindow` on opening
  * @throws RangeError when openN is outside 1–30 or openK outside 1–openN
  */
-export function step(prev: PersistenceState, high: boolean, windowStart: number, s: PersistenceSettings): { state: PersistenceState; transition: Transition } {
-  if (s.openN < 1 || s.openN > 30 || s.openK < 1 || s.openK > s.openN) throw new RangeError(`persistence needs 1 ≤ openK ≤ openN ≤ 30, got ${s.openK} of ${s.openN}`);
+export function step(
+  prev: PersistenceState,
+  high: boolean,
+  windowStart: number,
+  s: PersistenceSettings,
+): { state: PersistenceState; transition: Transition } {
+  if (s.openN < 1 || s.openN > 30 || s.openK < 1 || s.openK > s.openN)
+    throw new RangeError(`persistence needs 1 ≤ openK ≤ openN ≤ 30, got ${s.openK} of ${s.openN}`);
   const mask = (1 << s.openN) - 1;
   const history = ((prev.history << 1) | (high ? 1 : 0)) & mask;
   if (prev.status === 'open') {
@@ -52,7 +58,8 @@ export function step(prev: PersistenceState, high: boolean, windowStart: number,
     if (cleanStreak >= s.clearN) return { state: { status: 'none', history, cleanStreak: 0, openedWindow: null }, transition: 'cleared' };
     return { state: { status: 'open', history, cleanStreak, openedWindow: prev.openedWindow }, transition: 'continued' };
   }
-  if (high && popcount(history) >= s.openK) return { state: { status: 'open', history, cleanStreak: 0, openedWindow: windowStart }, transition: 'opened' };
+  if (high && popcount(history) >= s.openK)
+    return { state: { status: 'open', history, cleanStreak: 0, openedWindow: windowStart }, transition: 'opened' };
   return { state: { status: 'none', history, cleanStreak: 0, openedWindow: null }, transition: 'none' };
 }
 
@@ -88,12 +95,22 @@ export function advance(
     if (isTrivial(state)) break;
     const w = windowStart - i * windowLenMs;
     const r = step(state, false, w, s);
-    if (r.transition !== 'none') transitions.push({ window: w, transition: r.transition, openedWindow: r.transition === 'cleared' ? state.openedWindow : r.state.openedWindow });
+    if (r.transition !== 'none')
+      transitions.push({
+        window: w,
+        transition: r.transition,
+        openedWindow: r.transition === 'cleared' ? state.openedWindow : r.state.openedWindow,
+      });
     state = r.state;
   }
   if (missed > cap) state = { ...state, history: 0 };
   const r = step(state, high, windowStart, s);
-  if (r.transition !== 'none') transitions.push({ window: windowStart, transition: r.transition, openedWindow: r.transition === 'cleared' ? state.openedWindow : r.state.openedWindow });
+  if (r.transition !== 'none')
+    transitions.push({
+      window: windowStart,
+      transition: r.transition,
+      openedWindow: r.transition === 'cleared' ? state.openedWindow : r.state.openedWindow,
+    });
   return { state: r.state, transitions };
 }
 

@@ -4,7 +4,16 @@ import { z } from 'zod';
 import { ERROR_CODES, VocError } from '@voc/domain';
 
 /** Categories of candidate sources (DOMAIN.md §6); `other` for anything else. */
-export const FACILITY_CATEGORIES = ['restaurant', 'auto_repair', 'body_shop', 'printer', 'dry_cleaner', 'fuel_station', 'construction_site', 'other'] as const;
+export const FACILITY_CATEGORIES = [
+  'restaurant',
+  'auto_repair',
+  'body_shop',
+  'printer',
+  'dry_cleaner',
+  'fuel_station',
+  'construction_site',
+  'other',
+] as const;
 /** One of {@link FACILITY_CATEGORIES}. */
 export type FacilityCategory = (typeof FACILITY_CATEGORIES)[number];
 
@@ -29,13 +38,19 @@ export const facilityInputSchema = z
 export type FacilityInput = z.infer<typeof facilityInputSchema>;
 
 function invalid(where: string, err: z.ZodError): VocError {
-  return new VocError(ERROR_CODES.invalid_request, `${where}: ${err.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ')}`);
+  return new VocError(
+    ERROR_CODES.invalid_request,
+    `${where}: ${err.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ')}`,
+  );
 }
 
 function splitIds(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(String).filter(Boolean);
   if (typeof v !== 'string') return [];
-  return v.split(/[;|\s]+/).map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(/[;|\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -67,11 +82,13 @@ export function parseFacilitiesCsv(text: string): FacilityInput[] {
  */
 export function parseFacilitiesGeoJson(text: string): FacilityInput[] {
   const doc = JSON.parse(text) as { type?: string; features?: unknown[] };
-  if (doc.type !== 'FeatureCollection' || !Array.isArray(doc.features)) throw new VocError(ERROR_CODES.invalid_request, 'facilities GeoJSON must be a FeatureCollection');
+  if (doc.type !== 'FeatureCollection' || !Array.isArray(doc.features))
+    throw new VocError(ERROR_CODES.invalid_request, 'facilities GeoJSON must be a FeatureCollection');
   return doc.features.map((f, i) => {
     const feat = f as { geometry?: { type?: string; coordinates?: unknown }; properties?: Record<string, unknown> };
     const coords: unknown = feat.geometry?.coordinates;
-    if (feat.geometry?.type !== 'Point' || !Array.isArray(coords)) throw new VocError(ERROR_CODES.invalid_request, `facilities GeoJSON feature ${i + 1}: geometry must be a Point`);
+    if (feat.geometry?.type !== 'Point' || !Array.isArray(coords))
+      throw new VocError(ERROR_CODES.invalid_request, `facilities GeoJSON feature ${i + 1}: geometry must be a Point`);
     const p = feat.properties ?? {};
     const parsed = facilityInputSchema.safeParse({
       id: p.id,
@@ -107,7 +124,8 @@ export interface JurisdictionInput {
  */
 export function parseJurisdictionsGeoJson(text: string): JurisdictionInput[] {
   const doc = JSON.parse(text) as { type?: string; features?: unknown[] };
-  if (doc.type !== 'FeatureCollection' || !Array.isArray(doc.features)) throw new VocError(ERROR_CODES.invalid_request, 'jurisdictions GeoJSON must be a FeatureCollection');
+  if (doc.type !== 'FeatureCollection' || !Array.isArray(doc.features))
+    throw new VocError(ERROR_CODES.invalid_request, 'jurisdictions GeoJSON must be a FeatureCollection');
   return doc.features.map((f, i) => {
     const feat = f as { geometry?: unknown; properties?: Record<string, unknown> };
     const where = `jurisdictions GeoJSON feature ${i + 1}`;

@@ -45,10 +45,15 @@ export function isTaskFinding(s: string): s is TaskFinding {
 export function checkTransition(from: TaskState, to: TaskState, finding?: TaskFinding | null): void {
   if (!TASK_TRANSITIONS[from].includes(to)) {
     const allowed = TASK_TRANSITIONS[from];
-    throw new VocError(ERROR_CODES.invalid_transition, `a task in state ${from} cannot move to ${to}${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ' (final state)'}`, {
-      details: { from, to, allowed },
-    });
+    throw new VocError(
+      ERROR_CODES.invalid_transition,
+      `a task in state ${from} cannot move to ${to}${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ' (final state)'}`,
+      {
+        details: { from, to, allowed },
+      },
+    );
   }
-  if (to === 'resolved' && !finding) throw new VocError(ERROR_CODES.invalid_request, `resolving a task needs a finding: ${TASK_FINDINGS.join(', ')}`);
+  if (to === 'resolved' && !finding)
+    throw new VocError(ERROR_CODES.invalid_request, `resolving a task needs a finding: ${TASK_FINDINGS.join(', ')}`);
   if (to !== 'resolved' && finding) throw new VocError(ERROR_CODES.invalid_request, `a finding is given only when resolving a task`);
 }

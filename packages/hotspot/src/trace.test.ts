@@ -28,7 +28,15 @@ describe('trace-to-source geometry', () => {
   });
 
   it('averages wind as vectors and reports calm as no direction', () => {
-    const w = summariseWind('d', 0, [{ dirDeg: 350, speedMs: 2 }, { dirDeg: 10, speedMs: 2 }], 0.5)!;
+    const w = summariseWind(
+      'd',
+      0,
+      [
+        { dirDeg: 350, speedMs: 2 },
+        { dirDeg: 10, speedMs: 2 },
+      ],
+      0.5,
+    )!;
     expect(w.dirDeg === null ? NaN : Math.min(w.dirDeg, 360 - w.dirDeg)).toBeCloseTo(0, 6);
     expect(w.speedMs).toBe(2);
     expect(summariseWind('d', 0, [{ dirDeg: 90, speedMs: 0.2 }], 0.5)!.dirDeg).toBeNull();
@@ -51,8 +59,38 @@ describe('trace-to-source geometry', () => {
       JSON.stringify({
         type: 'FeatureCollection',
         features: [
-          { type: 'Feature', properties: { id: 'b', name: 'East' }, geometry: { type: 'Polygon', coordinates: [[[116.34, 39.9], [116.4, 39.9], [116.4, 40], [116.34, 40], [116.34, 39.9]]] } },
-          { type: 'Feature', properties: { id: 'a', name: 'West' }, geometry: { type: 'Polygon', coordinates: [[[116.3, 39.9], [116.34, 39.9], [116.34, 40], [116.3, 40], [116.3, 39.9]]] } },
+          {
+            type: 'Feature',
+            properties: { id: 'b', name: 'East' },
+            geometry: {
+              type: 'Polygon',
+              coordinates: [
+                [
+                  [116.34, 39.9],
+                  [116.4, 39.9],
+                  [116.4, 40],
+                  [116.34, 40],
+                  [116.34, 39.9],
+                ],
+              ],
+            },
+          },
+          {
+            type: 'Feature',
+            properties: { id: 'a', name: 'West' },
+            geometry: {
+              type: 'Polygon',
+              coordinates: [
+                [
+                  [116.3, 39.9],
+                  [116.34, 39.9],
+                  [116.34, 40],
+                  [116.3, 40],
+                  [116.3, 39.9],
+                ],
+              ],
+            },
+          },
         ],
       }),
     );
@@ -64,8 +102,12 @@ describe('trace-to-source geometry', () => {
 
 describe('facility import', () => {
   it('reads CSV with comments and fume monitor ids', () => {
-    const f = parseFacilitiesCsv('# illustrative\nid,category,name,lat,lon,fume_device_ids\nr1,restaurant,Noodles,39.93,116.34,fume-1;fume-2\n');
-    expect(f).toEqual([{ id: 'r1', category: 'restaurant', name: 'Noodles', lat: 39.93, lon: 116.34, fumeDeviceIds: ['fume-1', 'fume-2'] }]);
+    const f = parseFacilitiesCsv(
+      '# illustrative\nid,category,name,lat,lon,fume_device_ids\nr1,restaurant,Noodles,39.93,116.34,fume-1;fume-2\n',
+    );
+    expect(f).toEqual([
+      { id: 'r1', category: 'restaurant', name: 'Noodles', lat: 39.93, lon: 116.34, fumeDeviceIds: ['fume-1', 'fume-2'] },
+    ]);
     expect(() => parseFacilitiesCsv('id,category,name,lat,lon\nr1,bakery,X,39.9,116.3\n')).toThrow(/row 1/);
   });
   it('keeps the grid cell of a facility exact', () => {
@@ -88,7 +130,9 @@ describe('windows and task lifecycle', () => {
   it('allows the documented transitions only', () => {
     expect(() => checkTransition('open', 'acknowledged')).not.toThrow();
     expect(() => checkTransition('in_progress', 'resolved', 'no_source_found')).not.toThrow();
-    expect(() => checkTransition('open', 'resolved', 'no_source_found')).toThrow(expect.objectContaining({ code: 'VOC_ERR_INVALID_TRANSITION' }));
+    expect(() => checkTransition('open', 'resolved', 'no_source_found')).toThrow(
+      expect.objectContaining({ code: 'VOC_ERR_INVALID_TRANSITION' }),
+    );
     expect(() => checkTransition('resolved', 'dismissed')).toThrow(expect.objectContaining({ code: 'VOC_ERR_INVALID_TRANSITION' }));
     expect(() => checkTransition('in_progress', 'resolved')).toThrow(expect.objectContaining({ code: 'VOC_ERR_INVALID_REQUEST' }));
   });

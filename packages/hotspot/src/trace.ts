@@ -1,6 +1,16 @@
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 import type { MultiPolygon, Polygon } from 'geojson';
-import { cellToBoundary, cellToLatLng, cellToParent, getHexagonEdgeLengthAvg, getResolution, greatCircleDistance, gridDisk, latLngToCell, UNITS as H3_UNITS } from 'h3-js';
+import {
+  cellToBoundary,
+  cellToLatLng,
+  cellToParent,
+  getHexagonEdgeLengthAvg,
+  getResolution,
+  greatCircleDistance,
+  gridDisk,
+  latLngToCell,
+  UNITS as H3_UNITS,
+} from 'h3-js';
 import type { TraceSettings } from './settings.js';
 
 /** WGS-84 position in degrees. */
@@ -33,7 +43,7 @@ export function bearingDeg(a: LatLon, b: LatLon): number {
   const Δλ = (b.lon - a.lon) * rad;
   const y = Math.sin(Δλ) * Math.cos(φ2);
   const x = Math.cos(φ1) * Math.sin(φ2) - Math.sin(φ1) * Math.cos(φ2) * Math.cos(Δλ);
-  return ((Math.atan2(y, x) / rad) % 360 + 360) % 360;
+  return (((Math.atan2(y, x) / rad) % 360) + 360) % 360;
 }
 
 /** One wind observation: direction the wind blows from (degrees clockwise from north) and speed (m/s). */
@@ -75,7 +85,7 @@ export function summariseWind(deviceId: string, dist: number, samples: readonly 
   const mean = speed / samples.length;
   const resultant = Math.hypot(u, v) / samples.length;
   const steadiness = mean > 0 ? resultant / mean : 0;
-  const dirDeg = mean < calmWindMs || resultant === 0 ? null : ((Math.atan2(u, v) / rad) % 360 + 360) % 360;
+  const dirDeg = mean < calmWindMs || resultant === 0 ? null : (((Math.atan2(u, v) / rad) % 360) + 360) % 360;
   return { deviceId, distanceM: dist, dirDeg, speedMs: mean, steadiness, samples: samples.length };
 }
 
@@ -116,7 +126,12 @@ export interface Candidate extends Facility {
  *   wind information ¾ p, a downwind one inside the cell ½ p;
  * - order: score descending, then distance, then id (deterministic).
  */
-export function rankCandidates(cell: string, facilities: readonly Facility[], wind: Pick<WindSummary, 'dirDeg'> | null, s: Pick<TraceSettings, 'candidateRing'>): Candidate[] {
+export function rankCandidates(
+  cell: string,
+  facilities: readonly Facility[],
+  wind: Pick<WindSummary, 'dirDeg'> | null,
+  s: Pick<TraceSettings, 'candidateRing'>,
+): Candidate[] {
   const res = getResolution(cell);
   const centre = cellCentre(cell);
   const edge = getHexagonEdgeLengthAvg(res, H3_UNITS.m);

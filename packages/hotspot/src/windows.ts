@@ -11,7 +11,8 @@ export interface Window {
 
 /** Window length in milliseconds. @throws VocError invalid_request when minutes is not a positive integer */
 export function windowMs(minutes: number): number {
-  if (!Number.isInteger(minutes) || minutes <= 0) throw new VocError(ERROR_CODES.invalid_request, `window length must be a positive whole number of minutes, got ${minutes}`);
+  if (!Number.isInteger(minutes) || minutes <= 0)
+    throw new VocError(ERROR_CODES.invalid_request, `window length must be a positive whole number of minutes, got ${minutes}`);
   return minutes * 60_000;
 }
 
@@ -44,5 +45,8 @@ export function firstWindowNotDue(now: number, minutes: number, latenessMs: numb
 
 /** ISO 8601 basic format without separators, e.g. `20170101T060000Z`: usable inside job ids (BullMQ refuses ':' there). */
 export function compactIso(t: number): string {
-  return new Date(t).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(t)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }

@@ -43,7 +43,11 @@ interface Expected {
  * `NA`, local time UTC+8, window = 6 h, cell = the station's resolution-8 cell.
  */
 function expectedFromCsv(column: string, factor: number): Map<string, Expected> {
-  const stations = readFileSync(`${DATA}stations.csv`, 'utf8').trim().split(/\r?\n/).slice(1).map((l) => l.split(','));
+  const stations = readFileSync(`${DATA}stations.csv`, 'utf8')
+    .trim()
+    .split(/\r?\n/)
+    .slice(1)
+    .map((l) => l.split(','));
   const groups = new Map<string, number[]>();
   for (const [station, , , lat, lon] of stations) {
     const cell = latLngToCell(Number(lat), Number(lon), 8);
@@ -76,7 +80,9 @@ describe.skipIf(!existsSync(DATA))('cell statistics on the real Beijing data', (
 
   beforeAll(async () => {
     pool = createPool(cfg.pg, log, 'voc-hotspot-beijing-test');
-    await new DeviceRepository(pool).upsert(beijingStations(DATA).map((s) => ({ id: stationDeviceId(prefix, s.station), kind: 'fixed' as const, lat: s.lat, lon: s.lon })));
+    await new DeviceRepository(pool).upsert(
+      beijingStations(DATA).map((s) => ({ id: stationDeviceId(prefix, s.station), kind: 'fixed' as const, lat: s.lat, lon: s.lon })),
+    );
     const msgs = beijingReadings(DATA, { from: FROM, to: TO, prefix, shiftMs: SHIFT, metrics: ['pm25', 'co'] });
     for (let i = 0; i < msgs.length; i += 2000) await new ReadingRepository(pool).insertBatch(msgs.slice(i, i + 2000));
   });
@@ -98,7 +104,16 @@ describe.skipIf(!existsSync(DATA))('cell statistics on the real Beijing data', (
       ['co', 'CO', 1 / 1000],
     ] as const) {
       const expected = expectedFromCsv(column, factor);
-      const { rows } = await pool.query<{ cell: string; w: Date; n: number; devices: number; mean: number; median: number; p90: number; max: number }>(
+      const { rows } = await pool.query<{
+        cell: string;
+        w: Date;
+        n: number;
+        devices: number;
+        mean: number;
+        median: number;
+        p90: number;
+        max: number;
+      }>(
         `select cell::text as cell, window_start as w, n, devices, mean, median, p90, max from hotspot_cell_stats
          where metric = $1 and resolution = 8 and window_minutes = $2 and window_start >= $3 and window_start < $4`,
         [metric, WINDOW_MIN, new Date(FROM + SHIFT - WINDOW_MIN * 60_000).toISOString(), new Date(TO + SHIFT).toISOString()],

@@ -4,7 +4,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig } from '@voc/config';
 import { bigintToH3, createPool, DeviceRepository, ReadingRepository, type Pool } from '@voc/db';
 import { alertSchema, type ReadingMessage } from '@voc/domain';
-import { aggregateCells, cellCentre, DEFAULT_METHOD_SETTINGS, DEFAULT_TRACE_SETTINGS, type GridReading, type MethodSettings } from '@voc/hotspot';
+import {
+  aggregateCells,
+  cellCentre,
+  DEFAULT_METHOD_SETTINGS,
+  DEFAULT_TRACE_SETTINGS,
+  type GridReading,
+  type MethodSettings,
+} from '@voc/hotspot';
 import { evaluateWindow, type EvaluationDeps } from './evaluate.js';
 import { PgRegistryStore } from './registry.js';
 import { PgEvaluationStore } from './store-evaluation.js';
@@ -54,7 +61,13 @@ afterEach(async () => {
 });
 
 function deps(over: Partial<MethodSettings> = {}, marginMs = 0): EvaluationDeps {
-  return { store: new PgEvaluationStore(pool), method: { ...DEFAULT_METHOD_SETTINGS, ...over }, trace: DEFAULT_TRACE_SETTINGS, watermarkMarginMs: marginMs, log };
+  return {
+    store: new PgEvaluationStore(pool),
+    method: { ...DEFAULT_METHOD_SETTINGS, ...over },
+    trace: DEFAULT_TRACE_SETTINGS,
+    watermarkMarginMs: marginMs,
+    log,
+  };
 }
 
 const dev = (i: number) => `${prefix}f${String(i).padStart(2, '0')}`;
@@ -86,7 +99,14 @@ async function evaluate(w: number, d = deps(), trigger: 'backfill' | 'late_data'
 }
 
 async function hotspots() {
-  const { rows } = await pool.query<{ id: number; cell: string; opened_window: Date; cleared_window: Date | null; state: string; task_id: number | null }>(
+  const { rows } = await pool.query<{
+    id: number;
+    cell: string;
+    opened_window: Date;
+    cleared_window: Date | null;
+    state: string;
+    task_id: number | null;
+  }>(
     `select id, cell::text as cell, opened_window, cleared_window, state, task_id from hotspots where metric = 'pm25' and opened_window >= $1 and opened_window < $2 order by id`,
     [new Date(base).toISOString(), new Date(base + 10 * 24 * H).toISOString()],
   );
@@ -130,10 +150,33 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
     const registry = new PgRegistryStore(pool);
     await registry.upsertFacilities([
       { id: `${prefix}north`, category: 'auto_repair', name: 'Upwind body shop', lat: clat + 0.003, lon: clon, fumeDeviceIds: [] },
-      { id: `${prefix}south`, category: 'restaurant', name: 'Downwind kitchen', lat: clat - 0.002, lon: clon, fumeDeviceIds: [`${prefix}fume1`] },
+      {
+        id: `${prefix}south`,
+        category: 'restaurant',
+        name: 'Downwind kitchen',
+        lat: clat - 0.002,
+        lon: clon,
+        fumeDeviceIds: [`${prefix}fume1`],
+      },
     ]);
     await registry.upsertJurisdictions([
-      { id: `${prefix}office`, name: 'Test street office', properties: {}, geometry: { type: 'Polygon', coordinates: [[[clon - 0.05, clat - 0.05], [clon + 0.05, clat - 0.05], [clon + 0.05, clat + 0.05], [clon - 0.05, clat + 0.05], [clon - 0.05, clat - 0.05]]] } },
+      {
+        id: `${prefix}office`,
+        name: 'Test street office',
+        properties: {},
+        geometry: {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [clon - 0.05, clat - 0.05],
+              [clon + 0.05, clat - 0.05],
+              [clon + 0.05, clat + 0.05],
+              [clon - 0.05, clat + 0.05],
+              [clon - 0.05, clat - 0.05],
+            ],
+          ],
+        },
+      },
     ]);
     await readings.insertBatch([...windowReadings(0, 40), ...windowReadings(1, 41)]);
 
@@ -157,7 +200,14 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
     expect(task.lat).toBeCloseTo(cellCentre(CENTRE).lat, 9);
     expect((task.cellPolygon as { type: string; coordinates: number[][][] }).type).toBe('Polygon');
     expect((task.cellPolygon as { coordinates: number[][][] }).coordinates[0]).toHaveLength(7);
-    expect(task.statistics).toMatchObject({ n: 12, devices: 1, median: 41.5, ratio: expect.any(Number), robustZ: expect.any(Number), reasons: ['relative'] });
+    expect(task.statistics).toMatchObject({
+      n: 12,
+      devices: 1,
+      median: 41.5,
+      ratio: expect.any(Number),
+      robustZ: expect.any(Number),
+      reasons: ['relative'],
+    });
     expect((task.topDevices as { deviceId: string }[])[0]!.deviceId).toBe(dev(0));
     expect((task.peakReadings as { value: number; lat: number }[])[0]).toMatchObject({ value: 42, lat: expect.closeTo(clat, 6) });
     expect(task.wind).toMatchObject({ deviceId: `${prefix}wx`, dirDeg: expect.closeTo(0, 6), speedMs: 3 });
@@ -200,7 +250,15 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
     expect(h).toMatchObject({ state: 'cleared', opened_window: new Date(base + H), cleared_window: new Date(base + 7 * H) });
     const task = await getTask(new PgTaskStore(pool), h!.task_id!);
     expect(task.state).toBe('open');
-    expect(task.events.map((e) => e.kind)).toEqual(['opened', 'evidence', 'evidence', 'evidence', 'evidence', 'evidence', 'hotspot_cleared']);
+    expect(task.events.map((e) => e.kind)).toEqual([
+      'opened',
+      'evidence',
+      'evidence',
+      'evidence',
+      'evidence',
+      'evidence',
+      'hotspot_cleared',
+    ]);
     expect(task.events.at(-1)!.windowStart).toBe(new Date(base + 7 * H).toISOString());
     expect((await outbox()).map((a) => a.type)).toEqual(['hotspot_opened', 'task_opened', 'hotspot_cleared']);
   });
@@ -215,10 +273,10 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
       expect(o.district).toMatchObject({ cells: 19, eligible: 18, high: 0 });
     }
     expect(await hotspots()).toEqual([]);
-    const { rows } = await pool.query(`select eligible, high, robust_z from hotspot_cell_stats where metric = 'pm25' and window_start = $1 and cell = $2::int8`, [
-      new Date(base).toISOString(),
-      BigInt(`0x${CENTRE}`).toString(),
-    ]);
+    const { rows } = await pool.query(
+      `select eligible, high, robust_z from hotspot_cell_stats where metric = 'pm25' and window_start = $1 and cell = $2::int8`,
+      [new Date(base).toISOString(), BigInt(`0x${CENTRE}`).toString()],
+    );
     expect(rows).toEqual([{ eligible: false, high: false, robust_z: null }]);
   });
 
@@ -236,7 +294,10 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
     expect(await evaluate(0)).toMatchObject({ opened: [], cleared: [], withdrawn: [] });
     expect(await hotspots()).toEqual(before.hotspots);
     expect(await outbox()).toEqual(before.alerts);
-    const { rows } = await pool.query<{ version: number }>(`select version from hotspot_evaluations where metric = 'pm25' and window_start = $1`, [new Date(base + H).toISOString()]);
+    const { rows } = await pool.query<{ version: number }>(
+      `select version from hotspot_evaluations where metric = 'pm25' and window_start = $1`,
+      [new Date(base + H).toISOString()],
+    );
     expect(rows[0]!.version).toBe(2);
   });
 
@@ -312,12 +373,26 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
     await readings.insertBatch([...windowReadings(0, 20), ...van]);
     await evaluate(0);
     // late: more readings of the background devices and of the van inside the window
-    const late = windowReadings(0, 20).map((r) => ({ ...r, time: new Date(Date.parse(r.time) + 150_000).toISOString(), values: r.values.map((v) => ({ ...v, value: v.value + 1 })) }));
+    const late = windowReadings(0, 20).map((r) => ({
+      ...r,
+      time: new Date(Date.parse(r.time) + 150_000).toISOString(),
+      values: r.values.map((v) => ({ ...v, value: v.value + 1 })),
+    }));
     await readings.insertBatch([...late, vanReading(vanId, clat, clon, base + 3_000_000, 'pm25', 99, 10, 'dgps')]);
     // this time with the rollup split over two connections sharing the evaluation's snapshot
     await evaluate(0, { ...deps(), store: new PgEvaluationStore(pool, { connections: 2, workMem: '64MB' }) }, 'late_data');
 
-    const raw = await pool.query<{ device_id: string; time: Date; value: number; unit: string; qa: string; h3: string; lat: number | null; speed_kmh: number | null; gps_fix: string | null }>(
+    const raw = await pool.query<{
+      device_id: string;
+      time: Date;
+      value: number;
+      unit: string;
+      qa: string;
+      h3: string;
+      lat: number | null;
+      speed_kmh: number | null;
+      gps_fix: string | null;
+    }>(
       `select device_id, time, value, unit, qa, h3::text as h3, lat, speed_kmh, gps_fix from readings where metric = 'pm25' and device_id like $1 and time >= $2 and time < $3`,
       [`${prefix}%`, new Date(base).toISOString(), new Date(base + H).toISOString()],
     );
@@ -333,7 +408,19 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
       gpsFix: r.gps_fix,
     }));
     const expected = aggregateCells(rows, DEFAULT_METHOD_SETTINGS);
-    const stored = await pool.query<{ cell: string; n: number; n_fixed: number; devices: number; van_passes: number; max_pass_n: number; mean: number; median: number; p90: number; max: number; min: number }>(
+    const stored = await pool.query<{
+      cell: string;
+      n: number;
+      n_fixed: number;
+      devices: number;
+      van_passes: number;
+      max_pass_n: number;
+      mean: number;
+      median: number;
+      p90: number;
+      max: number;
+      min: number;
+    }>(
       `select cell::text as cell, n, n_fixed, devices, van_passes, max_pass_n, mean, median, p90, max, min from hotspot_cell_stats where metric = 'pm25' and window_start = $1 order by cell`,
       [new Date(base).toISOString()],
     );
@@ -341,7 +428,14 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
     expect(got).toHaveLength(expected.length);
     expected.forEach((e, i) => {
       const g = got[i]!;
-      expect(g).toMatchObject({ cell: e.cell, n: e.n, n_fixed: e.nFixed, devices: e.devices, van_passes: e.vanPasses, max_pass_n: e.maxPassReadings });
+      expect(g).toMatchObject({
+        cell: e.cell,
+        n: e.n,
+        n_fixed: e.nFixed,
+        devices: e.devices,
+        van_passes: e.vanPasses,
+        max_pass_n: e.maxPassReadings,
+      });
       for (const k of ['mean', 'median', 'p90', 'max', 'min'] as const) expect(g[k]).toBeCloseTo(e[k], 9);
     });
     const centre = expected.find((e) => e.cell === CENTRE)!;
@@ -352,10 +446,22 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
   it('never mixes a MOS index with concentrations', async () => {
     begin();
     await registerGrid();
-    const idx = windowReadings(0, 20).map((r) => ({ ...r, values: [{ metric: 'voc_index', value: 250, unit: 'index', rawValue: 250, rawUnit: '', refState: 'none' as const, qa: 'valid' as const }] }));
-    const tvoc = windowReadings(0, 20).map((r) => ({ ...r, values: r.values.map((v) => ({ ...v, metric: 'tvoc', refState: 'reference' as const })) }));
+    const idx = windowReadings(0, 20).map((r) => ({
+      ...r,
+      values: [
+        { metric: 'voc_index', value: 250, unit: 'index', rawValue: 250, rawUnit: '', refState: 'none' as const, qa: 'valid' as const },
+      ],
+    }));
+    const tvoc = windowReadings(0, 20).map((r) => ({
+      ...r,
+      values: r.values.map((v) => ({ ...v, metric: 'tvoc', refState: 'reference' as const })),
+    }));
     // a stray row of tvoc in another unit is never aggregated with the canonical ones
-    const stray = { ...tvoc[0]!, time: new Date(base + 3_500_000).toISOString(), values: [{ ...tvoc[0]!.values[0]!, unit: 'ppb', value: 5000 }] };
+    const stray = {
+      ...tvoc[0]!,
+      time: new Date(base + 3_500_000).toISOString(),
+      values: [{ ...tvoc[0]!.values[0]!, unit: 'ppb', value: 5000 }],
+    };
     await readings.insertBatch([...idx, ...tvoc, stray]);
     const a = await evaluateWindow(deps(), { metric: 'tvoc', windowStart: base, jobId: null, trigger: 'manual' });
     const b = await evaluateWindow(deps(), { metric: 'voc_index', windowStart: base, jobId: null, trigger: 'manual' });
@@ -378,14 +484,26 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
     await evaluate(0);
     const [taskId] = (await evaluate(1)).tasksOpened;
     const store = new PgTaskStore(pool);
-    await expect(transitionTask(store, taskId!, 'in_progress', { actor: 'team-a' })).rejects.toMatchObject({ code: 'VOC_ERR_INVALID_TRANSITION' });
+    await expect(transitionTask(store, taskId!, 'in_progress', { actor: 'team-a' })).rejects.toMatchObject({
+      code: 'VOC_ERR_INVALID_TRANSITION',
+    });
     await transitionTask(store, taskId!, 'acknowledged', { actor: 'team-a', note: 'on our way' });
     await transitionTask(store, taskId!, 'in_progress', { actor: 'team-a' });
-    await expect(transitionTask(store, taskId!, 'resolved', { actor: 'team-a' })).rejects.toMatchObject({ code: 'VOC_ERR_INVALID_REQUEST' });
-    await expect(transitionTask(store, taskId!, 'resolved', { actor: '  ', finding: 'no_source_found' })).rejects.toMatchObject({ code: 'VOC_ERR_INVALID_REQUEST' });
-    const done = await transitionTask(store, taskId!, 'resolved', { actor: 'team-b', finding: 'source_found_and_handled', note: 'spray booth without filter' });
+    await expect(transitionTask(store, taskId!, 'resolved', { actor: 'team-a' })).rejects.toMatchObject({
+      code: 'VOC_ERR_INVALID_REQUEST',
+    });
+    await expect(transitionTask(store, taskId!, 'resolved', { actor: '  ', finding: 'no_source_found' })).rejects.toMatchObject({
+      code: 'VOC_ERR_INVALID_REQUEST',
+    });
+    const done = await transitionTask(store, taskId!, 'resolved', {
+      actor: 'team-b',
+      finding: 'source_found_and_handled',
+      note: 'spray booth without filter',
+    });
     expect(done).toMatchObject({ state: 'resolved', finding: 'source_found_and_handled' });
-    await expect(transitionTask(store, taskId!, 'dismissed', { actor: 'team-a' })).rejects.toMatchObject({ code: 'VOC_ERR_INVALID_TRANSITION' });
+    await expect(transitionTask(store, taskId!, 'dismissed', { actor: 'team-a' })).rejects.toMatchObject({
+      code: 'VOC_ERR_INVALID_TRANSITION',
+    });
     await expect(transitionTask(store, 999_999_999, 'acknowledged', { actor: 'x' })).rejects.toMatchObject({ code: 'VOC_ERR_NOT_FOUND' });
     const transitions = done.events.filter((e) => e.kind === 'transition').map((e) => [e.fromState, e.toState, e.actor, e.note]);
     expect(transitions).toEqual([

@@ -22,7 +22,18 @@ import {
   type WindSummary,
   type Window,
 } from '@voc/hotspot';
-import type { EvaluationStore, EvaluationTx, HotspotRow, PeakReading, SeriesKey, StoredCell, TopDevice, Trigger, UsableFilter, WindObservation } from './ports.js';
+import type {
+  EvaluationStore,
+  EvaluationTx,
+  HotspotRow,
+  PeakReading,
+  SeriesKey,
+  StoredCell,
+  TopDevice,
+  Trigger,
+  UsableFilter,
+  WindObservation,
+} from './ports.js';
 
 /** Actor recorded on task events written by the worker. */
 export const SYSTEM_ACTOR = 'hotspot-worker';
@@ -138,62 +149,92 @@ export async function evaluateWindow(deps: EvaluationDeps, req: EvaluateRequest)
   const s = deps.method;
   if (!isMetricId(req.metric)) throw new VocError(ERROR_CODES.invalid_request, `unknown metric "${req.metric}"`);
   const W = windowMs(s.windowMinutes);
-  if (req.windowStart % W !== 0) throw new VocError(ERROR_CODES.invalid_request, `window start ${iso(req.windowStart)} is not aligned to ${s.windowMinutes} min`);
+  if (req.windowStart % W !== 0)
+    throw new VocError(ERROR_CODES.invalid_request, `window start ${iso(req.windowStart)} is not aligned to ${s.windowMinutes} min`);
   const series: SeriesKey = { metric: req.metric, resolution: s.resolution, windowMinutes: s.windowMinutes };
   const window: Window = { start: req.windowStart, end: req.windowStart + W };
   const filter: UsableFilter = { unit: METRICS[req.metric].unit, vanMaxSpeedKmh: s.vanMaxSpeedKmh, vanPassGapSeconds: s.vanPassGapSeconds };
   const started = Date.now();
 
-  return deps.store.run(async (tx) => {
-    await tx.lockWindow(series, window);
-    if (req.jobId !== null && (await tx.hasRun(req.jobId))) {
-      const phases = { rollupMs: 0, methodMs: 0, writeMs: 0, persistenceMs: 0, commitMs: 0 };
-      return { skipped: true, series, windowStart: window.start, district: null, opened: [], cleared: [], withdrawn: [], tasksOpened: [], windowsWritten: 0, phases, t0: performance.now() };
-    }
-    const dbNow = await tx.now();
-    let t = performance.now();
-    const lap = () => {
-      const now = performance.now();
-      const d = now - t;
-      t = now;
-      return Math.round(d);
-    };
-    const stats = await tx.aggregate(series, window, filter);
-    const rollupMs = lap();
-    const { district, cells } = evaluateCells(stats, s, req.metric);
-    const methodMs = lap();
-    await tx.replaceCellStats(series, window.start, cells);
-    const writeMs = lap();
-    await tx.lockSeries(series);
-    const rec = new Reconciler(tx, deps, series, W, filter, dbNow, { window: window.start, district, cells });
-    const windowsWritten = await rec.persist(window.start, new Set(cells.filter((c) => c.high).map((c) => c.cell)), req.cascade ?? true);
-    await tx.finish(series, window, {
-      district,
-      watermark: dbNow - deps.watermarkMarginMs,
-      jobId: req.jobId,
-      trigger: req.trigger,
-      startedAt: dbNow,
+  return deps.store
+    .run(async (tx) => {
+      await tx.lockWindow(series, window);
+      if (req.jobId !== null && (await tx.hasRun(req.jobId))) {
+        const phases = { rollupMs: 0, methodMs: 0, writeMs: 0, persistenceMs: 0, commitMs: 0 };
+        return {
+          skipped: true,
+          series,
+          windowStart: window.start,
+          district: null,
+          opened: [],
+          cleared: [],
+          withdrawn: [],
+          tasksOpened: [],
+          windowsWritten: 0,
+          phases,
+          t0: performance.now(),
+        };
+      }
+      const dbNow = await tx.now();
+      let t = performance.now();
+      const lap = () => {
+        const now = performance.now();
+        const d = now - t;
+        t = now;
+        return Math.round(d);
+      };
+      const stats = await tx.aggregate(series, window, filter);
+      const rollupMs = lap();
+      const { district, cells } = evaluateCells(stats, s, req.metric);
+      const methodMs = lap();
+      await tx.replaceCellStats(series, window.start, cells);
+      const writeMs = lap();
+      await tx.lockSeries(series);
+      const rec = new Reconciler(tx, deps, series, W, filter, dbNow, { window: window.start, district, cells });
+      const windowsWritten = await rec.persist(window.start, new Set(cells.filter((c) => c.high).map((c) => c.cell)), req.cascade ?? true);
+      await tx.finish(series, window, {
+        district,
+        watermark: dbNow - deps.watermarkMarginMs,
+        jobId: req.jobId,
+        trigger: req.trigger,
+        startedAt: dbNow,
+        durationMs: Date.now() - started,
+        settings: s,
+        opened: rec.opened.length,
+        cleared: rec.cleared.length,
+      });
+      const persistenceMs = lap();
+      const outcome = {
+        skipped: false,
+        series,
+        windowStart: window.start,
+        district,
+        opened: rec.opened,
+        cleared: rec.cleared,
+        withdrawn: rec.withdrawn,
+        tasksOpened: rec.tasksOpened,
+        windowsWritten,
+        phases: { rollupMs, methodMs, writeMs, persistenceMs },
+      };
+      deps.log.debug(
+        {
+          metric: req.metric,
+          window: iso(window.start),
+          cells: district.cells,
+          eligible: district.eligible,
+          high: district.high,
+          opened: rec.opened.length,
+          cleared: rec.cleared.length,
+        },
+        'window evaluated',
+      );
+      return { ...outcome, t0: performance.now() };
+    })
+    .then(({ t0, ...o }): EvaluateOutcome => ({
+      ...o,
       durationMs: Date.now() - started,
-      settings: s,
-      opened: rec.opened.length,
-      cleared: rec.cleared.length,
-    });
-    const persistenceMs = lap();
-    const outcome = {
-      skipped: false,
-      series,
-      windowStart: window.start,
-      district,
-      opened: rec.opened,
-      cleared: rec.cleared,
-      withdrawn: rec.withdrawn,
-      tasksOpened: rec.tasksOpened,
-      windowsWritten,
-      phases: { rollupMs, methodMs, writeMs, persistenceMs },
-    };
-    deps.log.debug({ metric: req.metric, window: iso(window.start), cells: district.cells, eligible: district.eligible, high: district.high, opened: rec.opened.length, cleared: rec.cleared.length }, 'window evaluated');
-    return { ...outcome, t0: performance.now() };
-  }).then(({ t0, ...o }): EvaluateOutcome => ({ ...o, durationMs: Date.now() - started, phases: { ...o.phases, commitMs: Math.round(performance.now() - t0) } }));
+      phases: { ...o.phases, commitMs: Math.round(performance.now() - t0) },
+    }));
 }
 
 /** A transition of one cell. */
@@ -277,11 +318,17 @@ class Reconciler {
     let best: { id: string; d: number } | undefined;
     for (const o of obs) {
       const d = distanceM(centre, o);
-      if (d <= this.deps.trace.windMaxKm * 1000 && (!best || d < best.d || (d === best.d && o.deviceId < best.id))) best = { id: o.deviceId, d };
+      if (d <= this.deps.trace.windMaxKm * 1000 && (!best || d < best.d || (d === best.d && o.deviceId < best.id)))
+        best = { id: o.deviceId, d };
     }
     if (!best) return null;
     const id = best.id;
-    return summariseWind(id, best.d, obs.filter((o) => o.deviceId === id), this.deps.trace.calmWindMs);
+    return summariseWind(
+      id,
+      best.d,
+      obs.filter((o) => o.deviceId === id),
+      this.deps.trace.calmWindMs,
+    );
   }
 
   private alertBase(h: { id: number; cell: string; openedWindow: number }, w: number) {
@@ -322,7 +369,12 @@ class Reconciler {
   }
 
   /** Applies the difference between the stored and the new states of window `w`. */
-  private async reconcile(w: number, old: ReadonlyMap<string, PersistenceState>, next: ReadonlyMap<string, PersistenceState>, transitions: readonly CellTransition[]): Promise<void> {
+  private async reconcile(
+    w: number,
+    old: ReadonlyMap<string, PersistenceState>,
+    next: ReadonlyMap<string, PersistenceState>,
+    transitions: readonly CellTransition[],
+  ): Promise<void> {
     const openNow = [...next].filter(([, st]) => st.status === 'open').map(([cell]) => cell);
     const clearedHere = transitions.filter((x) => x.transition === 'cleared');
     const evidenceCells = [...new Set([...openNow, ...clearedHere.filter((x) => x.window === w).map((x) => x.cell)])].sort();
@@ -351,7 +403,12 @@ class Reconciler {
         this.withdrawn.push({ hotspotId: h.id, cell, openedWindow: h.openedWindow, window: w });
         const reason = 'a re-evaluation after late readings no longer meets the persistence rule in the window this hotspot opened in';
         if (await this.taskIsActive(h.taskId)) {
-          await this.tx.addTaskEvent(h.taskId!, 'hotspot_withdrawn', { actor: SYSTEM_ACTOR, window: w, note: `hotspot ${h.id} withdrawn: ${reason}`, details: { hotspotId: h.id } });
+          await this.tx.addTaskEvent(h.taskId!, 'hotspot_withdrawn', {
+            actor: SYSTEM_ACTOR,
+            window: w,
+            note: `hotspot ${h.id} withdrawn: ${reason}`,
+            details: { hotspotId: h.id },
+          });
         }
         await this.alert({ ...this.alertBase(h, w), alertId: `hotspot_withdrawn/${h.id}/${iso(w)}`, type: 'hotspot_withdrawn', reason });
       }
@@ -369,18 +426,35 @@ class Reconciler {
       await this.tx.updateHotspot(h.id, { lastWindow: w });
       if (h.state === 'withdrawn') {
         await this.tx.updateHotspot(h.id, { state: 'open', clearedWindow: null });
-        if (await this.taskIsActive(h.taskId)) await this.tx.addTaskEvent(h.taskId!, 'hotspot_reinstated', { actor: SYSTEM_ACTOR, window: w, note: `hotspot ${h.id} reinstated by a re-evaluation`, details: { hotspotId: h.id } });
+        if (await this.taskIsActive(h.taskId))
+          await this.tx.addTaskEvent(h.taskId!, 'hotspot_reinstated', {
+            actor: SYSTEM_ACTOR,
+            window: w,
+            note: `hotspot ${h.id} reinstated by a re-evaluation`,
+            details: { hotspotId: h.id },
+          });
       } else if (h.state === 'cleared' && h.clearedWindow !== null && h.clearedWindow <= w) {
         await this.tx.updateHotspot(h.id, { state: 'open', clearedWindow: null });
         if (await this.taskIsActive(h.taskId)) {
-          await this.tx.addTaskEvent(h.taskId!, 'hotspot_clear_revised', { actor: SYSTEM_ACTOR, window: h.clearedWindow, note: `hotspot ${h.id} is open again after a re-evaluation; it had cleared in window ${iso(h.clearedWindow)}`, details: { hotspotId: h.id } });
+          await this.tx.addTaskEvent(h.taskId!, 'hotspot_clear_revised', {
+            actor: SYSTEM_ACTOR,
+            window: h.clearedWindow,
+            note: `hotspot ${h.id} is open again after a re-evaluation; it had cleared in window ${iso(h.clearedWindow)}`,
+            details: { hotspotId: h.id },
+          });
         }
       }
       if (role === 'opened') {
         await this.leadIn(h.id, cell, st, w);
         if (created) {
           this.opened.push({ hotspotId: h.id, cell, openedWindow, window: w });
-          if (r) await this.alert({ ...this.alertBase(h, w), alertId: `hotspot_opened/${h.id}`, type: 'hotspot_opened', stats: alertStats(r, baseline) });
+          if (r)
+            await this.alert({
+              ...this.alertBase(h, w),
+              alertId: `hotspot_opened/${h.id}`,
+              type: 'hotspot_opened',
+              stats: alertStats(r, baseline),
+            });
           await this.openTask(h, r, baseline, details, w);
         }
       } else if (r && (await this.taskIsActive(h.taskId))) {
@@ -399,7 +473,15 @@ class Reconciler {
       const h = await this.tx.getHotspot(this.series, x.cell, x.openedWindow);
       if (!h || h.state === 'withdrawn' || (h.state === 'cleared' && h.clearedWindow === x.window)) continue;
       await this.tx.updateHotspot(h.id, { state: 'cleared', clearedWindow: x.window });
-      if (x.window === w) await this.tx.upsertEvidence({ hotspotId: h.id, window: w, role: 'cleared', cell: results.get(x.cell) ?? null, baseline, details: {} });
+      if (x.window === w)
+        await this.tx.upsertEvidence({
+          hotspotId: h.id,
+          window: w,
+          role: 'cleared',
+          cell: results.get(x.cell) ?? null,
+          baseline,
+          details: {},
+        });
       this.cleared.push({ hotspotId: h.id, cell: x.cell, openedWindow: h.openedWindow, window: x.window });
       await this.alert({ ...this.alertBase(h, x.window), alertId: `hotspot_cleared/${h.id}/${iso(x.window)}`, type: 'hotspot_cleared' });
       if (await this.taskIsActive(h.taskId)) {
@@ -424,18 +506,31 @@ class Reconciler {
   }
 
   /** Opens the task of a new hotspot, or joins the cell's active task (never a second one). */
-  private async openTask(h: HotspotRow, r: StoredCell | null, baseline: number | null, details: { topDevices: TopDevice[]; peakReadings: PeakReading[]; wind: WindSummary | null }, w: number): Promise<void> {
+  private async openTask(
+    h: HotspotRow,
+    r: StoredCell | null,
+    baseline: number | null,
+    details: { topDevices: TopDevice[]; peakReadings: PeakReading[]; wind: WindSummary | null },
+    w: number,
+  ): Promise<void> {
     const active = await this.tx.activeTask(this.series, h.cell);
     if (active) {
       await this.tx.updateHotspot(h.id, { taskId: active.id });
-      await this.tx.addTaskEvent(active.id, 'hotspot_joined', { actor: SYSTEM_ACTOR, window: w, note: `hotspot ${h.id} opened in window ${iso(w)} while this task was active; its evidence is added here`, details: { hotspotId: h.id } });
+      await this.tx.addTaskEvent(active.id, 'hotspot_joined', {
+        actor: SYSTEM_ACTOR,
+        window: w,
+        note: `hotspot ${h.id} opened in window ${iso(w)} while this task was active; its evidence is added here`,
+        details: { hotspotId: h.id },
+      });
       return;
     }
     const centre = cellCentre(h.cell);
     const office = findJurisdiction(centre, await this.tx.jurisdictions());
     const facilities = await this.tx.facilitiesNear(gridDisk(h.cell, this.deps.trace.candidateRing), this.series.resolution);
     const candidates = rankCandidates(h.cell, facilities, details.wind, this.deps.trace);
-    const stats = r ? { windowStart: iso(w), unit: this.filter.unit, ...alertStats(r, baseline) } : { windowStart: iso(w), unit: this.filter.unit };
+    const stats = r
+      ? { windowStart: iso(w), unit: this.filter.unit, ...alertStats(r, baseline) }
+      : { windowStart: iso(w), unit: this.filter.unit };
     const taskId = await this.tx.insertTask({
       series: this.series,
       cell: h.cell,
@@ -468,12 +563,22 @@ class Reconciler {
       const again = await this.tx.activeTask(this.series, h.cell);
       if (again) {
         await this.tx.updateHotspot(h.id, { taskId: again.id });
-        await this.tx.addTaskEvent(again.id, 'hotspot_joined', { actor: SYSTEM_ACTOR, window: w, note: `hotspot ${h.id} joined this task`, details: { hotspotId: h.id } });
+        await this.tx.addTaskEvent(again.id, 'hotspot_joined', {
+          actor: SYSTEM_ACTOR,
+          window: w,
+          note: `hotspot ${h.id} joined this task`,
+          details: { hotspotId: h.id },
+        });
       }
       return;
     }
     await this.tx.updateHotspot(h.id, { taskId });
-    await this.tx.addTaskEvent(taskId, 'opened', { actor: SYSTEM_ACTOR, window: w, note: `opened for hotspot ${h.id} (${this.series.metric}, window ${iso(w)})`, details: { hotspotId: h.id } });
+    await this.tx.addTaskEvent(taskId, 'opened', {
+      actor: SYSTEM_ACTOR,
+      window: w,
+      note: `opened for hotspot ${h.id} (${this.series.metric}, window ${iso(w)})`,
+      details: { hotspotId: h.id },
+    });
     this.tasksOpened.push(taskId);
     if (r) {
       await this.alert({
@@ -483,7 +588,15 @@ class Reconciler {
         taskId,
         streetOffice: office ? { id: office.id, name: office.name } : null,
         stats: alertStats(r, baseline),
-        candidates: candidates.slice(0, 5).map((c) => ({ facilityId: c.id, name: c.name, category: c.category, distanceM: Math.round(c.distanceM), score: round(c.score) })),
+        candidates: candidates
+          .slice(0, 5)
+          .map((c) => ({
+            facilityId: c.id,
+            name: c.name,
+            category: c.category,
+            distanceM: Math.round(c.distanceM),
+            score: round(c.score),
+          })),
       });
     }
   }

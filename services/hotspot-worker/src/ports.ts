@@ -1,5 +1,16 @@
 import type { Alert } from '@voc/domain';
-import type { CellResult, CellStats, DistrictStats, Facility, Jurisdiction, MethodSettings, PersistenceState, TaskFinding, TaskState, Window } from '@voc/hotspot';
+import type {
+  CellResult,
+  CellStats,
+  DistrictStats,
+  Facility,
+  Jurisdiction,
+  MethodSettings,
+  PersistenceState,
+  TaskFinding,
+  TaskState,
+  Window,
+} from '@voc/hotspot';
 
 /**
  * The ports the hotspot services need. The PostgreSQL adapters in `store.ts` implement them; the
@@ -91,7 +102,15 @@ export interface TaskInput {
 }
 
 /** Kinds of task event (see `task_events`). */
-export type TaskEventKind = 'opened' | 'transition' | 'evidence' | 'hotspot_joined' | 'hotspot_cleared' | 'hotspot_clear_revised' | 'hotspot_withdrawn' | 'hotspot_reinstated';
+export type TaskEventKind =
+  | 'opened'
+  | 'transition'
+  | 'evidence'
+  | 'hotspot_joined'
+  | 'hotspot_cleared'
+  | 'hotspot_clear_revised'
+  | 'hotspot_withdrawn'
+  | 'hotspot_reinstated';
 
 /** Figures of a committed evaluation. */
 export interface EvaluationRecord {
@@ -128,12 +147,27 @@ export interface EvaluationTx {
   highCells(series: SeriesKey, window: number): Promise<Set<string>>;
   cellResults(series: SeriesKey, window: number, cells: readonly string[]): Promise<Map<string, StoredCell>>;
   baseline(series: SeriesKey, window: number): Promise<number | null>;
-  topDevices(series: SeriesKey, window: Window, cells: readonly string[], filter: UsableFilter, limit: number): Promise<Map<string, TopDevice[]>>;
-  peakReadings(series: SeriesKey, window: Window, cells: readonly string[], filter: UsableFilter, limit: number): Promise<Map<string, PeakReading[]>>;
+  topDevices(
+    series: SeriesKey,
+    window: Window,
+    cells: readonly string[],
+    filter: UsableFilter,
+    limit: number,
+  ): Promise<Map<string, TopDevice[]>>;
+  peakReadings(
+    series: SeriesKey,
+    window: Window,
+    cells: readonly string[],
+    filter: UsableFilter,
+    limit: number,
+  ): Promise<Map<string, PeakReading[]>>;
   windObservations(window: Window): Promise<WindObservation[]>;
   getHotspot(series: SeriesKey, cell: string, openedWindow: number): Promise<HotspotRow | undefined>;
   insertHotspot(series: SeriesKey, cell: string, openedWindow: number): Promise<number>;
-  updateHotspot(id: number, patch: { state?: HotspotRow['state']; clearedWindow?: number | null; lastWindow?: number; taskId?: number }): Promise<void>;
+  updateHotspot(
+    id: number,
+    patch: { state?: HotspotRow['state']; clearedWindow?: number | null; lastWindow?: number; taskId?: number },
+  ): Promise<void>;
   upsertEvidence(e: EvidenceInput): Promise<void>;
   deleteEvidence(hotspotId: number, window: number): Promise<void>;
   /** The active (open, acknowledged or in progress) task of a cell, if any. */
@@ -143,7 +177,11 @@ export interface EvaluationTx {
   insertTask(t: TaskInput): Promise<number | undefined>;
   /** Records that the task's hotspot has evidence up to `lastWindow` (the task's `statistics` stay those of the opening window; later windows are in the evidence). */
   touchTask(taskId: number, lastWindow: number): Promise<void>;
-  addTaskEvent(taskId: number, kind: TaskEventKind, e: { actor: string; window?: number; note?: string; details?: Record<string, unknown> }): Promise<void>;
+  addTaskEvent(
+    taskId: number,
+    kind: TaskEventKind,
+    e: { actor: string; window?: number; note?: string; details?: Record<string, unknown> },
+  ): Promise<void>;
   facilitiesNear(cells: readonly string[], resolution: number): Promise<Facility[]>;
   jurisdictions(): Promise<Jurisdiction[]>;
   /** Writes an alert to the outbox; a second alert with the same id is ignored. */
@@ -185,7 +223,16 @@ export interface TaskDetail extends TaskSummary {
   readonly candidates: unknown;
   readonly hotspots: { id: number; openedWindow: string; clearedWindow: string | null; state: string }[];
   readonly evidence: Record<string, unknown>[];
-  readonly events: { id: number; at: string; kind: TaskEventKind; fromState: string | null; toState: string | null; actor: string; note: string | null; windowStart: string | null }[];
+  readonly events: {
+    id: number;
+    at: string;
+    kind: TaskEventKind;
+    fromState: string | null;
+    toState: string | null;
+    actor: string;
+    note: string | null;
+    windowStart: string | null;
+  }[];
 }
 
 /** Filter of {@link TaskStore.list}. */
@@ -203,5 +250,10 @@ export interface TaskStore {
    * Moves a task from `from` to `to` and records the transition event, in one transaction, only if
    * the task is still in `from` (compare-and-set). @returns false when the task's state changed meanwhile
    */
-  transition(id: number, from: TaskState, to: TaskState, e: { actor: string; finding: TaskFinding | null; note: string | null }): Promise<boolean>;
+  transition(
+    id: number,
+    from: TaskState,
+    to: TaskState,
+    e: { actor: string; finding: TaskFinding | null; note: string | null },
+  ): Promise<boolean>;
 }

@@ -12,13 +12,19 @@ export interface RegistryStore {
 }
 
 /** Registers facilities (candidate sources); re-importing a file updates rows by id. */
-export async function importFacilities(store: RegistryStore, items: readonly FacilityInput[]): Promise<{ inserted: number; updated: number }> {
+export async function importFacilities(
+  store: RegistryStore,
+  items: readonly FacilityInput[],
+): Promise<{ inserted: number; updated: number }> {
   const [inserted, updated] = await store.upsertFacilities(items);
   return { inserted, updated };
 }
 
 /** Registers street-office areas; re-importing a file updates rows by id. */
-export async function importJurisdictions(store: RegistryStore, items: readonly JurisdictionInput[]): Promise<{ inserted: number; updated: number }> {
+export async function importJurisdictions(
+  store: RegistryStore,
+  items: readonly JurisdictionInput[],
+): Promise<{ inserted: number; updated: number }> {
   const [inserted, updated] = await store.upsertJurisdictions(items);
   return { inserted, updated };
 }

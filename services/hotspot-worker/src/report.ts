@@ -73,7 +73,14 @@ export class PgHotspotReport {
        where h.resolution = $1 and h.window_minutes = $2 and h.opened_window >= $3 and h.opened_window < $4
          and ($5::text[] is null or h.metric = any($5)) and ($6::text[] is null or h.state = any($6))
        order by h.opened_window, h.metric, h.cell`,
-      [f.resolution, f.windowMinutes, new Date(f.from).toISOString(), new Date(f.to).toISOString(), f.metrics?.length ? f.metrics : null, f.states?.length ? f.states : null],
+      [
+        f.resolution,
+        f.windowMinutes,
+        new Date(f.from).toISOString(),
+        new Date(f.to).toISOString(),
+        f.metrics?.length ? f.metrics : null,
+        f.states?.length ? f.states : null,
+      ],
     );
     return rows.map((r) => ({
       id: r.id,

@@ -1,7 +1,17 @@
 import type { MultiPolygon, Polygon } from 'geojson';
 import { bigintToH3, h3ToBigint, withTransaction, type Client, type Pool } from '@voc/db';
 import type { Alert } from '@voc/domain';
-import { USABLE_GPS_FIXES, type CellResult, type CellStats, type Facility, type HighReason, type Jurisdiction, type PersistenceState, type TaskState, type Window } from '@voc/hotspot';
+import {
+  USABLE_GPS_FIXES,
+  type CellResult,
+  type CellStats,
+  type Facility,
+  type HighReason,
+  type Jurisdiction,
+  type PersistenceState,
+  type TaskState,
+  type Window,
+} from '@voc/hotspot';
 import type {
   EvaluationRecord,
   EvaluationStore,
@@ -162,7 +172,10 @@ export class PgEvaluationTx implements EvaluationTx {
       `insert into hotspot_evaluations (metric, resolution, window_minutes, window_start, window_end) values ($1, $2, $3, $4, $5) on conflict do nothing`,
       [...seriesParams(s), ts(w.start), ts(w.end)],
     );
-    await this.db.query(`select 1 from hotspot_evaluations where ${SERIES} and window_start = $4 for update`, [...seriesParams(s), ts(w.start)]);
+    await this.db.query(`select 1 from hotspot_evaluations where ${SERIES} and window_start = $4 for update`, [
+      ...seriesParams(s),
+      ts(w.start),
+    ]);
   }
 
   async hasRun(jobId: string): Promise<boolean> {
@@ -176,7 +189,17 @@ export class PgEvaluationTx implements EvaluationTx {
   }
 
   async aggregate(s: SeriesKey, w: Window, f: UsableFilter): Promise<CellStats[]> {
-    const params = (part: number, parts: number) => [s.metric, f.unit, s.resolution, ts(w.start), ts(w.end), f.vanMaxSpeedKmh, f.vanPassGapSeconds, part, parts];
+    const params = (part: number, parts: number) => [
+      s.metric,
+      f.unit,
+      s.resolution,
+      ts(w.start),
+      ts(w.end),
+      f.vanMaxSpeedKmh,
+      f.vanPassGapSeconds,
+      part,
+      parts,
+    ];
     const parts = this.pool ? this.rollup.connections : 1;
     if (parts <= 1 || !this.pool) {
       const { rows } = await this.db.query<StatsRow>(AGGREGATE_SQL, params(0, 1));
@@ -236,35 +259,50 @@ export class PgEvaluationTx implements EvaluationTx {
       high: c.high,
       reasons: c.reasons,
     }));
-    await this.db.query(`insert into hotspot_cell_stats select * from json_populate_recordset(null::hotspot_cell_stats, $1::json)`, [JSON.stringify(rows)]);
+    await this.db.query(`insert into hotspot_cell_stats select * from json_populate_recordset(null::hotspot_cell_stats, $1::json)`, [
+      JSON.stringify(rows),
+    ]);
   }
 
   async lockSeries(s: SeriesKey): Promise<void> {
-    await this.db.query(`select pg_advisory_xact_lock(hashtextextended($1, 7206105))`, [`hotspot-series/${s.metric}/${s.resolution}/${s.windowMinutes}`]);
+    await this.db.query(`select pg_advisory_xact_lock(hashtextextended($1, 7206105))`, [
+      `hotspot-series/${s.metric}/${s.resolution}/${s.windowMinutes}`,
+    ]);
   }
 
   async previousEvaluated(s: SeriesKey, window: number): Promise<number | null> {
-    const { rows } = await this.db.query<{ w: Date | null }>(`select max(window_start) as w from hotspot_evaluations where ${SERIES} and window_start < $4 and status = 'done'`, [
-      ...seriesParams(s),
-      ts(window),
-    ]);
+    const { rows } = await this.db.query<{ w: Date | null }>(
+      `select max(window_start) as w from hotspot_evaluations where ${SERIES} and window_start < $4 and status = 'done'`,
+      [...seriesParams(s), ts(window)],
+    );
     return ms(rows[0]?.w ?? null);
   }
 
   async laterEvaluated(s: SeriesKey, window: number): Promise<number[]> {
-    const { rows } = await this.db.query<{ w: Date }>(`select window_start as w from hotspot_evaluations where ${SERIES} and window_start > $4 and status = 'done' order by 1`, [
-      ...seriesParams(s),
-      ts(window),
-    ]);
+    const { rows } = await this.db.query<{ w: Date }>(
+      `select window_start as w from hotspot_evaluations where ${SERIES} and window_start > $4 and status = 'done' order by 1`,
+      [...seriesParams(s), ts(window)],
+    );
     return rows.map((r) => r.w.getTime());
   }
 
   async loadStates(s: SeriesKey, window: number): Promise<Map<string, PersistenceState>> {
-    const { rows } = await this.db.query<{ cell: string; status: 'none' | 'open'; history: number; clean_streak: number; opened_window: Date | null }>(
+    const { rows } = await this.db.query<{
+      cell: string;
+      status: 'none' | 'open';
+      history: number;
+      clean_streak: number;
+      opened_window: Date | null;
+    }>(
       `select cell::text as cell, status, history, clean_streak, opened_window from hotspot_cell_states where ${SERIES} and window_start = $4`,
       [...seriesParams(s), ts(window)],
     );
-    return new Map(rows.map((r) => [cellHex(r.cell), { status: r.status, history: r.history, cleanStreak: r.clean_streak, openedWindow: ms(r.opened_window) }]));
+    return new Map(
+      rows.map((r) => [
+        cellHex(r.cell),
+        { status: r.status, history: r.history, cleanStreak: r.clean_streak, openedWindow: ms(r.opened_window) },
+      ]),
+    );
   }
 
   async replaceStates(s: SeriesKey, window: number, states: ReadonlyMap<string, PersistenceState>): Promise<void> {
@@ -288,10 +326,10 @@ export class PgEvaluationTx implements EvaluationTx {
   }
 
   async highCells(s: SeriesKey, window: number): Promise<Set<string>> {
-    const { rows } = await this.db.query<{ cell: string }>(`select cell::text as cell from hotspot_cell_stats where ${SERIES} and window_start = $4 and high`, [
-      ...seriesParams(s),
-      ts(window),
-    ]);
+    const { rows } = await this.db.query<{ cell: string }>(
+      `select cell::text as cell from hotspot_cell_stats where ${SERIES} and window_start = $4 and high`,
+      [...seriesParams(s), ts(window)],
+    );
     return new Set(rows.map((r) => cellHex(r.cell)));
   }
 
@@ -306,7 +344,10 @@ export class PgEvaluationTx implements EvaluationTx {
   }
 
   async baseline(s: SeriesKey, window: number): Promise<number | null> {
-    const { rows } = await this.db.query<{ baseline: number | null }>(`select baseline from hotspot_evaluations where ${SERIES} and window_start = $4`, [...seriesParams(s), ts(window)]);
+    const { rows } = await this.db.query<{ baseline: number | null }>(
+      `select baseline from hotspot_evaluations where ${SERIES} and window_start = $4`,
+      [...seriesParams(s), ts(window)],
+    );
     return rows[0]?.baseline ?? null;
   }
 
@@ -327,8 +368,21 @@ export class PgEvaluationTx implements EvaluationTx {
     return out;
   }
 
-  async peakReadings(s: SeriesKey, w: Window, cells: readonly string[], f: UsableFilter, limit: number): Promise<Map<string, PeakReading[]>> {
-    const { rows } = await this.db.query<{ cell: string; device_id: string; time: Date; value: number; lat: number | null; lon: number | null }>(
+  async peakReadings(
+    s: SeriesKey,
+    w: Window,
+    cells: readonly string[],
+    f: UsableFilter,
+    limit: number,
+  ): Promise<Map<string, PeakReading[]>> {
+    const { rows } = await this.db.query<{
+      cell: string;
+      device_id: string;
+      time: Date;
+      value: number;
+      lat: number | null;
+      lon: number | null;
+    }>(
       `select p.cell, p.device_id, p.time, p.value, coalesce(p.lat, d.lat) as lat, coalesce(p.lon, d.lon) as lon from (
          select cell::text as cell, device_id, time, value, lat, lon,
                 row_number() over (partition by cell order by value desc, time, device_id) as rn
@@ -340,7 +394,13 @@ export class PgEvaluationTx implements EvaluationTx {
     const out = new Map<string, PeakReading[]>();
     for (const r of rows) {
       const k = cellHex(r.cell);
-      (out.get(k) ?? out.set(k, []).get(k)!).push({ deviceId: r.device_id, time: r.time.toISOString(), value: r.value, lat: r.lat, lon: r.lon });
+      (out.get(k) ?? out.set(k, []).get(k)!).push({
+        deviceId: r.device_id,
+        time: r.time.toISOString(),
+        value: r.value,
+        lat: r.lat,
+        lon: r.lon,
+      });
     }
     return out;
   }
@@ -359,12 +419,21 @@ export class PgEvaluationTx implements EvaluationTx {
   }
 
   async getHotspot(s: SeriesKey, cell: string, openedWindow: number): Promise<HotspotRow | undefined> {
-    const { rows } = await this.db.query<{ id: number; opened_window: Date; cleared_window: Date | null; state: HotspotRow['state']; task_id: number | null }>(
-      `select id, opened_window, cleared_window, state, task_id from hotspots where ${SERIES} and cell = $4 and opened_window = $5`,
-      [...seriesParams(s), cellInt(cell), ts(openedWindow)],
-    );
+    const { rows } = await this.db.query<{
+      id: number;
+      opened_window: Date;
+      cleared_window: Date | null;
+      state: HotspotRow['state'];
+      task_id: number | null;
+    }>(`select id, opened_window, cleared_window, state, task_id from hotspots where ${SERIES} and cell = $4 and opened_window = $5`, [
+      ...seriesParams(s),
+      cellInt(cell),
+      ts(openedWindow),
+    ]);
     const r = rows[0];
-    return r ? { id: r.id, cell, openedWindow: r.opened_window.getTime(), clearedWindow: ms(r.cleared_window), state: r.state, taskId: r.task_id } : undefined;
+    return r
+      ? { id: r.id, cell, openedWindow: r.opened_window.getTime(), clearedWindow: ms(r.cleared_window), state: r.state, taskId: r.task_id }
+      : undefined;
   }
 
   async insertHotspot(s: SeriesKey, cell: string, openedWindow: number): Promise<number> {
@@ -375,7 +444,10 @@ export class PgEvaluationTx implements EvaluationTx {
     return rows[0]!.id;
   }
 
-  async updateHotspot(id: number, patch: { state?: HotspotRow['state']; clearedWindow?: number | null; lastWindow?: number; taskId?: number }): Promise<void> {
+  async updateHotspot(
+    id: number,
+    patch: { state?: HotspotRow['state']; clearedWindow?: number | null; lastWindow?: number; taskId?: number },
+  ): Promise<void> {
     const sets: string[] = [];
     const params: unknown[] = [id];
     const add = (col: string, v: unknown, expr = (p: string) => p) => {
@@ -383,7 +455,8 @@ export class PgEvaluationTx implements EvaluationTx {
       sets.push(`${col} = ${expr(`$${params.length}`)}`);
     };
     if (patch.state !== undefined) add('state', patch.state);
-    if (patch.clearedWindow !== undefined) add('cleared_window', patch.clearedWindow === null ? null : ts(patch.clearedWindow), (p) => `${p}::timestamptz`);
+    if (patch.clearedWindow !== undefined)
+      add('cleared_window', patch.clearedWindow === null ? null : ts(patch.clearedWindow), (p) => `${p}::timestamptz`);
     if (patch.lastWindow !== undefined) add('last_window', ts(patch.lastWindow), (p) => `greatest(last_window, ${p}::timestamptz)`);
     if (patch.taskId !== undefined) add('task_id', patch.taskId);
     if (sets.length === 0) return;
@@ -465,10 +538,17 @@ export class PgEvaluationTx implements EvaluationTx {
   }
 
   async touchTask(taskId: number, lastWindow: number): Promise<void> {
-    await this.db.query(`update tasks set last_window = greatest(last_window, $2::timestamptz), updated_at = now() where id = $1`, [taskId, ts(lastWindow)]);
+    await this.db.query(`update tasks set last_window = greatest(last_window, $2::timestamptz), updated_at = now() where id = $1`, [
+      taskId,
+      ts(lastWindow),
+    ]);
   }
 
-  async addTaskEvent(taskId: number, kind: TaskEventKind, e: { actor: string; window?: number; note?: string; details?: Record<string, unknown> }): Promise<void> {
+  async addTaskEvent(
+    taskId: number,
+    kind: TaskEventKind,
+    e: { actor: string; window?: number; note?: string; details?: Record<string, unknown> },
+  ): Promise<void> {
     await this.db.query(
       `insert into task_events (task_id, kind, actor, note, window_start, details) values ($1, $2, $3, $4, $5, $6) on conflict do nothing`,
       [taskId, kind, e.actor, e.note ?? null, e.window === undefined ? null : ts(e.window), JSON.stringify(e.details ?? {})],
@@ -477,20 +557,33 @@ export class PgEvaluationTx implements EvaluationTx {
 
   async facilitiesNear(cells: readonly string[], resolution: number): Promise<Facility[]> {
     if (cells.length === 0) return [];
-    const { rows } = await this.db.query<{ id: string; category: string; name: string; lat: number; lon: number; fume_device_ids: string[] }>(
-      `select id, category, name, lat, lon, fume_device_ids from facilities where h3_parent(h3, $1) = any($2::int8[]) order by id`,
-      [resolution, cells.map(cellInt)],
-    );
+    const { rows } = await this.db.query<{
+      id: string;
+      category: string;
+      name: string;
+      lat: number;
+      lon: number;
+      fume_device_ids: string[];
+    }>(`select id, category, name, lat, lon, fume_device_ids from facilities where h3_parent(h3, $1) = any($2::int8[]) order by id`, [
+      resolution,
+      cells.map(cellInt),
+    ]);
     return rows.map((r) => ({ id: r.id, category: r.category, name: r.name, lat: r.lat, lon: r.lon, fumeDeviceIds: r.fume_device_ids }));
   }
 
   async jurisdictions(): Promise<Jurisdiction[]> {
-    const { rows } = await this.db.query<{ id: string; name: string; geometry: Polygon | MultiPolygon }>(`select id, name, geometry from jurisdictions order by id`);
+    const { rows } = await this.db.query<{ id: string; name: string; geometry: Polygon | MultiPolygon }>(
+      `select id, name, geometry from jurisdictions order by id`,
+    );
     return rows;
   }
 
   async enqueueAlert(alert: Alert, kafkaKey: string): Promise<void> {
-    await this.db.query(`insert into alert_outbox (alert_id, kafka_key, payload) values ($1, $2, $3) on conflict (alert_id) do nothing`, [alert.alertId, kafkaKey, JSON.stringify(alert)]);
+    await this.db.query(`insert into alert_outbox (alert_id, kafka_key, payload) values ($1, $2, $3) on conflict (alert_id) do nothing`, [
+      alert.alertId,
+      kafkaKey,
+      JSON.stringify(alert),
+    ]);
   }
 
   async finish(s: SeriesKey, w: Window, r: EvaluationRecord): Promise<void> {
@@ -499,7 +592,21 @@ export class PgEvaluationTx implements EvaluationTx {
       `update hotspot_evaluations set status = 'done', version = version + 1, evaluated_at = clock_timestamp(), watermark = $5, job_id = $6,
          cells = $7, eligible = $8, high = $9, baseline = $10, mad = $11, scale = $12, scale_kind = $13, duration_ms = $14, settings = $15
        where ${SERIES} and window_start = $4`,
-      [...seriesParams(s), ts(w.start), ts(r.watermark), r.jobId, d.cells, d.eligible, d.high, d.baseline, d.mad, d.scale, d.scaleKind, r.durationMs, JSON.stringify(r.settings)],
+      [
+        ...seriesParams(s),
+        ts(w.start),
+        ts(r.watermark),
+        r.jobId,
+        d.cells,
+        d.eligible,
+        d.high,
+        d.baseline,
+        d.mad,
+        d.scale,
+        d.scaleKind,
+        r.durationMs,
+        JSON.stringify(r.settings),
+      ],
     );
     await this.db.query(
       `insert into hotspot_evaluation_runs (metric, resolution, window_minutes, window_start, version, job_id, trigger, started_at, cells, eligible, high, opened, cleared)

@@ -48,7 +48,11 @@ export class PgScheduleStore implements ScheduleStore {
   }
 
   async cursor(s: SeriesKey): Promise<number | null> {
-    const { rows } = await this.pool.query<{ c: Date }>(`select late_cursor as c from hotspot_schedule where ${SERIES}`, [s.metric, s.resolution, s.windowMinutes]);
+    const { rows } = await this.pool.query<{ c: Date }>(`select late_cursor as c from hotspot_schedule where ${SERIES}`, [
+      s.metric,
+      s.resolution,
+      s.windowMinutes,
+    ]);
     return rows[0] ? rows[0].c.getTime() : null;
   }
 
@@ -61,12 +65,10 @@ export class PgScheduleStore implements ScheduleStore {
   }
 
   async isPending(s: SeriesKey, window: number): Promise<boolean> {
-    const { rows } = await this.pool.query(`select 1 from hotspot_evaluations where ${SERIES} and window_start = $4 and status = 'scheduled'`, [
-      s.metric,
-      s.resolution,
-      s.windowMinutes,
-      ts(window),
-    ]);
+    const { rows } = await this.pool.query(
+      `select 1 from hotspot_evaluations where ${SERIES} and window_start = $4 and status = 'scheduled'`,
+      [s.metric, s.resolution, s.windowMinutes, ts(window)],
+    );
     return rows.length > 0;
   }
 }

@@ -77,10 +77,16 @@ export class PgTaskStore implements TaskStore {
        from hotspot_evidence e join hotspots h on h.id = e.hotspot_id where h.task_id = $1 order by e.window_start, e.hotspot_id`,
       [id],
     );
-    const events = await this.pool.query<{ id: number; at: Date; kind: TaskEventKind; from_state: string | null; to_state: string | null; actor: string; note: string | null; window_start: Date | null }>(
-      `select id, at, kind, from_state, to_state, actor, note, window_start from task_events where task_id = $1 order by id`,
-      [id],
-    );
+    const events = await this.pool.query<{
+      id: number;
+      at: Date;
+      kind: TaskEventKind;
+      from_state: string | null;
+      to_state: string | null;
+      actor: string;
+      note: string | null;
+      window_start: Date | null;
+    }>(`select id, at, kind, from_state, to_state, actor, note, window_start from task_events where task_id = $1 order by id`, [id]);
     return {
       ...summary(r),
       windowMinutes: r.window_minutes,
@@ -90,7 +96,12 @@ export class PgTaskStore implements TaskStore {
       peakReadings: r.peak_readings,
       wind: r.wind,
       candidates: r.candidates,
-      hotspots: hotspots.rows.map((h) => ({ id: h.id, openedWindow: h.opened_window.toISOString(), clearedWindow: h.cleared_window?.toISOString() ?? null, state: h.state })),
+      hotspots: hotspots.rows.map((h) => ({
+        id: h.id,
+        openedWindow: h.opened_window.toISOString(),
+        clearedWindow: h.cleared_window?.toISOString() ?? null,
+        state: h.state,
+      })),
       evidence: evidence.rows.map((e) => ({ ...e, windowStart: (e.windowStart as Date).toISOString() })),
       events: events.rows.map((e) => ({
         id: e.id,
@@ -105,7 +116,12 @@ export class PgTaskStore implements TaskStore {
     };
   }
 
-  transition(id: number, from: TaskState, to: TaskState, e: { actor: string; finding: TaskFinding | null; note: string | null }): Promise<boolean> {
+  transition(
+    id: number,
+    from: TaskState,
+    to: TaskState,
+    e: { actor: string; finding: TaskFinding | null; note: string | null },
+  ): Promise<boolean> {
     return withTransaction(this.pool, async (c) => {
       const r = await c.query(
         `update tasks set state = $3, finding = $4, updated_at = now(), closed_at = case when $3 in ('resolved', 'dismissed') then now() else null end
@@ -113,14 +129,10 @@ export class PgTaskStore implements TaskStore {
         [id, from, to, e.finding],
       );
       if ((r.rowCount ?? 0) === 0) return false;
-      await c.query(`insert into task_events (task_id, kind, from_state, to_state, actor, note, details) values ($1, 'transition', $2, $3, $4, $5, $6)`, [
-        id,
-        from,
-        to,
-        e.actor,
-        e.note,
-        JSON.stringify(e.finding ? { finding: e.finding } : {}),
-      ]);
+      await c.query(
+        `insert into task_events (task_id, kind, from_state, to_state, actor, note, details) values ($1, 'transition', $2, $3, $4, $5, $6)`,
+        [id, from, to, e.actor, e.note, JSON.stringify(e.finding ? { finding: e.finding } : {})],
+      );
       return true;
     });
   }

@@ -59,7 +59,15 @@ function recompute(rows: readonly Row[]): Map<string, { n: number; devices: numb
     (g.get(k) ?? g.set(k, []).get(k)!).push(r);
   }
   return new Map(
-    [...g].map(([k, rs]) => [k, { n: rs.length, devices: new Set(rs.map((r) => r.device)).size, mean: rs.reduce((a, r) => a + r.value, 0) / rs.length, max: Math.max(...rs.map((r) => r.value)) }]),
+    [...g].map(([k, rs]) => [
+      k,
+      {
+        n: rs.length,
+        devices: new Set(rs.map((r) => r.device)).size,
+        mean: rs.reduce((a, r) => a + r.value, 0) / rs.length,
+        max: Math.max(...rs.map((r) => r.value)),
+      },
+    ]),
   );
 }
 
@@ -69,7 +77,10 @@ describe('hotspot schema on TimescaleDB (PGlite with timescaledb)', () => {
 
   beforeAll(async () => {
     db = new PGlite({ extensions: { timescaledb } });
-    const exec = { query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await db.query<R>(sql, params)).rows }), exec: (sql: string) => db.exec(sql) };
+    const exec = {
+      query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await db.query<R>(sql, params)).rows }),
+      exec: (sql: string) => db.exec(sql),
+    };
     const r = await migrate(exec, { timescale: true });
     expect(r.applied).toContain('002_hotspots.timescale.sql');
   }, 120_000);
@@ -84,14 +95,29 @@ describe('hotspot schema on TimescaleDB (PGlite with timescaledb)', () => {
   }
 
   async function fromAggregate(): Promise<Map<string, { n: number; devices: number; mean: number; max: number }>> {
-    const { rows } = await db.query<{ bucket: Date; cell: string; n: number | bigint; devices: number | bigint; mean: number; max: number }>(
-      `select bucket, cell::text as cell, n, devices, mean, max from cell_hourly_stats(8, $1, $2) where metric = 'tvoc'`,
-      [new Date(T0).toISOString(), new Date(T0 + 6 * H).toISOString()],
+    const { rows } = await db.query<{
+      bucket: Date;
+      cell: string;
+      n: number | bigint;
+      devices: number | bigint;
+      mean: number;
+      max: number;
+    }>(`select bucket, cell::text as cell, n, devices, mean, max from cell_hourly_stats(8, $1, $2) where metric = 'tvoc'`, [
+      new Date(T0).toISOString(),
+      new Date(T0 + 6 * H).toISOString(),
+    ]);
+    return new Map(
+      rows.map((r) => [
+        `${r.bucket.getTime()}|${BigInt(r.cell).toString(16)}`,
+        { n: Number(r.n), devices: Number(r.devices), mean: r.mean, max: r.max },
+      ]),
     );
-    return new Map(rows.map((r) => [`${r.bucket.getTime()}|${BigInt(r.cell).toString(16)}`, { n: Number(r.n), devices: Number(r.devices), mean: r.mean, max: r.max }]));
   }
 
-  function expectSame(got: Map<string, { n: number; devices: number; mean: number; max: number }>, want: Map<string, { n: number; devices: number; mean: number; max: number }>): void {
+  function expectSame(
+    got: Map<string, { n: number; devices: number; mean: number; max: number }>,
+    want: Map<string, { n: number; devices: number; mean: number; max: number }>,
+  ): void {
     expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
     for (const [k, w] of want) {
       const g = got.get(k)!;
@@ -103,9 +129,13 @@ describe('hotspot schema on TimescaleDB (PGlite with timescaledb)', () => {
   }
 
   it('creates the hourly continuous aggregate with real-time aggregation and a refresh policy covering the allowed lateness', async () => {
-    const { rows } = await db.query<{ view_name: string; materialized_only: boolean }>(`select view_name, materialized_only from timescaledb_information.continuous_aggregates`);
+    const { rows } = await db.query<{ view_name: string; materialized_only: boolean }>(
+      `select view_name, materialized_only from timescaledb_information.continuous_aggregates`,
+    );
     expect(rows).toEqual([{ view_name: 'cell_hourly', materialized_only: false }]);
-    const jobs = await db.query<{ config: { start_offset: string } }>(`select config from timescaledb_information.jobs where proc_name = 'policy_refresh_continuous_aggregate'`);
+    const jobs = await db.query<{ config: { start_offset: string } }>(
+      `select config from timescaledb_information.jobs where proc_name = 'policy_refresh_continuous_aggregate'`,
+    );
     expect(jobs.rows[0]!.config.start_offset).toBe('7 days');
   });
 
@@ -116,18 +146,29 @@ describe('hotspot schema on TimescaleDB (PGlite with timescaledb)', () => {
     for (let h = 0; h < 4; h += 1) {
       for (let k = 0; k < 6; k += 1) {
         const t = T0 + h * H + k * 600_000;
-        msgs.push(fixedReading('ts-a1', a12, t, 'tvoc', 20 + h + k), fixedReading('ts-a2', a12, t + 1000, 'tvoc', 30 + k), fixedReading('ts-b1', b12, t, 'tvoc', 10 + k));
+        msgs.push(
+          fixedReading('ts-a1', a12, t, 'tvoc', 20 + h + k),
+          fixedReading('ts-a2', a12, t + 1000, 'tvoc', 30 + k),
+          fixedReading('ts-b1', b12, t, 'tvoc', 10 + k),
+        );
       }
     }
     const [lat, lon] = cellToLatLng(A);
     msgs.push(fixedReading('ts-a1', a12, T0 + 3_599_000, 'tvoc', 999, 'invalid'));
-    msgs.push(vanReading('ts-van', lat, lon, T0 + 1800_000, 'tvoc', 55, 20), vanReading('ts-van', lat, lon, T0 + 1801_000, 'tvoc', 555, 50), vanReading('ts-van', lat, lon, T0 + 1802_000, 'tvoc', 77, 10, 'none'));
+    msgs.push(
+      vanReading('ts-van', lat, lon, T0 + 1800_000, 'tvoc', 55, 20),
+      vanReading('ts-van', lat, lon, T0 + 1801_000, 'tvoc', 555, 50),
+      vanReading('ts-van', lat, lon, T0 + 1802_000, 'tvoc', 77, 10, 'none'),
+    );
     await insert(msgs);
     await db.exec(`call refresh_continuous_aggregate('cell_hourly', null, null)`);
     expectSame(await fromAggregate(), recompute(toRows(sent)));
 
     // late readings into already materialised hours: the refresh re-materialises the invalidated buckets
-    await insert([fixedReading('ts-a1', a12, T0 + 5 * 60_000, 'tvoc', 80), fixedReading('ts-b2', b12, T0 + 2 * H + 7 * 60_000, 'tvoc', 90)]);
+    await insert([
+      fixedReading('ts-a1', a12, T0 + 5 * 60_000, 'tvoc', 80),
+      fixedReading('ts-b2', b12, T0 + 2 * H + 7 * 60_000, 'tvoc', 90),
+    ]);
     await db.exec(`call refresh_continuous_aggregate('cell_hourly', null, null)`);
     expectSame(await fromAggregate(), recompute(toRows(sent)));
   });

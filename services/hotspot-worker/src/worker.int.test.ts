@@ -86,7 +86,9 @@ async function fixture(env: Record<string, string> = {}): Promise<Fixture> {
   cleanups.push(() => deleteHotspotRows(pool, base - 24 * H, base + 10 * 24 * H));
   cleanups.push(() => pool.query(`delete from readings where device_id like $1`, [`${prefix}%`]));
   cleanups.push(() => pool.query(`delete from devices where id like $1`, [`${prefix}%`]));
-  await new DeviceRepository(pool).upsert(CELLS.map((c, i) => ({ id: f.dev(i), kind: 'fixed' as const, lat: cellToLatLng(c)[0], lon: cellToLatLng(c)[1] })));
+  await new DeviceRepository(pool).upsert(
+    CELLS.map((c, i) => ({ id: f.dev(i), kind: 'fixed' as const, lat: cellToLatLng(c)[0], lon: cellToLatLng(c)[1] })),
+  );
   return f;
 }
 
@@ -95,7 +97,8 @@ function windowReadings(f: Fixture, w: number, centre: number | null): ReadingMe
   const out: ReadingMessage[] = [];
   CELLS.forEach((c, i) => {
     if (i === 0 && centre === null) return;
-    for (let k = 0; k < 12; k += 1) out.push(fixedReading(f.dev(i), centreCell12(c), f.base + w * H + k * 300_000, 'pm25', i === 0 ? centre! : 10 + ((i % 3) - 1)));
+    for (let k = 0; k < 12; k += 1)
+      out.push(fixedReading(f.dev(i), centreCell12(c), f.base + w * H + k * 300_000, 'pm25', i === 0 ? centre! : 10 + ((i % 3) - 1)));
   });
   return out;
 }
@@ -160,7 +163,7 @@ describe('hotspot worker (BullMQ on Redis)', () => {
     const a = worker(f, clock);
     const b = worker(f, clock);
     const ticks = await Promise.all([a.tick('pm25'), b.tick('pm25'), a.tick('pm25'), b.tick('pm25')]);
-    expect(ticks[0]!.due).toEqual([f.base, f.base + H, f.base + 2 * H]);
+    expect(ticks[0].due).toEqual([f.base, f.base + H, f.base + 2 * H]);
     const queue = a.queue;
     expect((await queue.getJobs(['waiting', 'delayed', 'prioritized'])).map((j) => j.id).sort()).toEqual([
       'eval/pm25/8/' + new Date(f.base).toISOString().replace(/[-:]/g, '').replace('.000Z', 'Z'),
@@ -178,15 +181,15 @@ describe('hotspot worker (BullMQ on Redis)', () => {
     await readings.insertBatch(windowReadings(f, 2, 45).filter((r) => r.deviceId === f.dev(0)));
     now += 60_000;
     const late = await Promise.all([a.tick('pm25'), b.tick('pm25')]);
-    expect(late[0]!.late).toEqual([{ window: f.base + 2 * H, version: 1 }]);
+    expect(late[0].late).toEqual([{ window: f.base + 2 * H, version: 1 }]);
     await until('window 2 re-evaluated', async () => (await runsPerWindow(f)).get(f.base + 2 * H) === 2);
     const job = await queue.getJob(`eval/pm25/8/${new Date(f.base + 2 * H).toISOString().replace(/[-:]/g, '').replace('.000Z', 'Z')}/r1`);
     expect(job?.data).toMatchObject({ trigger: 'late_data' });
     expect([...(await runsPerWindow(f)).values()]).toEqual([1, 1, 2]);
-    const { rows } = await pool.query<{ high: boolean }>(`select high from hotspot_cell_stats where metric = 'pm25' and window_start = $1 and cell = $2::int8`, [
-      new Date(f.base + 2 * H).toISOString(),
-      BigInt(`0x${CENTRE}`).toString(),
-    ]);
+    const { rows } = await pool.query<{ high: boolean }>(
+      `select high from hotspot_cell_stats where metric = 'pm25' and window_start = $1 and cell = $2::int8`,
+      [new Date(f.base + 2 * H).toISOString(), BigInt(`0x${CENTRE}`).toString()],
+    );
     expect(rows).toEqual([{ high: true }]);
     expect(await hotspotCount(f)).toEqual({ hotspots: 1, tasks: 1 });
   });
@@ -243,7 +246,9 @@ describe('hotspot worker (BullMQ on Redis)', () => {
     await new Promise((r) => setTimeout(r, 2500)); // one more stalled-check period: nothing runs twice
     expect([...(await runsPerWindow(f)).values()]).toEqual([1, 1, 1]);
     expect(await hotspotCount(f)).toEqual({ hotspots: 1, tasks: 1 });
-    const first = await replacement.queue.getJob(`eval/pm25/8/${new Date(f.base).toISOString().replace(/[-:]/g, '').replace('.000Z', 'Z')}`);
+    const first = await replacement.queue.getJob(
+      `eval/pm25/8/${new Date(f.base).toISOString().replace(/[-:]/g, '').replace('.000Z', 'Z')}`,
+    );
     expect(await first?.getState()).toBe('completed');
   });
 
@@ -261,7 +266,11 @@ describe('hotspot worker (BullMQ on Redis)', () => {
     const got: { key: string; alert: Alert; schema: string | undefined }[] = [];
     await consumer.run({
       eachMessage: async ({ message }) => {
-        got.push({ key: message.key!.toString(), alert: alertSchema.parse(JSON.parse(message.value!.toString())), schema: headerString(message.headers, 'voc-schema') });
+        got.push({
+          key: message.key!.toString(),
+          alert: alertSchema.parse(JSON.parse(message.value!.toString())),
+          schema: headerString(message.headers, 'voc-schema'),
+        });
       },
     });
     // high, high, clean × 3: opened (and a task) in window 1, cleared in window 4
@@ -274,11 +283,16 @@ describe('hotspot worker (BullMQ on Redis)', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(got.map((g) => g.alert.type)).toEqual(['hotspot_opened', 'task_opened', 'hotspot_cleared']);
     expect(got.every((g) => g.key === CENTRE && g.alert.cell === CENTRE && g.schema === 'voc.alert.v1')).toBe(true);
-    expect(got[0]!.alert).toMatchObject({ metric: 'pm25', unit: 'µg/m³', windowStart: new Date(f.base + H).toISOString(), stats: { median: 40, reasons: ['relative'] } });
-    const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from alert_outbox where published_at is null and payload->>'cell' = $1 and (payload->>'windowStart')::timestamptz >= $2`, [
-      CENTRE,
-      new Date(f.base).toISOString(),
-    ]);
+    expect(got[0]!.alert).toMatchObject({
+      metric: 'pm25',
+      unit: 'µg/m³',
+      windowStart: new Date(f.base + H).toISOString(),
+      stats: { median: 40, reasons: ['relative'] },
+    });
+    const { rows } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from alert_outbox where published_at is null and payload->>'cell' = $1 and (payload->>'windowStart')::timestamptz >= $2`,
+      [CENTRE, new Date(f.base).toISOString()],
+    );
     expect(rows[0]!.n).toBe(0);
   });
 });

@@ -15,7 +15,17 @@ import { PgEvaluationStore } from './store-evaluation.js';
 import { PgScheduleStore } from './store-schedule.js';
 
 /** Tables the worker needs (migrations/002_hotspots.sql); it refuses to start without them. */
-export const REQUIRED_TABLES = ['readings', 'devices', 'hotspot_evaluations', 'hotspot_evaluation_runs', 'hotspot_cell_stats', 'hotspot_cell_states', 'hotspots', 'tasks', 'alert_outbox'] as const;
+export const REQUIRED_TABLES = [
+  'readings',
+  'devices',
+  'hotspot_evaluations',
+  'hotspot_evaluation_runs',
+  'hotspot_cell_stats',
+  'hotspot_cell_states',
+  'hotspots',
+  'tasks',
+  'alert_outbox',
+] as const;
 
 /** What {@link buildHotspotWorker} needs; `main.ts` builds it from the environment, tests build their own. */
 export interface HotspotWorkerDeps {
@@ -71,7 +81,13 @@ export function buildHotspotWorker(deps: HotspotWorkerDeps): HotspotWorker {
   const log = deps.log;
   const clock = deps.clock ?? Date.now;
   const method = methodSettings(h);
-  const evalDeps: EvaluationDeps = { store: new PgEvaluationStore(deps.pool, { connections: h.rollupConnections, workMem: h.workMem }), method, trace: traceSettings(h), watermarkMarginMs: h.watermarkMarginMs, log };
+  const evalDeps: EvaluationDeps = {
+    store: new PgEvaluationStore(deps.pool, { connections: h.rollupConnections, workMem: h.workMem }),
+    method,
+    trace: traceSettings(h),
+    watermarkMarginMs: h.watermarkMarginMs,
+    log,
+  };
   const scheduleStore = new PgScheduleStore(deps.pool);
   const connections: Redis[] = [];
   const conn = (): Redis => {
@@ -96,23 +112,41 @@ export function buildHotspotWorker(deps: HotspotWorkerDeps): HotspotWorker {
       await queue.add(JOB_NAMES.evaluate, data, { jobId });
     },
   };
-  const dispatcher = deps.producer ? new AlertDispatcher(new PgAlertOutbox(deps.pool), new KafkaAlertSink(deps.producer, deps.alertsTopic), log, h.alertDispatchIntervalMs) : null;
+  const dispatcher = deps.producer
+    ? new AlertDispatcher(new PgAlertOutbox(deps.pool), new KafkaAlertSink(deps.producer, deps.alertsTopic), log, h.alertDispatchIntervalMs)
+    : null;
   const listeners: ((o: EvaluateOutcome, job: Job) => void)[] = [];
   const seriesOf = (metric: string): SeriesKey => ({ metric, resolution: h.resolution, windowMinutes: h.windowMinutes });
   const tick = (metric: string) =>
-    scheduleDue({ store: scheduleStore, queue: evalQueue, clock, latenessMs: h.latenessMs, reevaluateHours: h.reevaluateHours, marginMs: h.watermarkMarginMs }, seriesOf(metric));
+    scheduleDue(
+      {
+        store: scheduleStore,
+        queue: evalQueue,
+        clock,
+        latenessMs: h.latenessMs,
+        reevaluateHours: h.reevaluateHours,
+        marginMs: h.watermarkMarginMs,
+      },
+      seriesOf(metric),
+    );
 
   async function processEvaluate(job: Job, token: string | undefined): Promise<EvaluateResult> {
     const parsed = evaluateJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`evaluate job ${job.id}: bad data: ${parsed.error.message}`);
     const d: EvaluateJob = parsed.data;
     if (d.resolution !== h.resolution || d.windowMinutes !== h.windowMinutes) {
-      throw new UnrecoverableError(`evaluate job ${job.id} is for resolution ${d.resolution} / ${d.windowMinutes} min; this worker evaluates ${h.resolution} / ${h.windowMinutes} min`);
+      throw new UnrecoverableError(
+        `evaluate job ${job.id} is for resolution ${d.resolution} / ${d.windowMinutes} min; this worker evaluates ${h.resolution} / ${h.windowMinutes} min`,
+      );
     }
     const series = seriesOf(d.metric);
     const windowStart = Date.parse(d.windowStart);
     // Persistence runs in window order: give the previous window the chance to finish first.
-    if (d.trigger === 'schedule' && clock() - d.enqueuedAt < h.orderWaitMs && (await scheduleStore.isPending(series, windowStart - windowMs(h.windowMinutes)))) {
+    if (
+      d.trigger === 'schedule' &&
+      clock() - d.enqueuedAt < h.orderWaitMs &&
+      (await scheduleStore.isPending(series, windowStart - windowMs(h.windowMinutes)))
+    ) {
       await job.moveToDelayed(Date.now() + Math.min(h.backoffMs, 5000), token);
       throw new DelayedError();
     }
@@ -170,12 +204,17 @@ export function buildHotspotWorker(deps: HotspotWorkerDeps): HotspotWorker {
     dispatcher,
     async start() {
       const missing = await missingTables(deps.pool, REQUIRED_TABLES);
-      if (missing.length) throw new VocError(ERROR_CODES.config_invalid, `database is missing tables ${missing.join(', ')}: run \`voc migrate\``);
+      if (missing.length)
+        throw new VocError(ERROR_CODES.config_invalid, `database is missing tables ${missing.join(', ')}: run \`voc migrate\``);
       await queue.waitUntilReady();
       if (deps.schedule ?? h.scheduler) {
         for (const metric of h.metrics) {
           const series = seriesOf(metric);
-          await queue.upsertJobScheduler(tickSchedulerId(series), { every: h.tickMs }, { name: JOB_NAMES.tick, data: { metric, resolution: h.resolution, windowMinutes: h.windowMinutes } });
+          await queue.upsertJobScheduler(
+            tickSchedulerId(series),
+            { every: h.tickMs },
+            { name: JOB_NAMES.tick, data: { metric, resolution: h.resolution, windowMinutes: h.windowMinutes } },
+          );
         }
       }
       dispatcher?.start();
@@ -187,7 +226,9 @@ export function buildHotspotWorker(deps: HotspotWorkerDeps): HotspotWorker {
       await worker.close();
       if (dispatcher) {
         await dispatcher.stop();
-        await dispatcher.dispatchOnce().catch((err: unknown) => log.warn({ err }, 'final alert dispatch failed; alerts stay in the outbox'));
+        await dispatcher
+          .dispatchOnce()
+          .catch((err: unknown) => log.warn({ err }, 'final alert dispatch failed; alerts stay in the outbox'));
       }
       await queue.close();
       for (const c of connections) c.disconnect();

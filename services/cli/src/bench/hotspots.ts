@@ -24,7 +24,14 @@ import { createLogger, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository, migrate, pgExecutor, ReadingRepository, type Pool } from '@voc/db';
 import type { ReadingMessage } from '@voc/domain';
 import { DEFAULT_METHOD_SETTINGS, DEFAULT_TRACE_SETTINGS, windowOf, type MethodSettings } from '@voc/hotspot';
-import { backfill, evaluateWindow, PgEvaluationStore, PgEvaluationTx, type EvaluateOutcome, type EvaluationDeps } from '@voc/hotspot-worker';
+import {
+  backfill,
+  evaluateWindow,
+  PgEvaluationStore,
+  PgEvaluationTx,
+  type EvaluateOutcome,
+  type EvaluationDeps,
+} from '@voc/hotspot-worker';
 import { beijingReadings, beijingStations, centreCell12, stationDeviceId } from '@voc/hotspot-worker/testing';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -32,7 +39,10 @@ const DB = 'voc_bench_hotspots';
 const BEIJING = `${ROOT}../shared/data/beijing-multisite`;
 const SEED = 20170101;
 /** The worker's defaults (VOC_HOTSPOT_ROLLUP_CONNECTIONS, VOC_HOTSPOT_WORK_MEM). */
-const ROLLUP = { connections: loadConfig({ ...process.env, LOG_LEVEL: 'silent' }).hotspot.rollupConnections, workMem: loadConfig({ ...process.env, LOG_LEVEL: 'silent' }).hotspot.workMem };
+const ROLLUP = {
+  connections: loadConfig({ ...process.env, LOG_LEVEL: 'silent' }).hotspot.rollupConnections,
+  workMem: loadConfig({ ...process.env, LOG_LEVEL: 'silent' }).hotspot.workMem,
+};
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -102,7 +112,16 @@ async function synthetic(pool: Pool, cells: number, perCell: number, runs: numbe
     for (let j = 0; j < perCell; j += 1) {
       const v = level * Math.exp(0.3 * (rand() + rand() + rand() - 1.5));
       const time = new Date(w.start + j * step).toISOString();
-      batch.push({ deviceId: `syn-${i}`, kind: 'fixed', time, receivedAt: time, lat: null, lon: null, h3: cell12, values: [{ metric: 'tvoc', value: v, unit: 'µg/m³', rawValue: v, rawUnit: 'ug/m3', refState: 'reference', qa: 'valid' }] });
+      batch.push({
+        deviceId: `syn-${i}`,
+        kind: 'fixed',
+        time,
+        receivedAt: time,
+        lat: null,
+        lon: null,
+        h3: cell12,
+        values: [{ metric: 'tvoc', value: v, unit: 'µg/m³', rawValue: v, rawUnit: 'ug/m3', refState: 'reference', qa: 'valid' }],
+      });
     }
     if (batch.length >= 20_000) {
       await insertChunked(repo, batch);
@@ -115,7 +134,13 @@ async function synthetic(pool: Pool, cells: number, perCell: number, runs: numbe
   process.stdout.write(`  loaded ${grid.length * perCell} readings in ${round(loadSeconds)} s\n`);
 
   // The previous window, evaluated first, so that this window's hotspots can open (2 of 3).
-  const deps: EvaluationDeps = { store: new PgEvaluationStore(pool, ROLLUP), method: DEFAULT_METHOD_SETTINGS, trace: DEFAULT_TRACE_SETTINGS, watermarkMarginMs: 60_000, log: quiet };
+  const deps: EvaluationDeps = {
+    store: new PgEvaluationStore(pool, ROLLUP),
+    method: DEFAULT_METHOD_SETTINGS,
+    trace: DEFAULT_TRACE_SETTINGS,
+    watermarkMarginMs: 60_000,
+    log: quiet,
+  };
   const evaluationMs: number[] = [];
   const phases: EvaluateOutcome['phases'][] = [];
   let last;
@@ -130,7 +155,11 @@ async function synthetic(pool: Pool, cells: number, perCell: number, runs: numbe
   let rollupQueryMs = 0;
   try {
     const t = performance.now();
-    await new PgEvaluationTx(client).aggregate({ metric: 'tvoc', resolution: 8, windowMinutes: 60 }, w, { unit: 'µg/m³', vanMaxSpeedKmh: 30, vanPassGapSeconds: 60 });
+    await new PgEvaluationTx(client).aggregate({ metric: 'tvoc', resolution: 8, windowMinutes: 60 }, w, {
+      unit: 'µg/m³',
+      vanMaxSpeedKmh: 30,
+      vanPassGapSeconds: 60,
+    });
     rollupQueryMs = performance.now() - t;
   } finally {
     client.release();
@@ -168,17 +197,33 @@ async function beijingBackfill(pool: Pool): Promise<BackfillResult | null> {
   const from = Date.UTC(2016, 11, 31, 16); // 2017-01-01 00:00 China Standard Time
   const to = Date.UTC(2017, 0, 31, 16);
   const devices = new DeviceRepository(pool);
-  await devices.upsert(beijingStations(BEIJING).map((s) => ({ id: stationDeviceId('', s.station), kind: 'fixed' as const, name: s.station, lat: s.lat, lon: s.lon })));
+  await devices.upsert(
+    beijingStations(BEIJING).map((s) => ({
+      id: stationDeviceId('', s.station),
+      kind: 'fixed' as const,
+      name: s.station,
+      lat: s.lat,
+      lon: s.lon,
+    })),
+  );
   const msgs = beijingReadings(BEIJING, { from, to });
   await insertChunked(new ReadingRepository(pool), msgs);
   const rows = msgs.reduce((a, m) => a + m.values.length, 0);
   process.stdout.write(`  loaded ${rows} readings of ${msgs.length} station-hours\n`);
   const metrics = ['pm25', 'pm10', 'no2', 'so2', 'co', 'o3'];
   const method: MethodSettings = { ...DEFAULT_METHOD_SETTINGS, windowMinutes: 360, minReadings: 6 };
-  const deps: EvaluationDeps = { store: new PgEvaluationStore(pool, ROLLUP), method, trace: DEFAULT_TRACE_SETTINGS, watermarkMarginMs: 60_000, log: quiet };
+  const deps: EvaluationDeps = {
+    store: new PgEvaluationStore(pool, ROLLUP),
+    method,
+    trace: DEFAULT_TRACE_SETTINGS,
+    watermarkMarginMs: 60_000,
+    log: quiet,
+  };
   // 30 days of 1-hour windows at the default settings (few cells are eligible: hourly stations give 1 reading per hour)…
   const hourly = await backfill({ ...deps, method: DEFAULT_METHOD_SETTINGS }, { from, to: from + 30 * 24 * 3_600_000, metrics });
-  process.stdout.write(`  30 days, 60-min windows, ${metrics.length} metrics: ${hourly.windows} windows in ${round(hourly.durationMs / 1000)} s\n`);
+  process.stdout.write(
+    `  30 days, 60-min windows, ${metrics.length} metrics: ${hourly.windows} windows in ${round(hourly.durationMs / 1000)} s\n`,
+  );
   // …and with the demo settings, where every station cell is eligible.
   const t = Date.now();
   const s = await backfill(deps, { from, to: from + 30 * 24 * 3_600_000, metrics });
@@ -190,7 +235,7 @@ async function beijingBackfill(pool: Pool): Promise<BackfillResult | null> {
     rows,
     windows: s.windows + hourly.windows,
     seconds: seconds + hourly.durationMs / 1000,
-    msPerWindow: ((seconds * 1000 + hourly.durationMs) / (s.windows + hourly.windows)),
+    msPerWindow: (seconds * 1000 + hourly.durationMs) / (s.windows + hourly.windows),
     opened: s.opened,
     tasksOpened: s.tasksOpened,
   };
@@ -209,7 +254,9 @@ async function main(): Promise<void> {
   } finally {
     client.release();
   }
-  process.stdout.write(`hotspot benchmark (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? 'unknown'})\n1. one window, ${cells} cells × ${perCell} readings\n`);
+  process.stdout.write(
+    `hotspot benchmark (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? 'unknown'})\n1. one window, ${cells} cells × ${perCell} readings\n`,
+  );
   const syn = await synthetic(pool, cells, perCell, runs);
   process.stdout.write('2. 30-day backfill over the Beijing stations\n');
   const bf = await beijingBackfill(pool);
@@ -217,8 +264,18 @@ async function main(): Promise<void> {
 
   const result = {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', memoryGiB: round(os.totalmem() / 2 ** 30), node: process.version },
-    oneWindow: { ...syn, firstEvaluationMs: round(syn.evaluationMs[0]!, 0), medianEvaluationMs: round(median(syn.evaluationMs), 0), goalMs: 1000 },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    oneWindow: {
+      ...syn,
+      firstEvaluationMs: round(syn.evaluationMs[0]!, 0),
+      medianEvaluationMs: round(median(syn.evaluationMs), 0),
+      goalMs: 1000,
+    },
     backfill: bf,
   };
   await mkdir(`${ROOT}bench/results`, { recursive: true });

@@ -27,19 +27,27 @@ import { UsageError, type Command } from './types.js';
 function parseTime(name: string, v: string | boolean | undefined): number {
   if (typeof v !== 'string') throw new UsageError(`--${name} <ISO 8601 time> is required`);
   const t = Date.parse(v);
-  if (!Number.isFinite(t) || !/[zZ]|[+-]\d\d:?\d\d$/.test(v)) throw new UsageError(`--${name} must be an ISO 8601 time with a zone (e.g. 2017-01-01T00:00:00Z), got "${v}"`);
+  if (!Number.isFinite(t) || !/[zZ]|[+-]\d\d:?\d\d$/.test(v))
+    throw new UsageError(`--${name} must be an ISO 8601 time with a zone (e.g. 2017-01-01T00:00:00Z), got "${v}"`);
   return t;
 }
 
 function positive(name: string, v: string | boolean | undefined, integer: boolean): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be a positive ${integer ? 'whole ' : ''}number`);
+  if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    throw new UsageError(`--${name} must be a positive ${integer ? 'whole ' : ''}number`);
   return n;
 }
 
 function metricsOf(v: string | boolean | undefined, cfg: Config): string[] {
-  const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : cfg.hotspot.metrics;
+  const list =
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : cfg.hotspot.metrics;
   for (const m of list) if (!isMetricId(m)) throw new UsageError(`unknown metric "${m}"`);
   return list;
 }
@@ -47,7 +55,10 @@ function metricsOf(v: string | boolean | undefined, cfg: Config): string[] {
 function thresholdsOf(v: string | boolean | undefined, cfg: Config): Record<string, number> | undefined {
   if (typeof v !== 'string') return undefined;
   const out: Record<string, number> = { ...cfg.hotspot.thresholds };
-  for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [k, val] = part.split('=');
     const n = Number(val);
     if (!k || !isMetricId(k.trim()) || !Number.isFinite(n)) throw new UsageError(`--thresholds: "${part}" is not metric=number`);
@@ -61,8 +72,12 @@ const iso = (s: string): string => s.replace(':00.000Z', 'Z');
 
 /** The settings line printed before any result, so a run states exactly what it evaluated with. */
 export function settingsLine(s: MethodSettings, defaults: MethodSettings): string {
-  const mark = (k: keyof MethodSettings) => (JSON.stringify(s[k]) === JSON.stringify(defaults[k]) ? '' : ` (default ${JSON.stringify(defaults[k])})`);
-  const th = Object.entries(s.thresholds).map(([k, v]) => `${k}=${v}`).join(',') || 'none';
+  const mark = (k: keyof MethodSettings) =>
+    JSON.stringify(s[k]) === JSON.stringify(defaults[k]) ? '' : ` (default ${JSON.stringify(defaults[k])})`;
+  const th =
+    Object.entries(s.thresholds)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',') || 'none';
   return (
     `settings: resolution ${s.resolution}${mark('resolution')}, window ${s.windowMinutes} min${mark('windowMinutes')}, ` +
     `min readings ${s.minReadings}${mark('minReadings')}, min van-pass readings ${s.minVanPassReadings}${mark('minVanPassReadings')}, ` +
@@ -90,14 +105,21 @@ export function hotspotTable(hs: readonly HotspotListing[]): string {
     h.taskId === null ? '-' : `#${h.taskId}`,
   ]);
   const w = head.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `  ${r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()}\n`;
+  const line = (r: string[]) =>
+    `  ${r
+      .map((c, i) => c.padEnd(w[i]!))
+      .join('  ')
+      .trimEnd()}\n`;
   return line(head) + rows.map(line).join('');
 }
 
 /** One task in a few lines: where, who is responsible, wind, the best candidates, top device. */
 export function taskBlock(t: TaskDetail): string {
   const wind = t.wind as { deviceId: string; distanceM: number; dirDeg: number | null; speedMs: number } | null;
-  const cands = (t.candidates as { name: string; category: string; distanceM: number; score: number; alignment: number | null }[]).slice(0, 3);
+  const cands = (t.candidates as { name: string; category: string; distanceM: number; score: number; alignment: number | null }[]).slice(
+    0,
+    3,
+  );
   const top = (t.topDevices as { deviceId: string; n: number; mean: number }[])[0];
   const st = t.statistics as { median?: number; baseline?: number | null; ratio?: number | null; robustZ?: number | null; unit?: string };
   return (
@@ -115,7 +137,12 @@ async function publishPending(cfg: Config, pool: Pool): Promise<string> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   try {
     await producer.connect();
-    const n = await new AlertDispatcher(new PgAlertOutbox(pool), new KafkaAlertSink(producer, topicNames(cfg.kafka.topicPrefix).alerts), log, 1000).dispatchOnce();
+    const n = await new AlertDispatcher(
+      new PgAlertOutbox(pool),
+      new KafkaAlertSink(producer, topicNames(cfg.kafka.topicPrefix).alerts),
+      log,
+      1000,
+    ).dispatchOnce();
     return `alerts: ${n} published to ${topicNames(cfg.kafka.topicPrefix).alerts}\n`;
   } catch (err) {
     return `alerts: not published now (${err instanceof Error ? err.message : String(err)}); they stay in the outbox for the hotspot worker\n`;
@@ -181,7 +208,9 @@ export const hotspotsBackfillCommand: Command = {
     const log = createLogger('cli', cfg.logLevel);
     const pool = createPool(cfg.pg, log, 'voc-hotspots-backfill');
     try {
-      process.stdout.write(`hotspot backfill ${new Date(start).toISOString()} → ${new Date(to).toISOString()}, metrics ${metrics.join(', ')}\n${settingsLine(method, methodSettings(cfg.hotspot))}\n`);
+      process.stdout.write(
+        `hotspot backfill ${new Date(start).toISOString()} → ${new Date(to).toISOString()}, metrics ${metrics.join(', ')}\n${settingsLine(method, methodSettings(cfg.hotspot))}\n`,
+      );
       const store = new PgEvaluationStore(pool, { connections: cfg.hotspot.rollupConnections, workMem: cfg.hotspot.workMem });
       const summary = await backfill(
         { store, method, trace: traceSettings(cfg.hotspot), watermarkMarginMs: cfg.hotspot.watermarkMarginMs, log },
@@ -190,7 +219,10 @@ export const hotspotsBackfillCommand: Command = {
       const report = new PgHotspotReport(pool);
       const filter = { from: start, to, resolution: method.resolution, windowMinutes: method.windowMinutes, metrics };
       process.stdout.write('\nper metric: windows evaluated, cell-windows, eligible, high-value\n');
-      for (const s of await report.summary(filter)) process.stdout.write(`  ${s.metric.padEnd(10)} ${String(s.windows).padStart(5)} windows  ${String(s.cellWindows).padStart(6)} cells  ${String(s.eligible).padStart(6)} eligible  ${String(s.high).padStart(5)} high-value\n`);
+      for (const s of await report.summary(filter))
+        process.stdout.write(
+          `  ${s.metric.padEnd(10)} ${String(s.windows).padStart(5)} windows  ${String(s.cellWindows).padStart(6)} cells  ${String(s.eligible).padStart(6)} eligible  ${String(s.high).padStart(5)} high-value\n`,
+        );
       const hs = await report.hotspots(filter);
       process.stdout.write(`\nhotspots opened in the range: ${hs.length}\n${hotspotTable(hs)}`);
       const taskIds = [...new Set(hs.map((h) => h.taskId).filter((id): id is number => id !== null))].sort((a, b) => a - b);
@@ -214,7 +246,14 @@ export const hotspotsListCommand: Command = {
 
   Default range: the last 7 days; default grid: VOC_HOTSPOT_RESOLUTION and VOC_HOTSPOT_WINDOW_MINUTES.`,
   async run(argv) {
-    const { values } = args(argv, { from: { type: 'string' }, to: { type: 'string' }, metric: { type: 'string' }, state: { type: 'string' }, resolution: { type: 'string' }, 'window-minutes': { type: 'string' } });
+    const { values } = args(argv, {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      metric: { type: 'string' },
+      state: { type: 'string' },
+      resolution: { type: 'string' },
+      'window-minutes': { type: 'string' },
+    });
     const cfg = loadConfig();
     const to = values.to === undefined ? Date.now() : parseTime('to', values.to);
     const from = values.from === undefined ? to - 7 * 24 * 3_600_000 : parseTime('from', values.from);
@@ -255,7 +294,14 @@ export const hotspotsEnqueueCommand: Command = {
       const id = `${evaluationJobId({ metric, resolution: cfg.hotspot.resolution, windowMinutes: cfg.hotspot.windowMinutes }, w)}/manual-${Date.now()}`;
       await queue.add(
         'evaluate',
-        { metric, resolution: cfg.hotspot.resolution, windowMinutes: cfg.hotspot.windowMinutes, windowStart: new Date(w).toISOString(), trigger: 'manual', enqueuedAt: Date.now() },
+        {
+          metric,
+          resolution: cfg.hotspot.resolution,
+          windowMinutes: cfg.hotspot.windowMinutes,
+          windowStart: new Date(w).toISOString(),
+          trigger: 'manual',
+          enqueuedAt: Date.now(),
+        },
         { jobId: id, attempts: cfg.hotspot.attempts, backoff: { type: 'exponential', delay: cfg.hotspot.backoffMs } },
       );
       process.stdout.write(`enqueued ${id}\n`);

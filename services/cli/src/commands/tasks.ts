@@ -30,12 +30,23 @@ export const tasksListCommand: Command = {
 
   States: ${TASK_STATES.join(', ')}.`,
   async run(argv) {
-    const { values } = args(argv, { state: { type: 'string' }, metric: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
+    const { values } = args(argv, {
+      state: { type: 'string' },
+      metric: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    });
     const states = typeof values.state === 'string' ? values.state.split(',').map((s) => s.trim()) : undefined;
     for (const s of states ?? []) if (!isTaskState(s)) throw new UsageError(`unknown state "${s}" (${TASK_STATES.join(', ')})`);
     const limit = values.limit === undefined ? 100 : Number(values.limit);
     if (!Number.isInteger(limit) || limit <= 0) throw new UsageError('--limit must be a positive whole number');
-    const list = await withTasks((store) => listTasks(store, { states: states as TaskState[] | undefined, metric: typeof values.metric === 'string' ? values.metric : undefined, limit }));
+    const list = await withTasks((store) =>
+      listTasks(store, {
+        states: states as TaskState[] | undefined,
+        metric: typeof values.metric === 'string' ? values.metric : undefined,
+        limit,
+      }),
+    );
     if (values.json === true) {
       process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
       return 0;
@@ -64,8 +75,12 @@ export const tasksShowCommand: Command = {
       return 0;
     }
     process.stdout.write(taskBlock(t));
-    process.stdout.write(`    evidence:\n${t.evidence.map((e) => `      ${String(e.windowStart)} ${String(e.role).padEnd(9)} high ${String(e.high)} n ${String(e.n)} median ${typeof e.median === 'number' ? e.median.toFixed(1) : '-'}\n`).join('')}`);
-    process.stdout.write(`    events:\n${t.events.map((e) => `      ${e.at} ${e.kind}${e.toState ? ` ${e.fromState} → ${e.toState}` : ''} by ${e.actor}${e.note ? `: ${e.note}` : ''}\n`).join('')}`);
+    process.stdout.write(
+      `    evidence:\n${t.evidence.map((e) => `      ${String(e.windowStart)} ${String(e.role).padEnd(9)} high ${String(e.high)} n ${String(e.n)} median ${typeof e.median === 'number' ? e.median.toFixed(1) : '-'}\n`).join('')}`,
+    );
+    process.stdout.write(
+      `    events:\n${t.events.map((e) => `      ${e.at} ${e.kind}${e.toState ? ` ${e.fromState} → ${e.toState}` : ''} by ${e.actor}${e.note ? `: ${e.note}` : ''}\n`).join('')}`,
+    );
     return 0;
   },
 };

@@ -41,7 +41,11 @@ const COLUMNS: readonly { col: string; metric: MetricId; factor: number; rawUnit
 
 /** Reads `stations.csv`. */
 export function beijingStations(dir: string): Station[] {
-  const rows = parse<Record<string, string>>(readFileSync(join(dir, 'stations.csv'), 'utf8'), { columns: true, skip_empty_lines: true, trim: true });
+  const rows = parse<Record<string, string>>(readFileSync(join(dir, 'stations.csv'), 'utf8'), {
+    columns: true,
+    skip_empty_lines: true,
+    trim: true,
+  });
   return rows.map((r) => ({ station: r.station!, lat: Number(r.latitude), lon: Number(r.longitude), kind: r.kind! }));
 }
 
@@ -60,7 +64,10 @@ export function stationDeviceId(prefix: string, station: string): string {
  * @param shiftMs added to every time (tests move the data to a range no other test uses)
  * @param metrics keep only these metrics (default all)
  */
-export function beijingReadings(dir: string, opts: { from: number; to: number; prefix?: string; shiftMs?: number; metrics?: readonly MetricId[] }): ReadingMessage[] {
+export function beijingReadings(
+  dir: string,
+  opts: { from: number; to: number; prefix?: string; shiftMs?: number; metrics?: readonly MetricId[] },
+): ReadingMessage[] {
   const shift = opts.shiftMs ?? 0;
   const keep = opts.metrics ? new Set<string>(opts.metrics) : undefined;
   const out: ReadingMessage[] = [];
@@ -77,16 +84,41 @@ export function beijingReadings(dir: string, opts: { from: number; to: number; p
         if (raw === undefined || raw === 'NA' || raw === '' || (keep && !keep.has(c.metric))) continue;
         const v = Number(raw);
         const def = METRICS[c.metric];
-        values.push({ metric: c.metric, value: v * c.factor, unit: def.unit, rawValue: v, rawUnit: c.rawUnit, refState: def.refState, qa: 'valid' });
+        values.push({
+          metric: c.metric,
+          value: v * c.factor,
+          unit: def.unit,
+          rawValue: v,
+          rawUnit: c.rawUnit,
+          refState: def.refState,
+          qa: 'valid',
+        });
       }
       const wd = r.wd;
       const dirIdx = wd ? COMPASS.indexOf(wd) : -1;
       if (dirIdx >= 0 && (!keep || keep.has('wind_dir'))) {
-        values.push({ metric: 'wind_dir', value: dirIdx * 22.5, unit: UNITS.deg, rawValue: dirIdx * 22.5, rawUnit: wd!, refState: 'none', qa: 'valid' });
+        values.push({
+          metric: 'wind_dir',
+          value: dirIdx * 22.5,
+          unit: UNITS.deg,
+          rawValue: dirIdx * 22.5,
+          rawUnit: wd!,
+          refState: 'none',
+          qa: 'valid',
+        });
       }
       if (values.length === 0) continue;
       const time = new Date(t + shift).toISOString();
-      out.push({ deviceId: stationDeviceId(opts.prefix ?? '', st.station), kind: 'fixed', time, receivedAt: time, lat: null, lon: null, h3, values });
+      out.push({
+        deviceId: stationDeviceId(opts.prefix ?? '', st.station),
+        kind: 'fixed',
+        time,
+        receivedAt: time,
+        lat: null,
+        lon: null,
+        h3,
+        values,
+      });
     }
   }
   return out;

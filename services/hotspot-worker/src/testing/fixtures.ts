@@ -7,14 +7,39 @@ import { METRICS, STORED_H3_RESOLUTION, type MetricId, type ReadingMessage } fro
  */
 
 /** A fixed-device reading message of one metric (canonical unit, QA valid unless given). */
-export function fixedReading(deviceId: string, cell12: string, t: number, metric: MetricId, value: number, qa: ReadingMessage['values'][number]['qa'] = 'valid'): ReadingMessage {
+export function fixedReading(
+  deviceId: string,
+  cell12: string,
+  t: number,
+  metric: MetricId,
+  value: number,
+  qa: ReadingMessage['values'][number]['qa'] = 'valid',
+): ReadingMessage {
   const time = new Date(t).toISOString();
   const def = METRICS[metric];
-  return { deviceId, kind: 'fixed', time, receivedAt: time, lat: null, lon: null, h3: cell12, values: [{ metric, value, unit: def.unit, rawValue: value, rawUnit: def.unit, refState: def.refState, qa }] };
+  return {
+    deviceId,
+    kind: 'fixed',
+    time,
+    receivedAt: time,
+    lat: null,
+    lon: null,
+    h3: cell12,
+    values: [{ metric, value, unit: def.unit, rawValue: value, rawUnit: def.unit, refState: def.refState, qa }],
+  };
 }
 
 /** A survey-van reading message of one metric at a position with speed and GPS fix. */
-export function vanReading(deviceId: string, lat: number, lon: number, t: number, metric: MetricId, value: number, speedKmh: number, fix: 'none' | '2d' | '3d' | 'dgps' = '3d'): ReadingMessage {
+export function vanReading(
+  deviceId: string,
+  lat: number,
+  lon: number,
+  t: number,
+  metric: MetricId,
+  value: number,
+  speedKmh: number,
+  fix: 'none' | '2d' | '3d' | 'dgps' = '3d',
+): ReadingMessage {
   const time = new Date(t).toISOString();
   const def = METRICS[metric];
   return {
@@ -49,10 +74,16 @@ export async function deleteHotspotRows(pool: Pool, from: number, to: number): P
   const a = new Date(from).toISOString();
   const b = new Date(to).toISOString();
   await pool.query(`update hotspots set task_id = null where opened_window >= $1 and opened_window < $2`, [a, b]);
-  await pool.query(`delete from task_events where task_id in (select id from tasks where opened_window >= $1 and opened_window < $2)`, [a, b]);
+  await pool.query(`delete from task_events where task_id in (select id from tasks where opened_window >= $1 and opened_window < $2)`, [
+    a,
+    b,
+  ]);
   await pool.query(`delete from tasks where opened_window >= $1 and opened_window < $2`, [a, b]);
   await pool.query(`delete from hotspots where opened_window >= $1 and opened_window < $2`, [a, b]);
-  await pool.query(`delete from alert_outbox where (payload->>'windowStart')::timestamptz >= $1 and (payload->>'windowStart')::timestamptz < $2`, [a, b]);
+  await pool.query(
+    `delete from alert_outbox where (payload->>'windowStart')::timestamptz >= $1 and (payload->>'windowStart')::timestamptz < $2`,
+    [a, b],
+  );
   for (const t of ['hotspot_evaluations', 'hotspot_evaluation_runs', 'hotspot_cell_stats', 'hotspot_cell_states']) {
     await pool.query(`delete from ${t} where window_start >= $1 and window_start < $2`, [a, b]);
   }
