@@ -11,7 +11,7 @@
  * 2. A 30-day backfill over the real Beijing data (UCI Beijing Multi-Site, January 2017, 8 stations,
  *    every pollutant and the weather), written straight into the database, evaluated with the demo
  *    settings (docs/hotspots.md: 360-min windows, 6 readings) for pm25, pm10, no2, so2, co and o3.
- *    Skipped when ../shared/data/beijing-multisite is absent.
+ *    Read from ../shared/data/beijing-multisite, or from the demo slice in data/demo when that is absent.
  * Uses its own database (`voc_bench_hotspots`, recreated). Results go to
  * bench/results/hotspots-<date>.json; the printed table is the one in BENCHMARKS.md.
  */
@@ -36,7 +36,10 @@ import { beijingReadings, beijingStations, centreCell12, stationDeviceId } from 
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const DB = 'voc_bench_hotspots';
-const BEIJING = `${ROOT}../shared/data/beijing-multisite`;
+// The full files when present, else the committed demo slice (same file names, January 2017).
+const BEIJING =
+  [`${ROOT}../shared/data/beijing-multisite`, `${ROOT}data/demo/beijing-multisite`].find((d) => existsSync(d)) ??
+  `${ROOT}data/demo/beijing-multisite`;
 const SEED = 20170101;
 /** The worker's defaults (VOC_HOTSPOT_ROLLUP_CONNECTIONS, VOC_HOTSPOT_WORK_MEM). */
 const ROLLUP = {
