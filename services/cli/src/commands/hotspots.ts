@@ -315,3 +315,33 @@ export const hotspotsEnqueueCommand: Command = {
 
 /** The hotspot commands. */
 export const HOTSPOT_COMMANDS: readonly Command[] = [hotspotsBackfillCommand, hotspotsListCommand, hotspotsEnqueueCommand];
+
+/**
+ * Arguments of `voc hotspots backfill` for the committed demo data (docs/hotspots.md, "The demo"): every
+ * replayed data set (2004, 2017, 2019), 6-hour windows so that hourly station cells can be eligible with
+ * the default 6 readings; ozone left out.
+ */
+export const DEMO_BACKFILL_ARGS: readonly string[] = [
+  '--from',
+  '2004-01-01T00:00:00Z',
+  '--to',
+  '2020-01-01T00:00:00Z',
+  '--metric',
+  'pm25,pm10,no2,so2,co,voc_index,benzene,nmhc,bc,ufp,co2',
+  '--window-minutes',
+  '360',
+];
+
+/**
+ * The hotspot part of the demo, for `voc demo` to call after the replay: imports the illustrative
+ * facilities and street offices of `dataDir` (data/demo) and runs the backfill above, printing its
+ * settings, hotspots and tasks. Uses the environment's database and Kafka prefix.
+ * @returns exit code
+ */
+export async function runDemoHotspots(dataDir: string): Promise<number> {
+  const { facilitiesImportCommand, jurisdictionsImportCommand } = await import('./facilities.js');
+  const dir = dataDir.replace(/\/$/, '');
+  if ((await facilitiesImportCommand.run([`${dir}/facilities.csv`])) !== 0) return 1;
+  if ((await jurisdictionsImportCommand.run([`${dir}/jurisdictions.geojson`])) !== 0) return 1;
+  return hotspotsBackfillCommand.run([...DEMO_BACKFILL_ARGS]);
+}
