@@ -22,6 +22,7 @@ import {
 } from '@voc/hotspot-worker';
 import { createKafka, topicNames } from '@voc/messaging';
 import { commandArgs as args } from './args.js';
+import { facilitiesImportCommand, jurisdictionsImportCommand } from './facilities.js';
 import { UsageError, type Command } from './types.js';
 
 function parseTime(name: string, v: string | boolean | undefined): number {
@@ -339,7 +340,6 @@ export const DEMO_BACKFILL_ARGS: readonly string[] = [
  * @returns exit code
  */
 export async function runDemoHotspots(dataDir: string): Promise<number> {
-  const { facilitiesImportCommand, jurisdictionsImportCommand } = await import('./facilities.js');
   const dir = dataDir.replace(/\/$/, '');
   if ((await facilitiesImportCommand.run([`${dir}/facilities.csv`])) !== 0) return 1;
   if ((await jurisdictionsImportCommand.run([`${dir}/jurisdictions.geojson`])) !== 0) return 1;
