@@ -194,6 +194,21 @@ describe('hotspot worker (BullMQ on Redis)', () => {
     expect(await hotspotCount(f)).toEqual({ hotspots: 1, tasks: 1 });
   });
 
+  it('runs a job scheduler per metric that evaluates each window once it has closed plus the lateness', async () => {
+    const f = await fixture({ VOC_HOTSPOT_SCHEDULER: 'true', VOC_HOTSPOT_TICK_MS: '1000' });
+    await new ReadingRepository(pool).insertBatch([...windowReadings(f, 0, 40), ...windowReadings(f, 1, 40), ...windowReadings(f, 2, 10)]);
+    let now = f.base + 3 * H + 9 * 60_000; // window 2 closed 9 min ago: not yet due (10 min lateness)
+    const w = worker(f, () => now);
+    await w.start();
+    const schedulers = await w.queue.getJobSchedulers();
+    expect(schedulers.map((j) => j.key)).toEqual(['tick/pm25/8']);
+    await until('windows 0 and 1 evaluated', async () => (await doneWindows(f)) === 2);
+    now += 2 * 60_000;
+    await until('window 2 evaluated', async () => (await doneWindows(f)) === 3);
+    expect([...(await runsPerWindow(f)).values()]).toEqual([1, 1, 1]);
+    expect(await hotspotCount(f)).toEqual({ hotspots: 1, tasks: 1 });
+  });
+
   it('loses no evaluation when a worker process is killed mid-evaluation: the job is taken over and each window is evaluated exactly once', async () => {
     const f = await fixture({ VOC_HOTSPOT_CONCURRENCY: '1' });
     await ensureTopics(admin, f.topics);

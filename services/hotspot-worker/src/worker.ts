@@ -213,7 +213,12 @@ export function buildHotspotWorker(deps: HotspotWorkerDeps): HotspotWorker {
           await queue.upsertJobScheduler(
             tickSchedulerId(series),
             { every: h.tickMs },
-            { name: JOB_NAMES.tick, data: { metric, resolution: h.resolution, windowMinutes: h.windowMinutes } },
+            // Ticks are cheap and idempotent: keep only the last few in Redis, and never retry one (the next comes soon).
+            {
+              name: JOB_NAMES.tick,
+              data: { metric, resolution: h.resolution, windowMinutes: h.windowMinutes },
+              opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+            },
           );
         }
       }
