@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { compactIso, firstWindowNotDue, windowOf, windowStarts } from './windows.js';
 import { checkTransition } from './tasks.js';
 import { bearingDeg, cellCentre, cellPolygon, findJurisdiction, rankCandidates, summariseWind, type Facility } from './trace.js';
-import { parseFacilitiesCsv, parseJurisdictionsGeoJson } from './registry.js';
+import { parseFacilitiesCsv, parseFacilitiesGeoJson, parseJurisdictionsGeoJson } from './registry.js';
 
 const CELL = latLngToCell(39.929, 116.339, 8);
 const C = cellCentre(CELL);
@@ -110,6 +110,33 @@ describe('facility import', () => {
     ]);
     expect(() => parseFacilitiesCsv('id,category,name,lat,lon\nr1,bakery,X,39.9,116.3\n')).toThrow(/row 1/);
   });
+  it('reads GeoJSON points ([lon, lat]) and refuses other geometries', () => {
+    const point = (coordinates: unknown, properties: Record<string, unknown>) => ({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates },
+      properties,
+    });
+    const f = parseFacilitiesGeoJson(
+      JSON.stringify({
+        type: 'FeatureCollection',
+        features: [point([116.34, 39.93], { id: 'p1', category: 'printer', name: 'Print', fume_device_ids: ['a', 'b'] })],
+      }),
+    );
+    expect(f).toEqual([{ id: 'p1', category: 'printer', name: 'Print', lat: 39.93, lon: 116.34, fumeDeviceIds: ['a', 'b'] }]);
+    const line = {
+      type: 'Feature',
+      geometry: {
+        type: 'LineString',
+        coordinates: [
+          [116.3, 39.9],
+          [116.4, 39.9],
+        ],
+      },
+      properties: { id: 'x', category: 'other', name: 'x' },
+    };
+    expect(() => parseFacilitiesGeoJson(JSON.stringify({ type: 'FeatureCollection', features: [line] }))).toThrow(/Point/);
+  });
+
   it('keeps the grid cell of a facility exact', () => {
     expect(cellToParent(latLngToCell(north.lat, north.lon, 15), 8)).toBe(latLngToCell(north.lat, north.lon, 8));
   });
