@@ -13,6 +13,7 @@ import { replayDeps } from '../replay/adapters.js';
 import { replay, type ReplayResult } from '../replay/engine.js';
 import { barProgress, lineProgress } from '../replay/progress.js';
 import { commandArgs as args } from './args.js';
+import { runDemoHotspots } from './hotspots.js';
 import type { Command } from './types.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -222,7 +223,10 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
     process.stdout.write(lines.join('\n'));
     const drill = await badInputDrill(pool, cfg, reg.issued['uci-mos-01']);
     process.stdout.write(drill.text);
-    return unexplained === 0 && drill.ok ? 0 : 1;
+    await Promise.all(services.map(stopService));
+    process.stdout.write('\n== Hotspot grid over the replayed data ==\n');
+    const hotspots = await runDemoHotspots(dataDir);
+    return unexplained === 0 && drill.ok && hotspots === 0 ? 0 : 1;
   } finally {
     await Promise.all(services.map(stopService));
     await pool.end();
