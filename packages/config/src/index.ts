@@ -75,12 +75,8 @@ const envSchema = z.object({
   VOC_HOTSPOT_ORDER_WAIT_MS: int(10 * 60 * 1000),
   VOC_HOTSPOT_WATERMARK_MARGIN_MS: int(60_000),
   VOC_ALERT_DISPATCH_INTERVAL_MS: int(1000, 50),
-  VOC_API_HOST: z.string().default('127.0.0.1'),
-  VOC_API_PORT: int(8080, 0),
-  VOC_METRICS_PORT: int(0, 0),
   VOC_TIMESCALE_COMPRESS_AFTER: z.string().default('7 days'),
   VOC_TIMESCALE_RETENTION: z.string().default('400 days'),
-  VOC_DEV_RESET: bool(false),
 });
 
 /** Parsed environment: the flat form, for the few tools that print settings. */
@@ -163,8 +159,6 @@ export interface Config {
     /** Period (ms) of the alert outbox dispatcher. */
     alertDispatchIntervalMs: number;
   };
-  readonly api: { host: string; port: number };
-  readonly metricsPort: number;
   readonly timescale: { compressAfter: string; retention: string };
 }
 
@@ -248,8 +242,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       watermarkMarginMs: e.VOC_HOTSPOT_WATERMARK_MARGIN_MS,
       alertDispatchIntervalMs: e.VOC_ALERT_DISPATCH_INTERVAL_MS,
     },
-    api: { host: e.VOC_API_HOST, port: e.VOC_API_PORT },
-    metricsPort: e.VOC_METRICS_PORT,
     timescale: { compressAfter: e.VOC_TIMESCALE_COMPRESS_AFTER, retention: e.VOC_TIMESCALE_RETENTION },
   };
   return deepFreeze(cfg);
