@@ -258,3 +258,4 @@ function deepFreeze<T>(o: T): T {
 export { envSchema };
 
 export { createLogger, type Logger } from './logger.js';
+export { installShutdown } from './shutdown.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
 import { Partitioners } from 'kafkajs';
-import { createLogger, loadConfig } from '@voc/config';
+import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository } from '@voc/db';
 import { ERROR_CODES, VocError, gatewaySharedFilter } from '@voc/domain';
 import { createKafka, topicNames } from '@voc/messaging';
@@ -59,32 +59,11 @@ async function main(): Promise<void> {
     log,
   });
 
-  let shuttingDown = false;
   const statsTimer = setInterval(() => {
     const s = gateway.stats();
     log.info({ stats: s }, formatStats(s));
   }, STATS_INTERVAL_MS);
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    log.info({ signal }, 'shutting down');
-    clearInterval(statsTimer);
-    await gateway.stop();
-    await producer.disconnect();
-    await pool.end();
-    log.info({}, 'shutdown complete');
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      shutdown(signal).then(
-        () => process.exit(0),
-        (err: unknown) => {
-          log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  installShutdown(log, [() => Promise.resolve(clearInterval(statsTimer)), () => gateway.stop(), () => producer.disconnect(), () => pool.end()]);
 
   await gateway.start();
   log.info({ clientId, shareGroup: cfg.mqtt.shareGroup, mqtt: cfg.mqtt.url }, 'gateway ready');

@@ -8,7 +8,7 @@
  * running evaluations, publish pending alerts and exit 0.
  */
 import { Redis } from 'ioredis';
-import { createLogger, loadConfig } from '@voc/config';
+import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { createPool } from '@voc/db';
 import { createKafka, topicNames } from '@voc/messaging';
 import { buildHotspotWorker } from './worker.js';
@@ -32,29 +32,7 @@ async function main(): Promise<void> {
     alertsTopic: topics.alerts,
   });
 
-  let shuttingDown = false;
-  const shutdown = (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    log.info({ signal }, 'shutting down');
-    setTimeout(() => {
-      log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; exiting');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
-    app
-      .stop()
-      .then(() => producer.disconnect())
-      .then(() => pool.end())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          log.error({ err }, 'error during shutdown');
-          process.exit(1);
-        },
-      );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  installShutdown(log, [() => app.stop(), () => producer.disconnect(), () => pool.end()], SHUTDOWN_TIMEOUT_MS);
 
   try {
     await producer.connect();

@@ -7,7 +7,7 @@
  * SIGTERM/SIGINT drain the batches in flight, commit them and disconnect; exit code 0.
  */
 import { parseArgs } from 'node:util';
-import { createLogger, loadConfig } from '@voc/config';
+import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { createPool } from '@voc/db';
 import { createKafka } from '@voc/messaging';
 import { buildWriter, type WriterConsumers } from './service.js';
@@ -37,28 +37,7 @@ async function main(): Promise<void> {
   const kafka = createKafka(config.kafka, log);
   const app = buildWriter({ config, log, pool, kafka, consumers });
 
-  let shuttingDown = false;
-  const shutdown = (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    log.info({ signal }, 'shutting down');
-    setTimeout(() => {
-      log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; exiting');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
-    app
-      .stop()
-      .then(() => pool.end())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          log.error({ err }, 'error during shutdown');
-          process.exit(1);
-        },
-      );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  installShutdown(log, [() => app.stop(), () => pool.end()], SHUTDOWN_TIMEOUT_MS);
 
   try {
     await app.start();
