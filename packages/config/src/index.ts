@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import { VocError, ERROR_CODES } from '@voc/domain';
 
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
-const num = (def: number, min = 0) => z.coerce.number().min(min).default(def);
+/**
+ * A numeric variable as it comes from the environment: a string. A blank one is refused rather than
+ * coerced (`Number('')` is 0, which would turn `VOC_ALLOWED_LATENESS_MS=` into "reject everything").
+ */
+const notBlank = z.string().refine((s) => s.trim() !== '', 'is empty; unset the variable to use its default');
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => notBlank.pipe(z.coerce.number<string>().int().min(min).max(max)).default(def);
+const num = (def: number, min = 0) => notBlank.pipe(z.coerce.number<string>().min(min)).default(def);
 const bool = (def: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -16,7 +21,7 @@ const bool = (def: boolean) =>
 const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PGHOST: z.string().default('127.0.0.1'),
-  PGPORT: int(5432, 1),
+  PGPORT: int(5432, 1, 65535),
   PGUSER: z.string().default('postgres'),
   PGPASSWORD: z.string().optional(),
   PGDATABASE: z.string().default('voc'),
@@ -30,8 +35,9 @@ const envSchema = z.object({
   VOC_MQTT_GATEWAY_PASSWORD: z.string().min(8).default('voc-gateway-dev-secret'),
   VOC_MQTT_SHARE_GROUP: z.string().default('voc-gateway'),
   VOC_MQTT_CLIENT_ID: z.string().optional(),
-  VOC_MQTT_RECEIVE_MAXIMUM: int(2000, 1),
-  VOC_MQTT_SESSION_EXPIRY_SECONDS: int(3600, 0),
+  // MQTT 5 §3.1.2.11: Receive Maximum is a two-byte integer, Session Expiry Interval a four-byte one.
+  VOC_MQTT_RECEIVE_MAXIMUM: int(2000, 1, 65535),
+  VOC_MQTT_SESSION_EXPIRY_SECONDS: int(3600, 0, 0xffffffff),
   VOC_MQTT_DIR: z.string().default('.cache/mosquitto'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   VOC_MAX_PAYLOAD_BYTES: int(256 * 1024, 64),
