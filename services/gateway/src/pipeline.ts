@@ -99,6 +99,8 @@ interface Item {
   result: Promise<IngestResult>;
   /** Date.now() at push, for the linger. */
   at: number;
+  /** Value of the recovery counter when `result` was started (see `settle`). */
+  epoch: number;
 }
 
 class Aborted extends Error {}
@@ -138,10 +140,13 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   let draining = false;
   const idleWaiters: (() => void)[] = [];
 
+  /** Incremented each time a retried lookup succeeds: failures started before it are stale. */
+  let recoveries = 0;
+
   const start = (msg: InboundMessage): Item => {
     const result = ingest.ingest(msg.topic, msg.payload, msg.receivedAt);
     result.catch(() => undefined); // awaited (and retried) in order by the flush
-    return { msg, result, at: Date.now() };
+    return { msg, result, at: Date.now(), epoch: recoveries };
   };
 
   function schedule(): void {
@@ -186,15 +191,30 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     }
   }
 
+  /**
+   * The ingest result of a message, retrying failed device lookups with backoff. Every message pushed
+   * during an outage already holds a failed lookup; once one retry succeeded (the registry is back),
+   * those stale failures are retried at once rather than each waiting out a backoff of its own, which
+   * would hold a backlog of n messages for n × the initial backoff after the outage ended.
+   */
   async function settle(item: Item): Promise<IngestResult> {
-    for (let attempt = 0; ; attempt++) {
+    let failed = false;
+    for (let attempt = 0; ;) {
       try {
-        return await item.result;
+        const r = await item.result;
+        if (failed) recoveries++;
+        return r;
       } catch (err) {
         if (abort.signal.aborted) throw new Aborted();
+        failed = true;
         stats.ingestRetries++;
-        log.warn({ err, topic: item.msg.topic, attempt }, 'device lookup failed; retrying the message');
-        await backoff(attempt);
+        if (item.epoch < recoveries) {
+          log.debug({ topic: item.msg.topic }, 'device lookup failed before the registry came back; retrying now');
+        } else {
+          log.warn({ err, topic: item.msg.topic, attempt }, 'device lookup failed; retrying the message');
+          await backoff(attempt++);
+        }
+        item.epoch = recoveries;
         item.result = ingest.ingest(item.msg.topic, item.msg.payload, item.msg.receivedAt);
       }
     }
