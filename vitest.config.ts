@@ -7,7 +7,15 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    env: { TZ: 'UTC', PGDATABASE: 'voc_test', LOG_LEVEL: 'silent' },
+    // Tests use their own database and their own authenticated broker (started by stack.sh), so a test
+    // run never touches the development database or rewrites the development broker's accounts.
+    env: {
+      TZ: 'UTC',
+      PGDATABASE: 'voc_test',
+      LOG_LEVEL: 'silent',
+      VOC_MQTT_URL: `mqtt://127.0.0.1:${process.env.VOC_TEST_MQTT_PORT ?? '1885'}`,
+      VOC_MQTT_DIR: '.cache/mosquitto-test',
+    },
     projects: [
       {
         extends: true,

@@ -38,7 +38,7 @@ import { createDeviceDirectory } from './devices.js';
 import { buildGateway, type Gateway } from './gateway.js';
 import { createMqttIntake } from './mqtt.js';
 
-// Against the real stack: the project's authenticated Mosquitto (1884), Kafka (9092) and PostgreSQL
+// Against the real stack: the tests' authenticated Mosquitto (1885, VOC_MQTT_URL), Kafka (9092) and PostgreSQL
 // (voc_test). Every name (devices, topics, share groups, client ids, consumer groups) is unique to the run.
 
 const RUN = randomUUID().slice(0, 8);

@@ -116,7 +116,7 @@ export class PgAlertOutbox implements AlertOutbox {
   }
 }
 
-/** {@link AlertSink} on a connected kafkajs producer (idempotent producer recommended). */
+/** {@link AlertSink} on a connected kafkajs producer; delivery is at least once, consumers deduplicate on `alertId`. */
 export class KafkaAlertSink implements AlertSink {
   constructor(
     private readonly producer: Producer,

@@ -7,6 +7,7 @@
  * (docs/hotspots.md). Run as many as you like: jobs have deterministic ids. SIGTERM/SIGINT finish the
  * running evaluations, publish pending alerts and exit 0.
  */
+import { Partitioners } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { createPool } from '@voc/db';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   const log = createLogger('hotspot-worker', config.logLevel);
   const pool = createPool(config.pg, log, 'voc-hotspot-worker');
   const kafka = createKafka(config.kafka, log);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   const topics = topicNames(config.kafka.topicPrefix);
   const app = buildHotspotWorker({
     config,

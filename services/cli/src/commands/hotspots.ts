@@ -1,3 +1,4 @@
+import { Partitioners } from 'kafkajs';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createLogger, loadConfig, type Config } from '@voc/config';
@@ -135,7 +136,7 @@ export function taskBlock(t: TaskDetail): string {
 async function publishPending(cfg: Config, pool: Pool): Promise<string> {
   const log = createLogger('cli', 'silent');
   const kafka = createKafka({ ...cfg.kafka }, log);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   try {
     await producer.connect();
     const n = await new AlertDispatcher(

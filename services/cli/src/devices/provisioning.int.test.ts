@@ -14,7 +14,7 @@ import type { ReplayItem } from '../replay/types.js';
 import { readCredentialsFile } from './credentials-file.js';
 import { createProvisioning } from './provisioning.js';
 
-// Against the project broker on 1884 (password file and ACL in VOC_MQTT_DIR) and PostgreSQL (voc_test).
+// Against the tests' project broker (1885, VOC_MQTT_URL; password file and ACL in VOC_MQTT_DIR) and PostgreSQL (voc_test).
 // Device ids are unique to the run; the broker files are always rebuilt from every device in the
 // database, so other tests' devices keep their access.
 
