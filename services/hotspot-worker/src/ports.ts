@@ -84,7 +84,7 @@ export interface EvidenceInput {
   readonly details: Record<string, unknown>;
 }
 
-/** A new task's content (see `tasks` in migrations/002_hotspots.sql). */
+/** A new task's content (see `tasks` in migrations/003_hotspots.sql). */
 export interface TaskInput {
   readonly series: SeriesKey;
   readonly cell: string;

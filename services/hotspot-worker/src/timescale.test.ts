@@ -10,7 +10,7 @@ import type { EvaluationStore } from './ports.js';
 import { PgEvaluationTx } from './store-evaluation.js';
 import { centreCell12, fixedReading, vanReading } from './testing/fixtures.js';
 
-// The TimescaleDB part of the hotspot schema (migrations/002_hotspots.timescale.sql), in process on
+// The TimescaleDB part of the hotspot schema (migrations/003_hotspots.timescale.sql), in process on
 // PGlite built with the timescaledb extension: the hourly continuous aggregate and its re-aggregation
 // to grid cells follow a recomputation from raw rows, after late readings too; and the evaluation's
 // own rollup runs unchanged on the hypertable.
@@ -82,7 +82,7 @@ describe('hotspot schema on TimescaleDB (PGlite with timescaledb)', () => {
       exec: (sql: string) => db.exec(sql),
     };
     const r = await migrate(exec, { timescale: true });
-    expect(r.applied).toContain('002_hotspots.timescale.sql');
+    expect(r.applied).toContain('003_hotspots.timescale.sql');
   }, 120_000);
 
   afterAll(async () => {

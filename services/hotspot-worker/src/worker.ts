@@ -14,7 +14,7 @@ import { methodSettings, traceSettings } from './settings.js';
 import { PgEvaluationStore } from './store-evaluation.js';
 import { PgScheduleStore } from './store-schedule.js';
 
-/** Tables the worker needs (migrations/002_hotspots.sql); it refuses to start without them. */
+/** Tables the worker needs (migrations/003_hotspots.sql); it refuses to start without them. */
 export const REQUIRED_TABLES = [
   'readings',
   'devices',

@@ -1,6 +1,6 @@
 -- TimescaleDB part of the hotspot grid; applied only where the timescaledb extension is available.
 --
--- Choice: the evaluation itself always reads raw rows and maintains hotspot_cell_stats (002_hotspots.sql),
+-- Choice: the evaluation itself always reads raw rows and maintains hotspot_cell_stats (003_hotspots.sql),
 -- on TimescaleDB too, because it needs what a continuous aggregate cannot give at any resolution and
 -- window chosen in settings: exact medians and p90 at the grid resolution (percentile_cont is accepted
 -- in continuous aggregates only since TimescaleDB 2.7 and cannot be re-aggregated to coarser cells or
