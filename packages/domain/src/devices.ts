@@ -23,6 +23,21 @@ export const deviceIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$/, 'device id must be 3-64 characters of letters, digits, "_", "-" or "." starting with a letter or digit');
 
+/** A decimal number as written in a CSV cell or JSON string: `39.913`, `-0.5`, `1e-3`. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * A WGS-84 coordinate of a device file: a number or a decimal string; `null` means not given. Nothing
+ * else is coerced, so a JSON `null`, `""`, `false` or `[]` (all `0` for `Number()`) never places a
+ * sensor at 0°N 0°E, and `0x10` is not read as 16.
+ */
+function coordinate(min: number, max: number) {
+  return z.preprocess(
+    (v) => (v === null ? undefined : typeof v === 'string' && DECIMAL.test(v.trim()) ? Number(v) : v),
+    z.number().min(min).max(max).optional(),
+  );
+}
+
 /**
  * A device as provisioned by network operators (CSV or JSON row of `voc devices register`).
  * `lat`/`lon` are WGS-84 degrees and required for `fixed` and `fume` devices (their readings take the
@@ -34,8 +49,8 @@ export const deviceInputSchema = z
     kind: z.enum(DEVICE_KINDS),
     name: z.string().min(1).max(200).optional(),
     sensor: z.enum(SENSOR_TYPES).optional(),
-    lat: z.coerce.number().min(-90).max(90).optional(),
-    lon: z.coerce.number().min(-180).max(180).optional(),
+    lat: coordinate(-90, 90),
+    lon: coordinate(-180, 180),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
