@@ -91,8 +91,9 @@ export function settingsLine(s: MethodSettings, defaults: MethodSettings): strin
 /** Table of hotspots (deterministic: ordered by window, metric, cell; no timings). */
 export function hotspotTable(hs: readonly HotspotListing[]): string {
   if (hs.length === 0) return '  (none)\n';
-  const head = ['metric', 'cell', 'opened window (UTC)', 'cleared', 'state', 'n', 'median', 'baseline', 'ratio', 'z', 'Gi*', 'task'];
+  const head = ['hotspot', 'metric', 'cell', 'opened window (UTC)', 'cleared', 'state', 'n', 'median', 'baseline', 'ratio', 'z', 'Gi*', 'task'];
   const rows = hs.map((h) => [
+    `#${h.id}`,
     h.metric,
     h.cell,
     iso(h.openedWindow),
@@ -228,7 +229,9 @@ export const hotspotsBackfillCommand: Command = {
       const hs = await report.hotspots(filter);
       process.stdout.write(`\nhotspots opened in the range: ${hs.length}\n${hotspotTable(hs)}`);
       const taskIds = [...new Set(hs.map((h) => h.taskId).filter((id): id is number => id !== null))].sort((a, b) => a - b);
-      process.stdout.write(`\ntrace-to-source tasks: ${taskIds.length}\n`);
+      process.stdout.write(
+        `\ntrace-to-source tasks: ${taskIds.length} (a task stays open until a team resolves or dismisses it; a hotspot that clears is only noted on it)\n`,
+      );
       const tasks = new PgTaskStore(pool);
       for (const id of taskIds) process.stdout.write(taskBlock(await getTask(tasks, id)));
       if (values['no-publish'] !== true) process.stdout.write(`\n${await publishPending(cfg, pool)}`);
