@@ -89,9 +89,10 @@ const MAX_ISSUES = 20;
  * `non_finite_value` (`NaN`/`Infinity` tokens, quoted or bare, and numbers that overflow a double such
  * as `1e999`), `unit_not_convertible` (unknown spelling or no conversion), `reference_state_mismatch`
  * (from `toCanonical`), `value_out_of_range` (outside `METRICS[id].range` in the canonical unit).
- * A negative value inside the range is instrument noise around zero: accepted with QA `suspect` unless
- * the device flagged it `invalid`, `maintenance` or `calibration`. Other values of the same reading are
- * unaffected by a rejected one.
+ * A negative concentration (gas or particulate metric) inside the range is instrument noise around
+ * zero: accepted with QA `suspect` unless the device flagged it `invalid`, `maintenance` or
+ * `calibration`; negative temperatures and dew points are ordinary values and keep their flag. Other
+ * values of the same reading are unaffected by a rejected one.
  *
  * Position: fixed and fume devices take the registry lat/lon, vans the reading's GPS (speed, heading,
  * fix and HDOP copied); `h3` is the res-{@link STORED_H3_RESOLUTION} cell of that position.
@@ -386,7 +387,9 @@ function normalizeValue(v: WireValue, device: Device, path: string): Outcome<Nor
     );
   }
   let qa: QaFlag = v.qa ?? 'valid';
-  if (conv.value < 0 && qa === 'valid') qa = 'suspect';
+  // Only a concentration below zero is noise; a temperature or dew point below 0 °C is a real value.
+  const concentration = metric.family === 'gas' || metric.family === 'particulate';
+  if (concentration && conv.value < 0 && qa === 'valid') qa = 'suspect';
   return {
     ok: true,
     value: { metric: v.metric, value: conv.value, unit: conv.unit, rawValue: v.value, rawUnit: v.unit, refState: ref, qa },
