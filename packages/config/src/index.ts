@@ -30,7 +30,14 @@ const envSchema = z.object({
   VOC_KAFKA_CLIENT_ID: z.string().default('voc'),
   VOC_KAFKA_TOPIC_PREFIX: z.string().default(''),
   VOC_KAFKA_GROUP_PREFIX: z.string().default(''),
-  VOC_MQTT_URL: z.string().default('mqtt://127.0.0.1:1884'),
+  VOC_MQTT_URL: z
+    .string()
+    .refine((u) => /^(mqtts?|wss?):\/\/[^/]/.test(u) && URL.canParse(u), 'must be a URL such as mqtt://host:1884 (mqtt, mqtts, ws or wss)')
+    .refine(
+      (u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''),
+      'must not hold credentials (the URL is logged): use VOC_MQTT_GATEWAY_USERNAME and VOC_MQTT_GATEWAY_PASSWORD',
+    )
+    .default('mqtt://127.0.0.1:1884'),
   VOC_MQTT_GATEWAY_USERNAME: z.string().default('voc-gateway'),
   VOC_MQTT_GATEWAY_PASSWORD: z.string().min(8).default('voc-gateway-dev-secret'),
   VOC_MQTT_SHARE_GROUP: z.string().default('voc-gateway'),
