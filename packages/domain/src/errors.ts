@@ -36,6 +36,8 @@ export const REJECT_REASONS = {
   payload_too_large: 'VOC_ERR_PAYLOAD_TOO_LARGE',
   /** Survey-van reading without a GPS position (a van has no registry position). */
   missing_position: 'VOC_ERR_MISSING_POSITION',
+  /** A second value for the same metric and millisecond in one payload (storage keeps one per device, metric and time). */
+  duplicate_reading: 'VOC_ERR_DUPLICATE_READING',
   /** A normalised reading on Kafka that the stream writer cannot parse or store (poison message). */
   unstorable: 'VOC_ERR_UNSTORABLE',
 } as const;

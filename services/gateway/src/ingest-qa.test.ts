@@ -27,3 +27,25 @@ describe('QA flag of negative values', () => {
     ]);
   });
 });
+
+describe('duplicate values in one payload', () => {
+  it('keeps the first value of a metric at one instant and dead-letters the second with its path', async () => {
+    const now = new Date();
+    const ts = now.toISOString();
+    const body = {
+      readings: [
+        { ts, values: [{ metric: 'tvoc', value: 100, unit: 'ppb' }, { metric: 'temp', value: 3, unit: '°C' }] },
+        { ts, values: [{ metric: 'tvoc', value: 250, unit: 'ppb' }] },
+      ],
+    };
+    const r = await ingest.ingest('voc/v1/fixed/fx-qa/up', Buffer.from(JSON.stringify(body)), now);
+    expect(r.accepted.flatMap((m) => m.values.map((v) => [v.metric, v.rawValue]))).toEqual([
+      ['tvoc', 100],
+      ['temp', 3],
+    ]);
+    expect(r.rejected).toHaveLength(1);
+    expect(r.rejected[0]!.path).toBe('readings[1].values[0]');
+    expect(r.rejected[0]!.rejection.reason).toBe('duplicate_reading');
+    expect(r.rejected[0]!.rejection.detail).toContain('readings[0].values[0]');
+  });
+});

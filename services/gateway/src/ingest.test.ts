@@ -386,11 +386,12 @@ describe('ingest: normalisation', () => {
   });
 
   it('keeps the good values of a batch with one bad value and reports its exact path', async () => {
+    const later = (s: number) => new Date(Date.parse(TS) + s * 1000).toISOString();
     const r = await fixed({
       readings: [
         { ts: TS, seq: 1, values: [value('tvoc', 10, 'ug/m3'), value('rh', 45, '%')] },
-        { ts: TS, seq: 2, values: [value('tvoc', 11, 'ug/m3'), value('rh', 145, '%'), value('temp', 20, 'C')] },
-        { ts: TS, seq: 3, values: [value('tvoc', 'NaN', 'ug/m3')] },
+        { ts: later(1), seq: 2, values: [value('tvoc', 11, 'ug/m3'), value('rh', 145, '%'), value('temp', 20, 'C')] },
+        { ts: later(2), seq: 3, values: [value('tvoc', 'NaN', 'ug/m3')] },
       ],
     });
     expect(r.accepted.map((a) => [a.seq, a.values.map((v) => v.metric)])).toEqual([

@@ -146,6 +146,8 @@ export function createIngestService(deps: { devices: DeviceDirectory; settings: 
       const rejected: RejectedItem[] = [];
       const batch = 'readings' in body;
       const readings: WireReading[] = batch ? body.readings : [body];
+      // (metric, time in ms) already accepted from this payload, with the path that carried it.
+      const seen = new Map<string, string>();
       readings.forEach((reading, i) => {
         const readingPath = batch ? `readings[${i}]` : undefined;
         const at = (field: string) => (readingPath ? `${readingPath}.${field}` : field);
@@ -163,8 +165,27 @@ export function createIngestService(deps: { devices: DeviceDirectory; settings: 
         reading.values.forEach((v, j) => {
           const valuePath = at(`values[${j}]`);
           const n = normalizeValue(v, device, valuePath);
-          if (n.ok) values.push(n.value);
-          else rejected.push({ rejection: n.rejection, deviceId, path: valuePath });
+          if (!n.ok) {
+            rejected.push({ rejection: n.rejection, deviceId, path: valuePath });
+            return;
+          }
+          // Storage keeps one value per (device, metric, millisecond): a second one in the same payload
+          // would be dropped by the idempotent insert, so it is refused here, visibly.
+          const key = `${n.value.metric}|${time.value.getTime()}`;
+          const first = seen.get(key);
+          if (first !== undefined) {
+            rejected.push({
+              rejection: {
+                reason: 'duplicate_reading',
+                detail: `${valuePath}: ${n.value.metric} at ${time.value.toISOString()} was already given by ${first} in this payload (one value per device, metric and millisecond)`,
+              },
+              deviceId,
+              path: valuePath,
+            });
+            return;
+          }
+          seen.set(key, valuePath);
+          values.push(n.value);
         });
         if (values.length === 0) return;
         const { lat, lon, gps } = position.value;

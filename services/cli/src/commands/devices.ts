@@ -47,7 +47,9 @@ export const devicesRegisterCommand: Command = {
     const file = positionals[0]!;
     const format = deviceFileFormat(file);
     if (!format) throw new UsageError(`${file}: expected a .csv or .json file`);
-    const text = await readFile(file, 'utf8');
+    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    });
     const cfg = loadConfig();
     const parsed = parseDeviceFile(text, format, [cfg.mqtt.gatewayUsername]);
     if (!parsed.ok) {
