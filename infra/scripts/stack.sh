@@ -77,7 +77,7 @@ allow_anonymous false
 password_file $dir/passwd
 acl_file $dir/acl
 max_queued_messages 100000
-max_inflight_messages 1000
+max_inflight_messages 0
 max_packet_size ${VOC_MQTT_MAX_PACKET_SIZE:-1048576}
 listener $port 127.0.0.1
 CONF

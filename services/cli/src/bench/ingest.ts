@@ -226,7 +226,13 @@ async function main(): Promise<void> {
     );
   }, 1000);
   await new Promise<void>((r) => loadgen.once('exit', () => r()));
-  const gen = JSON.parse(loadOut.trim() || '{"published":0,"acked":0,"failed":0}') as { published: number; acked: number; failed: number };
+  const gen = JSON.parse(loadOut.trim() || '{"published":0,"acked":0,"failed":0,"cpuSeconds":0,"maxRssMiB":0}') as {
+    published: number;
+    acked: number;
+    failed: number;
+    cpuSeconds: number;
+    maxRssMiB: number;
+  };
   const expectedRows = gen.published * 3;
   const drainDeadline = Date.now() + 120_000;
   let stored = 0;
@@ -238,6 +244,8 @@ async function main(): Promise<void> {
   clearInterval(poll);
   const wall = (Date.now() - t0) / 1000;
   const procs = await monitor.stop(wall);
+  // The generator measures itself (it exits before the last sample).
+  procs.loadgen = { cpuSeconds: round(gen.cpuSeconds), cpuCores: round(gen.cpuSeconds / wall), peakRssMiB: round(gen.maxRssMiB) };
   const lat = (
     await pool.query<{ p50: number; p99: number; max: number; first: number; last: number }>(
       `select percentile_cont(0.5) within group (order by extract(epoch from stored_at - time)) as p50,

@@ -4,7 +4,7 @@
  *   node loadgen.js <credentials.json> <rate msg/s> <seconds> <mqtt url>
  * Each simulated fixed sensor publishes QoS 1 readings of 3 values (tvoc ppb, temp °C, rh %) stamped
  * with the wall clock (ms), round-robin over its own authenticated connection. Values are synthetic
- * but in the physical range. Prints one JSON line: { published, failed, seconds }.
+ * but in the physical range. Prints one JSON line: { published, acked, failed, seconds, cpuSeconds, maxRssMiB }.
  */
 import { readFile } from 'node:fs/promises';
 import mqtt from 'mqtt';
@@ -73,7 +73,11 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (acked + failed < published && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   await Promise.all(clients.map((c) => c.client.endAsync()));
-  process.stdout.write(`${JSON.stringify({ published, acked, failed, seconds: (Date.now() - t0) / 1000 })}\n`);
+  const cpu = process.cpuUsage();
+  const usage = process.resourceUsage();
+  process.stdout.write(
+    `${JSON.stringify({ published, acked, failed, seconds: (Date.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMiB: usage.maxRSS / 1024 })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -35,8 +35,9 @@ async function one(pid: number): Promise<ProcSample | undefined> {
   }
 }
 
-/** Samples a process and its descendants (e.g. PostgreSQL backends under the postmaster). */
-export async function sampleTree(pid: number): Promise<ProcSample> {
+/** Samples a process and its descendants (e.g. PostgreSQL backends under the postmaster); undefined once it has exited. */
+export async function sampleTree(pid: number): Promise<ProcSample | undefined> {
+  if (!(await one(pid))) return undefined;
   const out: ProcSample = { cpuSeconds: 0, rssBytes: 0 };
   const stack = [pid];
   while (stack.length > 0) {
@@ -62,6 +63,7 @@ export class ProcessMonitor {
   private async tick(): Promise<void> {
     for (const [name, pid] of Object.entries(this.pids)) {
       const s = await sampleTree(pid);
+      if (!s) continue; // exited: its last sample stands
       if (!this.first.has(name)) this.first.set(name, s);
       this.last.set(name, s);
       this.peak.set(name, Math.max(this.peak.get(name) ?? 0, s.rssBytes));
