@@ -84,7 +84,11 @@ async function waitForNoLag(): Promise<void> {
 
 async function replayVan(): Promise<number> {
   const r = await replay(
-    { sources: ['mobile'], credentials: { [VAN]: { username: VAN, password, topic: `voc/v1/van/${VAN}/up` } }, speed: Number.POSITIVE_INFINITY },
+    {
+      sources: ['mobile'],
+      credentials: { [VAN]: { username: VAN, password, topic: `voc/v1/van/${VAN}/up` } },
+      speed: Number.POSITIVE_INFINITY,
+    },
     replayDeps('data/demo', cfg.mqtt.url),
   );
   return r.sources.mobile?.values ?? 0;
@@ -137,7 +141,10 @@ describe('ingest pipeline on real data', () => {
     // The second replay is fully redundant: wait until the writer has committed everything on Kafka.
     await waitForNoLag();
     expect(await storedVan()).toEqual({ rows: VAN_VALUES, keys: VAN_VALUES });
-    const suspect = await pool.query<{ n: number }>(`select count(*)::int as n from readings where device_id = $1 and metric = 'bc' and value < 0 and qa = 'suspect'`, [VAN]);
+    const suspect = await pool.query<{ n: number }>(
+      `select count(*)::int as n from readings where device_id = $1 and metric = 'bc' and value < 0 and qa = 'suspect'`,
+      [VAN],
+    );
     expect(suspect.rows[0]!.n).toBe(120); // the 120 negative raw black-carbon values are kept, flagged
   });
 });

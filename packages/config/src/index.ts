@@ -6,7 +6,8 @@ import { VocError, ERROR_CODES } from '@voc/domain';
  * coerced (`Number('')` is 0, which would turn `VOC_ALLOWED_LATENESS_MS=` into "reject everything").
  */
 const notBlank = z.string().refine((s) => s.trim() !== '', 'is empty; unset the variable to use its default');
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => notBlank.pipe(z.coerce.number<string>().int().min(min).max(max)).default(def);
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  notBlank.pipe(z.coerce.number<string>().int().min(min).max(max)).default(def);
 const num = (def: number, min = 0) => notBlank.pipe(z.coerce.number<string>().min(min)).default(def);
 const bool = (def: boolean) =>
   z
@@ -78,8 +79,14 @@ const envSchema = z.object({
   VOC_HOTSPOT_CANDIDATE_RING: int(1, 0).pipe(z.number().max(3)),
   VOC_HOTSPOT_SCHEDULER: bool(true),
   VOC_HOTSPOT_ROLLUP_CONNECTIONS: int(1, 1),
-  VOC_HOTSPOT_WORK_MEM: z.string().regex(/^\d+\s*(kB|MB|GB)$/).default('128MB'),
-  VOC_HOTSPOT_QUEUE: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('voc-hotspot'),
+  VOC_HOTSPOT_WORK_MEM: z
+    .string()
+    .regex(/^\d+\s*(kB|MB|GB)$/)
+    .default('128MB'),
+  VOC_HOTSPOT_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default('voc-hotspot'),
   VOC_HOTSPOT_TICK_MS: int(60_000, 1000),
   VOC_HOTSPOT_ATTEMPTS: int(10, 1),
   VOC_HOTSPOT_BACKOFF_MS: int(5000, 100),
@@ -177,7 +184,10 @@ export interface Config {
 
 function parseThresholds(raw: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [k, v] = part.split('=');
     const n = Number(v);
     if (!k || !Number.isFinite(n)) throw new VocError(ERROR_CODES.config_invalid, `VOC_HOTSPOT_THRESHOLDS: "${part}" is not metric=number`);
@@ -201,7 +211,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cfg: Config = {
     logLevel: e.LOG_LEVEL,
     pg: { host: e.PGHOST, port: e.PGPORT, user: e.PGUSER, password: e.PGPASSWORD, database: e.PGDATABASE, poolMax: e.VOC_PG_POOL_MAX },
-    kafka: { brokers: e.VOC_KAFKA_BROKERS.split(',').map((s) => s.trim()), clientId: e.VOC_KAFKA_CLIENT_ID, topicPrefix: e.VOC_KAFKA_TOPIC_PREFIX, groupPrefix: e.VOC_KAFKA_GROUP_PREFIX },
+    kafka: {
+      brokers: e.VOC_KAFKA_BROKERS.split(',').map((s) => s.trim()),
+      clientId: e.VOC_KAFKA_CLIENT_ID,
+      topicPrefix: e.VOC_KAFKA_TOPIC_PREFIX,
+      groupPrefix: e.VOC_KAFKA_GROUP_PREFIX,
+    },
     mqtt: {
       url: e.VOC_MQTT_URL,
       gatewayUsername: e.VOC_MQTT_GATEWAY_USERNAME,
@@ -221,7 +236,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBatch: e.VOC_GATEWAY_MAX_BATCH,
       deviceCacheTtlMs: e.VOC_DEVICE_CACHE_TTL_MS,
     },
-    writer: { maxBatchRows: e.VOC_WRITER_MAX_BATCH_ROWS, retryMaxMs: e.VOC_WRITER_RETRY_MAX_MS, partitionsConsumedConcurrently: e.VOC_WRITER_PARTITIONS_CONCURRENTLY, sessionTimeoutMs: e.VOC_WRITER_SESSION_TIMEOUT_MS },
+    writer: {
+      maxBatchRows: e.VOC_WRITER_MAX_BATCH_ROWS,
+      retryMaxMs: e.VOC_WRITER_RETRY_MAX_MS,
+      partitionsConsumedConcurrently: e.VOC_WRITER_PARTITIONS_CONCURRENTLY,
+      sessionTimeoutMs: e.VOC_WRITER_SESSION_TIMEOUT_MS,
+    },
     hotspot: {
       resolution: e.VOC_HOTSPOT_RESOLUTION,
       windowMinutes: e.VOC_HOTSPOT_WINDOW_MINUTES,
@@ -235,7 +255,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       openK: e.VOC_HOTSPOT_OPEN_K,
       openN: e.VOC_HOTSPOT_OPEN_N,
       clearN: e.VOC_HOTSPOT_CLEAR_N,
-      metrics: e.VOC_HOTSPOT_METRICS.split(',').map((s) => s.trim()).filter(Boolean),
+      metrics: e.VOC_HOTSPOT_METRICS.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       thresholds: parseThresholds(e.VOC_HOTSPOT_THRESHOLDS),
       concurrency: e.VOC_HOTSPOT_CONCURRENCY,
       vanPassGapSeconds: e.VOC_HOTSPOT_VAN_PASS_GAP_S,

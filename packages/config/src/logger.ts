@@ -13,7 +13,15 @@ export function createLogger(service: string, level: string): Logger {
     name: service,
     level,
     redact: {
-      paths: ['password', '*.password', 'config.mqtt.gatewayPassword', 'mqtt.gatewayPassword', 'req.headers.authorization', 'credential', '*.credential'],
+      paths: [
+        'password',
+        '*.password',
+        'config.mqtt.gatewayPassword',
+        'mqtt.gatewayPassword',
+        'req.headers.authorization',
+        'credential',
+        '*.credential',
+      ],
       censor: '[redacted]',
     },
   });

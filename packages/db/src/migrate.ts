@@ -32,7 +32,10 @@ export interface MigrationResult {
  * retention policies). A lock (`pg_advisory_xact_lock`) keeps concurrent runners from racing.
  * @param opts.timescale force the TimescaleDB path on or off (default: detect)
  */
-export async function migrate(db: SqlExecutor, opts: { dir?: string; timescale?: boolean; settings?: TimescaleSettings } = {}): Promise<MigrationResult> {
+export async function migrate(
+  db: SqlExecutor,
+  opts: { dir?: string; timescale?: boolean; settings?: TimescaleSettings } = {},
+): Promise<MigrationResult> {
   const dir = opts.dir ?? MIGRATIONS_DIR;
   const settings = opts.settings ?? { compressAfter: '7 days', retention: '400 days' };
   await db.exec(`create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())`);

@@ -26,7 +26,23 @@ interface Columns {
  * so only vans carry lat/lon per row.
  */
 export function toColumns(messages: readonly ReadingMessage[]): Columns {
-  const c: Columns = { time: [], device: [], metric: [], value: [], unit: [], rawValue: [], rawUnit: [], refState: [], qa: [], h3: [], lat: [], lon: [], speed: [], fix: [], receivedAt: [] };
+  const c: Columns = {
+    time: [],
+    device: [],
+    metric: [],
+    value: [],
+    unit: [],
+    rawValue: [],
+    rawUnit: [],
+    refState: [],
+    qa: [],
+    h3: [],
+    lat: [],
+    lon: [],
+    speed: [],
+    fix: [],
+    receivedAt: [],
+  };
   for (const m of messages) {
     const h3 = m.h3 ? h3ToBigint(m.h3) : null;
     const van = m.kind === 'van';
@@ -70,7 +86,23 @@ export class ReadingRepository {
   async insertBatch(messages: readonly ReadingMessage[], client?: Client): Promise<number> {
     if (messages.length === 0) return 0;
     const c = toColumns(messages);
-    const r = await (client ?? this.pool).query(INSERT, [c.time, c.device, c.metric, c.value, c.unit, c.rawValue, c.rawUnit, c.refState, c.qa, c.h3, c.lat, c.lon, c.speed, c.fix, c.receivedAt]);
+    const r = await (client ?? this.pool).query(INSERT, [
+      c.time,
+      c.device,
+      c.metric,
+      c.value,
+      c.unit,
+      c.rawValue,
+      c.rawUnit,
+      c.refState,
+      c.qa,
+      c.h3,
+      c.lat,
+      c.lon,
+      c.speed,
+      c.fix,
+      c.receivedAt,
+    ]);
     return r.rowCount ?? 0;
   }
 }

@@ -41,7 +41,10 @@ export function toCanonical(value: number, unit: Unit, refState: ReferenceState,
   const fromMass = MASS_FACTOR_TO_UG[unit];
   const fromRatio = RATIO_FACTOR_TO_PPB[unit];
   const mismatch = () =>
-    fail('reference_state_mismatch', `metric ${metric.id} is stored at the ${metric.refState} state; the value was given at the ${refState} state`);
+    fail(
+      'reference_state_mismatch',
+      `metric ${metric.id} is stored at the ${metric.refState} state; the value was given at the ${refState} state`,
+    );
 
   if (unit === target) {
     if (fromMass !== undefined && metric.refState !== 'none' && refState !== metric.refState) return mismatch();
@@ -67,7 +70,10 @@ export function toCanonical(value: number, unit: Unit, refState: ReferenceState,
     if (metric.family === 'gas' && targetRatio !== undefined && fromMass !== undefined) {
       const vm = vmOf(refState);
       if (metric.molarMass === undefined || vm === undefined) {
-        return fail('unit_not_convertible', `converting ${unit} to ${target} for ${metric.id} needs a molar mass and a reference or standard state, got ${refState}`);
+        return fail(
+          'unit_not_convertible',
+          `converting ${unit} to ${target} for ${metric.id} needs a molar mass and a reference or standard state, got ${refState}`,
+        );
       }
       return { ok: true, value: (value * fromMass * vm) / metric.molarMass / targetRatio, unit: target };
     }

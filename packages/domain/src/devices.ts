@@ -21,7 +21,10 @@ export const SENSOR_TYPES = ['pid', 'mos', 'ptr_ms', 'tof_ms', 'optical', 'elect
 /** Device id: 3–64 chars of letters, digits, `_`, `-`, `.`; also an MQTT topic level and a username. */
 export const deviceIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$/, 'device id must be 3-64 characters of letters, digits, "_", "-" or "." starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$/,
+    'device id must be 3-64 characters of letters, digits, "_", "-" or "." starting with a letter or digit',
+  );
 
 /** A decimal number as written in a CSV cell or JSON string: `39.913`, `-0.5`, `1e-3`. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

@@ -34,7 +34,13 @@ describe('duplicate values in one payload', () => {
     const ts = now.toISOString();
     const body = {
       readings: [
-        { ts, values: [{ metric: 'tvoc', value: 100, unit: 'ppb' }, { metric: 'temp', value: 3, unit: '°C' }] },
+        {
+          ts,
+          values: [
+            { metric: 'tvoc', value: 100, unit: 'ppb' },
+            { metric: 'temp', value: 3, unit: '°C' },
+          ],
+        },
         { ts, values: [{ metric: 'tvoc', value: 250, unit: 'ppb' }] },
       ],
     };

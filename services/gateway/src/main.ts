@@ -63,7 +63,12 @@ async function main(): Promise<void> {
     const s = gateway.stats();
     log.info({ stats: s }, formatStats(s));
   }, STATS_INTERVAL_MS);
-  installShutdown(log, [() => Promise.resolve(clearInterval(statsTimer)), () => gateway.stop(), () => producer.disconnect(), () => pool.end()]);
+  installShutdown(log, [
+    () => Promise.resolve(clearInterval(statsTimer)),
+    () => gateway.stop(),
+    () => producer.disconnect(),
+    () => pool.end(),
+  ]);
 
   await gateway.start();
   log.info({ clientId, shareGroup: cfg.mqtt.shareGroup, mqtt: cfg.mqtt.url }, 'gateway ready');

@@ -588,15 +588,13 @@ class Reconciler {
         taskId,
         streetOffice: office ? { id: office.id, name: office.name } : null,
         stats: alertStats(r, baseline),
-        candidates: candidates
-          .slice(0, 5)
-          .map((c) => ({
-            facilityId: c.id,
-            name: c.name,
-            category: c.category,
-            distanceM: Math.round(c.distanceM),
-            score: round(c.score),
-          })),
+        candidates: candidates.slice(0, 5).map((c) => ({
+          facilityId: c.id,
+          name: c.name,
+          category: c.category,
+          distanceM: Math.round(c.distanceM),
+          score: round(c.score),
+        })),
       });
     }
   }

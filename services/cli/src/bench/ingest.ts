@@ -21,7 +21,15 @@ import mqtt from 'mqtt';
 import { createLogger, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository, migrate, pgExecutor, ReadingRepository, type Pool } from '@voc/db';
 import { deviceUpTopic, type ReadingMessage } from '@voc/domain';
-import { createKafka, ensureTopics, hashMqttPassword, readingRecord, topicNames, writeBrokerAuth, type BrokerAccount } from '@voc/messaging';
+import {
+  createKafka,
+  ensureTopics,
+  hashMqttPassword,
+  readingRecord,
+  topicNames,
+  writeBrokerAuth,
+  type BrokerAccount,
+} from '@voc/messaging';
 import { ProcessMonitor, round } from './procstat.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -63,13 +71,37 @@ function sampleMessage(deviceId: string, ms: number): ReadingMessage {
   };
 }
 
-async function stageBroker(url: string, cred: { username: string; password: string; topic: string }, gw: { username: string; password: string }, seconds: number): Promise<number> {
-  const sub = await mqtt.connectAsync(url, { username: gw.username, password: gw.password, clientId: `bench-sub-${randomBytes(3).toString('hex')}`, protocolVersion: 5, clean: true });
+async function stageBroker(
+  url: string,
+  cred: { username: string; password: string; topic: string },
+  gw: { username: string; password: string },
+  seconds: number,
+): Promise<number> {
+  const sub = await mqtt.connectAsync(url, {
+    username: gw.username,
+    password: gw.password,
+    clientId: `bench-sub-${randomBytes(3).toString('hex')}`,
+    protocolVersion: 5,
+    clean: true,
+  });
   let received = 0;
   sub.on('message', () => received++);
   await sub.subscribeAsync(cred.topic, { qos: 1 });
-  const pub = await mqtt.connectAsync(url, { username: cred.username, password: cred.password, clientId: `bench-pub-${randomBytes(3).toString('hex')}`, protocolVersion: 5, clean: true });
-  const payload = JSON.stringify({ ts: new Date().toISOString(), values: [{ metric: 'tvoc', value: 1, unit: 'ppb' }, { metric: 'temp', value: 1, unit: '°C' }, { metric: 'rh', value: 1, unit: '%' }] });
+  const pub = await mqtt.connectAsync(url, {
+    username: cred.username,
+    password: cred.password,
+    clientId: `bench-pub-${randomBytes(3).toString('hex')}`,
+    protocolVersion: 5,
+    clean: true,
+  });
+  const payload = JSON.stringify({
+    ts: new Date().toISOString(),
+    values: [
+      { metric: 'tvoc', value: 1, unit: 'ppb' },
+      { metric: 'temp', value: 1, unit: '°C' },
+      { metric: 'rh', value: 1, unit: '%' },
+    ],
+  });
   const end = Date.now() + seconds * 1000;
   const t0 = Date.now();
   let inflight = 0;
@@ -169,9 +201,13 @@ async function main(): Promise<void> {
   const devices = new DeviceRepository(pool);
   const ids = Array.from({ length: deviceCount }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
   // Positions on a ~3 km grid over Xicheng (39.88-39.95 N, 116.33-116.40 E).
-  await devices.upsert(ids.map((id, i) => ({ id, kind: 'fixed' as const, lat: 39.88 + (i % 20) * 0.0035, lon: 116.33 + Math.floor(i / 20) * 0.0035 })));
+  await devices.upsert(
+    ids.map((id, i) => ({ id, kind: 'fixed' as const, lat: 39.88 + (i % 20) * 0.0035, lon: 116.33 + Math.floor(i / 20) * 0.0035 })),
+  );
   const creds: Record<string, { username: string; password: string; topic: string }> = {};
-  const accounts: BrokerAccount[] = [{ username: cfg.mqtt.gatewayUsername, passwordHash: hashMqttPassword(cfg.mqtt.gatewayPassword), role: { type: 'gateway' } }];
+  const accounts: BrokerAccount[] = [
+    { username: cfg.mqtt.gatewayUsername, passwordHash: hashMqttPassword(cfg.mqtt.gatewayPassword), role: { type: 'gateway' } },
+  ];
   for (const id of ids) {
     const password = randomBytes(18).toString('base64url');
     const hash = hashMqttPassword(password);
@@ -186,7 +222,12 @@ async function main(): Promise<void> {
   await writeFile(credPath, JSON.stringify(creds), { mode: 0o600 });
 
   process.stderr.write(`stage 1/3: broker -> no-op subscriber (${stageSeconds} s)\n`);
-  const brokerRate = await stageBroker(cfg.mqtt.url, creds[ids[0]!]!, { username: cfg.mqtt.gatewayUsername, password: cfg.mqtt.gatewayPassword }, stageSeconds);
+  const brokerRate = await stageBroker(
+    cfg.mqtt.url,
+    creds[ids[0]!]!,
+    { username: cfg.mqtt.gatewayUsername, password: cfg.mqtt.gatewayPassword },
+    stageSeconds,
+  );
   process.stderr.write(`stage 2/3: Kafka produce + consume no-op (${stageSeconds} s)\n`);
   const kafkaRate = await stageKafka(cfg, prefix, stageSeconds);
   process.stderr.write(`stage 3/3: bulk load into readings (${stageSeconds} s)\n`);
@@ -205,7 +246,11 @@ async function main(): Promise<void> {
   const gateway = startService('gateway', 'services/gateway/dist/main.js', env);
   const writer = startService('writer', 'services/writer/dist/main.js', env);
   await sleep(4000);
-  const loadgen = spawn(process.execPath, [fileURLToPath(new URL('./loadgen.js', import.meta.url)), credPath, String(rate), String(seconds), cfg.mqtt.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const loadgen = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./loadgen.js', import.meta.url)), credPath, String(rate), String(seconds), cfg.mqtt.url],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let loadOut = '';
   loadgen.stdout.on('data', (d: Buffer) => (loadOut += d.toString()));
   const pids: Record<string, number> = { loadgen: loadgen.pid!, gateway: gateway.pid!, writer: writer.pid! };
@@ -269,7 +314,12 @@ async function main(): Promise<void> {
     when: new Date().toISOString(),
     machine: { cores: (await import('node:os')).cpus().length, node: process.version },
     settings: { rate, seconds, devices: deviceCount, valuesPerMessage: 3 },
-    stages: { brokerMsgPerSec: round(brokerRate, 0), kafkaMsgPerSec: round(kafkaRate, 0), dbMsgPerSec: round(dbRate, 0), dbValuesPerSec: round(dbRate * 3, 0) },
+    stages: {
+      brokerMsgPerSec: round(brokerRate, 0),
+      kafkaMsgPerSec: round(kafkaRate, 0),
+      dbMsgPerSec: round(dbRate, 0),
+      dbValuesPerSec: round(dbRate * 3, 0),
+    },
     endToEnd: {
       published: gen.published,
       pubackFailed: gen.failed,

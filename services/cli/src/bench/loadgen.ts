@@ -25,7 +25,14 @@ async function main(): Promise<void> {
     creds.map(
       (c) =>
         new Promise<{ client: mqtt.MqttClient; topic: string }>((resolve, reject) => {
-          const client = mqtt.connect(url, { username: c.username, password: c.password, clientId: `bench-${c.username}`, protocolVersion: 5, clean: true, reconnectPeriod: 1000 });
+          const client = mqtt.connect(url, {
+            username: c.username,
+            password: c.password,
+            clientId: `bench-${c.username}`,
+            protocolVersion: 5,
+            clean: true,
+            reconnectPeriod: 1000,
+          });
           client.once('connect', () => resolve({ client, topic: c.topic }));
           client.once('error', reject);
         }),
@@ -35,7 +42,7 @@ async function main(): Promise<void> {
   let acked = 0;
   let failed = 0;
   let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const tickMs = 10;
   const t0 = Date.now();
   const end = t0 + seconds * 1000;

@@ -15,7 +15,8 @@ export function commandArgs(argv: string[], options: NonNullable<ParseArgsConfig
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
-  if (parsed.positionals.length !== positionals) throw new UsageError(`expected ${positionals} argument${positionals === 1 ? '' : 's'}, got ${parsed.positionals.length}`);
+  if (parsed.positionals.length !== positionals)
+    throw new UsageError(`expected ${positionals} argument${positionals === 1 ? '' : 's'}, got ${parsed.positionals.length}`);
   const values: Record<string, string | boolean | undefined> = {};
   for (const [k, v] of Object.entries(parsed.values)) values[k] = Array.isArray(v) ? v.at(-1) : v;
   return { values, positionals: parsed.positionals };

@@ -32,7 +32,11 @@ interface Service {
 }
 
 function startService(name: string, script: string, env: Record<string, string>, readyMsg: string, logPath: string): Service {
-  const child = spawn(process.execPath, [`${ROOT}${script}`], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [`${ROOT}${script}`], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const log = import('node:fs').then((fs) => fs.createWriteStream(logPath));
   const ready = new Promise<void>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });
@@ -63,7 +67,7 @@ export function rejectedValues(payload: Buffer, path: string | null): number {
     return 0;
   }
   const readings: { values?: unknown[] }[] = Array.isArray((doc as { readings?: unknown[] }).readings)
-    ? ((doc as { readings: { values?: unknown[] }[] }).readings)
+    ? (doc as { readings: { values?: unknown[] }[] }).readings
     : [doc as { values?: unknown[] }];
   if (path && /values\[\d+\]$/.test(path)) return 1;
   const m = path ? /^readings\[(\d+)\]$/.exec(path) : null;
@@ -106,19 +110,36 @@ export const DRILL: readonly (readonly [string, string])[] = [
   ['value_out_of_range', JSON.stringify({ ts: '2024-01-01T00:00:00Z', values: [{ metric: 'rh', value: 140, unit: '%' }] })],
   ['unit_not_convertible', JSON.stringify({ ts: '2024-01-01T00:00:00Z', values: [{ metric: 'nmhc', value: 12, unit: 'ppb' }] })],
   ['timestamp_in_future', JSON.stringify({ ts: '2999-01-01T00:00:00Z', values: [{ metric: 'benzene', value: 1, unit: 'ug/m3' }] })],
-  ['device_id_mismatch', JSON.stringify({ deviceId: 'someone-else', ts: '2024-01-01T00:00:00Z', values: [{ metric: 'benzene', value: 1, unit: 'ug/m3' }] })],
+  [
+    'device_id_mismatch',
+    JSON.stringify({ deviceId: 'someone-else', ts: '2024-01-01T00:00:00Z', values: [{ metric: 'benzene', value: 1, unit: 'ug/m3' }] }),
+  ],
 ];
 
-async function badInputDrill(pool: Pool, cfg: Config, cred: { username: string; password: string; topic: string } | undefined): Promise<{ ok: boolean; text: string }> {
+async function badInputDrill(
+  pool: Pool,
+  cfg: Config,
+  cred: { username: string; password: string; topic: string } | undefined,
+): Promise<{ ok: boolean; text: string }> {
   if (!cred) return { ok: false, text: 'bad-input drill skipped: no credentials for uci-mos-01\n' };
   const since = new Date();
-  const client = await mqtt.connectAsync(cfg.mqtt.url, { username: cred.username, password: cred.password, protocolVersion: 5, clientId: `demo-drill-${Date.now()}` });
+  const client = await mqtt.connectAsync(cfg.mqtt.url, {
+    username: cred.username,
+    password: cred.password,
+    protocolVersion: 5,
+    clientId: `demo-drill-${Date.now()}`,
+  });
   for (const [, payload] of DRILL) await client.publishAsync(cred.topic, payload, { qos: 1 });
   await client.endAsync();
   let rows: { reason: string }[] = [];
   for (let i = 0; i < 60 && rows.length < DRILL.length; i++) {
     await new Promise((r) => setTimeout(r, 500));
-    rows = (await pool.query<{ reason: string }>('select reason from dead_letters where device_id = $1 and received_at >= $2 order by id', [cred.username, since])).rows;
+    rows = (
+      await pool.query<{ reason: string }>('select reason from dead_letters where device_id = $1 and received_at >= $2 order by id', [
+        cred.username,
+        since,
+      ])
+    ).rows;
   }
   const got = rows.map((r) => r.reason).sort();
   const want = DRILL.map(([r]) => r).sort();
@@ -154,8 +175,13 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
       broker: { write: (accounts) => writeBrokerAuth(cfg.mqtt.brokerDir, accounts) },
       gateway: { username: cfg.mqtt.gatewayUsername, password: cfg.mqtt.gatewayPassword },
     });
-    const reg = await provisioning.register(parsed.devices, { rotate: true, deliver: async (issued) => void (await mergeCredentialsFile(credPath, issued)) });
-    process.stdout.write(`devices: ${parsed.devices.length} registered from ${dataDir}/devices.csv, credentials in .cache/demo/credentials.json\n`);
+    const reg = await provisioning.register(parsed.devices, {
+      rotate: true,
+      deliver: async (issued) => void (await mergeCredentialsFile(credPath, issued)),
+    });
+    process.stdout.write(
+      `devices: ${parsed.devices.length} registered from ${dataDir}/devices.csv, credentials in .cache/demo/credentials.json\n`,
+    );
     await new Promise((r) => setTimeout(r, 300));
 
     const run = Date.now().toString(36);
@@ -178,7 +204,11 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
       { sources: ['beijing', 'uci', 'mobile'], credentials: reg.issued, speed },
       { ...replayDeps(dataDir, cfg.mqtt.url), progress: process.stderr.isTTY ? barProgress() : lineProgress() },
     );
-    const published = Object.values(result.sources).reduce((a, s) => ({ m: a.m + s.messages, r: a.r + s.readings, v: a.v + s.values }), { m: 0, r: 0, v: 0 });
+    const published = Object.values(result.sources).reduce((a, s) => ({ m: a.m + s.messages, r: a.r + s.readings, v: a.v + s.values }), {
+      m: 0,
+      r: 0,
+      v: 0,
+    });
 
     // Wait until every published value is stored or dead-lettered (or nothing moved for 20 s).
     // Only letters of the demo devices: a broker shared with other clients may carry foreign traffic.
@@ -189,7 +219,10 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
     let lastSeen = -1;
     for (;;) {
       stored = (await storedCount(pool)) - before;
-      const letters = await pool.query<{ payload: Buffer; path: string | null }>('select payload, path from dead_letters where device_id = any($1)', [ids]);
+      const letters = await pool.query<{ payload: Buffer; path: string | null }>(
+        'select payload, path from dead_letters where device_id = any($1)',
+        [ids],
+      );
       rejected = letters.rows.reduce((n, l) => n + rejectedValues(l.payload, l.path), 0);
       if (stored + rejected >= published.v) break;
       if (stored + rejected !== lastSeen) {
@@ -211,7 +244,9 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
     const lines = [
       '',
       '== Ingest summary ==',
-      `published   ${published.m} MQTT messages, ${published.r} readings, ${published.v} values (${Object.entries(result.sources).map(([k, s]) => `${k} ${s.values}`).join(', ')})`,
+      `published   ${published.m} MQTT messages, ${published.r} readings, ${published.v} values (${Object.entries(result.sources)
+        .map(([k, s]) => `${k} ${s.values}`)
+        .join(', ')})`,
       `stored      ${stored} values in table readings`,
       `rejected    ${rejected} values in ${reasons.reduce((n, r) => n + r.count, 0)} dead letters${reasons.length ? ':' : ''}`,
       ...reasons.map((r) => `              ${r.reason.padEnd(26)} ${r.count} (${r.stage})`),

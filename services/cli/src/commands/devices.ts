@@ -63,7 +63,9 @@ export const devicesRegisterCommand: Command = {
         rotate: values.rotate === true,
         deliver: out ? async (issued) => void (await mergeCredentialsFile(out, issued)) : undefined,
       });
-      process.stdout.write(`devices: ${r.created.length} created, ${r.updated.length} updated; credentials issued to ${Object.keys(r.issued).length}\n`);
+      process.stdout.write(
+        `devices: ${r.created.length} created, ${r.updated.length} updated; credentials issued to ${Object.keys(r.issued).length}\n`,
+      );
       if (Object.keys(r.issued).length) {
         if (out) process.stdout.write(`credentials written to ${out} (mode 0600)\n`);
         else process.stdout.write(`new credentials (shown once, only their hashes are stored):\n${JSON.stringify(r.issued, null, 2)}\n`);
@@ -104,10 +106,19 @@ export const devicesListCommand: Command = {
   async run(argv) {
     args(argv, {});
     return withProvisioning(async (p) => {
-      const rows = (await p.list()).map((d) => [d.id, d.kind, d.status, d.lat !== null && d.lon !== null ? `${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}` : 'GPS per reading']);
+      const rows = (await p.list()).map((d) => [
+        d.id,
+        d.kind,
+        d.status,
+        d.lat !== null && d.lon !== null ? `${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}` : 'GPS per reading',
+      ]);
       const head = ['id', 'kind', 'status', 'position (lat, lon WGS-84)'];
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-      const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
+      const fmt = (r: string[]) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd() + '\n';
       process.stdout.write(fmt(head) + fmt(widths.map((w) => '-'.repeat(w))) + rows.map(fmt).join(''));
       process.stdout.write(`${rows.length} device(s)\n`);
       return 0;
@@ -133,4 +144,10 @@ export const devicesSyncBrokerCommand: Command = {
 };
 
 /** Every `voc devices` command. */
-export const DEVICE_COMMANDS: readonly Command[] = [devicesRegisterCommand, devicesDisableCommand, devicesEnableCommand, devicesListCommand, devicesSyncBrokerCommand];
+export const DEVICE_COMMANDS: readonly Command[] = [
+  devicesRegisterCommand,
+  devicesDisableCommand,
+  devicesEnableCommand,
+  devicesListCommand,
+  devicesSyncBrokerCommand,
+];

@@ -91,7 +91,21 @@ export function settingsLine(s: MethodSettings, defaults: MethodSettings): strin
 /** Table of hotspots (deterministic: ordered by window, metric, cell; no timings). */
 export function hotspotTable(hs: readonly HotspotListing[]): string {
   if (hs.length === 0) return '  (none)\n';
-  const head = ['hotspot', 'metric', 'cell', 'opened window (UTC)', 'cleared', 'state', 'n', 'median', 'baseline', 'ratio', 'z', 'Gi*', 'task'];
+  const head = [
+    'hotspot',
+    'metric',
+    'cell',
+    'opened window (UTC)',
+    'cleared',
+    'state',
+    'n',
+    'median',
+    'baseline',
+    'ratio',
+    'z',
+    'Gi*',
+    'task',
+  ];
   const rows = hs.map((h) => [
     `#${h.id}`,
     h.metric,

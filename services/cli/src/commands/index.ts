@@ -8,4 +8,13 @@ import { TASK_COMMANDS } from './tasks.js';
 import { REGISTRY_COMMANDS } from './facilities.js';
 
 /** Every `voc` command. Add a command by importing it here. */
-export const COMMANDS: readonly Command[] = [setupCommand, migrateCommand, ...DEVICE_COMMANDS, replayCommand, demoCommand, ...HOTSPOT_COMMANDS, ...TASK_COMMANDS, ...REGISTRY_COMMANDS];
+export const COMMANDS: readonly Command[] = [
+  setupCommand,
+  migrateCommand,
+  ...DEVICE_COMMANDS,
+  replayCommand,
+  demoCommand,
+  ...HOTSPOT_COMMANDS,
+  ...TASK_COMMANDS,
+  ...REGISTRY_COMMANDS,
+];

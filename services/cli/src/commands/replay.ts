@@ -16,7 +16,9 @@ const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})
 function isoOption(name: string, v: string | boolean | undefined): Date | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !ISO.test(v) || Number.isNaN(Date.parse(v))) {
-    throw new UsageError(`--${name}: "${String(v)}" is not an ISO 8601 date or date-time with offset (e.g. 2017-01-01 or 2017-01-01T00:00:00+08:00)`);
+    throw new UsageError(
+      `--${name}: "${String(v)}" is not an ISO 8601 date or date-time with offset (e.g. 2017-01-01 or 2017-01-01T00:00:00+08:00)`,
+    );
   }
   return new Date(v);
 }
@@ -69,10 +71,12 @@ export const replayCommand: Command = {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    for (const s of sources) if (!SOURCE_IDS.includes(s as SourceId)) throw new UsageError(`--sources: unknown source "${s}" (known: ${SOURCE_IDS.join(', ')})`);
+    for (const s of sources)
+      if (!SOURCE_IDS.includes(s as SourceId)) throw new UsageError(`--sources: unknown source "${s}" (known: ${SOURCE_IDS.join(', ')})`);
     if (sources.length === 0) throw new UsageError('--sources: give at least one source');
     for (const s of sources as SourceId[]) {
-      if (!sourceAvailable(s, dataDir)) throw new VocError(ERROR_CODES.invalid_request, `source ${s}: ${sourceMarkerFile(s, dataDir)} not found`);
+      if (!sourceAvailable(s, dataDir))
+        throw new VocError(ERROR_CODES.invalid_request, `source ${s}: ${sourceMarkerFile(s, dataDir)} not found`);
     }
     const speedRaw = String(values.speed);
     const speed = speedRaw === 'max' ? Infinity : numberOption('speed', speedRaw, 0)!;
@@ -85,7 +89,8 @@ export const replayCommand: Command = {
     if (from && to && from >= to) throw new UsageError('--from must be before --to');
 
     const credentials = await readCredentialsFile(credPath);
-    if (Object.keys(credentials).length === 0) throw new VocError(ERROR_CODES.invalid_request, `${credPath}: no credentials (missing or empty file)`);
+    if (Object.keys(credentials).length === 0)
+      throw new VocError(ERROR_CODES.invalid_request, `${credPath}: no credentials (missing or empty file)`);
     const cfg = loadConfig();
 
     const controller = new AbortController();

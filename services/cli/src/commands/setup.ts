@@ -11,7 +11,9 @@ async function runMigrations(): Promise<void> {
   const client = await pool.connect();
   try {
     const r = await migrate(pgExecutor(client), { settings: cfg.timescale });
-    process.stdout.write(`migrations: ${r.applied.length ? r.applied.join(', ') : 'up to date'} (TimescaleDB ${r.timescale ? 'on' : 'not available: plain PostgreSQL tables'})\n`);
+    process.stdout.write(
+      `migrations: ${r.applied.length ? r.applied.join(', ') : 'up to date'} (TimescaleDB ${r.timescale ? 'on' : 'not available: plain PostgreSQL tables'})\n`,
+    );
   } finally {
     client.release();
     await pool.end();

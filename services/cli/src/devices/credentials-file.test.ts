@@ -14,8 +14,15 @@ describe('credentials file', () => {
     const dir = await mkdtemp(join(tmpdir(), 'voc-cred-'));
     dirs.push(dir);
     const path = join(dir, 'credentials.json');
-    await writeFile(path, JSON.stringify({ a: { username: 'a', password: 'old', topic: 't/a' }, b: { username: 'b', password: 'pb', topic: 't/b' } }), { mode: 0o644 });
-    await mergeCredentialsFile(path, { a: { username: 'a', password: 'new', topic: 't/a' }, c: { username: 'c', password: 'pc', topic: 't/c' } });
+    await writeFile(
+      path,
+      JSON.stringify({ a: { username: 'a', password: 'old', topic: 't/a' }, b: { username: 'b', password: 'pb', topic: 't/b' } }),
+      { mode: 0o644 },
+    );
+    await mergeCredentialsFile(path, {
+      a: { username: 'a', password: 'new', topic: 't/a' },
+      c: { username: 'c', password: 'pc', topic: 't/c' },
+    });
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({
       a: { username: 'a', password: 'new', topic: 't/a' },
       b: { username: 'b', password: 'pb', topic: 't/b' },

@@ -13,7 +13,10 @@ export interface IssuedCredential {
 /** Credentials by device id: the JSON written by `--credentials-out` and read by `voc replay --credentials`. */
 export type CredentialsMap = Record<string, IssuedCredential>;
 
-const credentialsSchema = z.record(z.string(), z.object({ username: z.string().min(1), password: z.string().min(1), topic: z.string().min(1) }));
+const credentialsSchema = z.record(
+  z.string(),
+  z.object({ username: z.string().min(1), password: z.string().min(1), topic: z.string().min(1) }),
+);
 
 /**
  * Reads a credentials file.
@@ -35,7 +38,11 @@ export async function readCredentialsFile(path: string): Promise<CredentialsMap>
     throw new VocError(ERROR_CODES.invalid_request, `${path} is not JSON`);
   }
   const r = credentialsSchema.safeParse(parsed);
-  if (!r.success) throw new VocError(ERROR_CODES.invalid_request, `${path} is not a credentials file ({ "<deviceId>": { "username", "password", "topic" } })`);
+  if (!r.success)
+    throw new VocError(
+      ERROR_CODES.invalid_request,
+      `${path} is not a credentials file ({ "<deviceId>": { "username", "password", "topic" } })`,
+    );
   return r.data;
 }
 

@@ -47,7 +47,18 @@ afterAll(async () => {
 
 /** Connects to the project broker; rejects with the CONNACK error (e.g. reason code 135). */
 async function connect(username: string, password: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(cfg.mqtt.url, { protocolVersion: 5, clientId: `${username}-${randomUUID().slice(0, 6)}`, username, password, reconnectPeriod: 0, connectTimeout: 5000 }, false);
+  const c = await mqtt.connectAsync(
+    cfg.mqtt.url,
+    {
+      protocolVersion: 5,
+      clientId: `${username}-${randomUUID().slice(0, 6)}`,
+      username,
+      password,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    },
+    false,
+  );
   clients.push(c);
   return c;
 }
@@ -122,7 +133,13 @@ describe('device provisioning against the broker', () => {
     await gateway.subscribeAsync('voc/v1/+/+/up', { qos: 1 });
     const t0 = Date.UTC(2017, 0, 1);
     const items: ReplayItem[] = [0, 1, 2].flatMap((h) => [
-      { source: 'uci', deviceId: A, kind: 'fixed', ts: new Date(t0 + h * 3_600_000), values: [{ metric: 'voc_index', value: 800 + h, unit: 'index' }] },
+      {
+        source: 'uci',
+        deviceId: A,
+        kind: 'fixed',
+        ts: new Date(t0 + h * 3_600_000),
+        values: [{ metric: 'voc_index', value: 800 + h, unit: 'index' }],
+      },
       {
         source: 'uci',
         deviceId: B,

@@ -117,7 +117,10 @@ describe('device provisioning', () => {
 
   it('refuses an unknown device id with VOC_ERR_NOT_FOUND', async () => {
     const { p } = setup();
-    await expect(p.setStatus('nope-1', 'disabled')).rejects.toMatchObject({ code: 'VOC_ERR_NOT_FOUND', message: 'no device with id "nope-1"' });
+    await expect(p.setStatus('nope-1', 'disabled')).rejects.toMatchObject({
+      code: 'VOC_ERR_NOT_FOUND',
+      message: 'no device with id "nope-1"',
+    });
   });
 
   it('never writes a device account under the gateway username', async () => {

@@ -94,7 +94,11 @@ export function createProvisioning(deps: ProvisioningDeps): Provisioning {
     const devices: BrokerAccount[] = creds
       .filter((c) => c.status === 'active' && c.credentialHash && c.id !== deps.gateway.username)
       .map((c) => ({ username: c.id, passwordHash: c.credentialHash!, role: { type: 'device', kind: c.kind } }));
-    const gateway: BrokerAccount = { username: deps.gateway.username, passwordHash: hash(deps.gateway.password), role: { type: 'gateway' } };
+    const gateway: BrokerAccount = {
+      username: deps.gateway.username,
+      passwordHash: hash(deps.gateway.password),
+      role: { type: 'gateway' },
+    };
     const reloaded = await deps.broker.write([gateway, ...devices]);
     return { deviceAccounts: devices.length, skipped: creds.length - devices.length, reloaded };
   };
@@ -102,7 +106,8 @@ export function createProvisioning(deps: ProvisioningDeps): Provisioning {
   return {
     async register(devices, opts = {}) {
       for (const d of devices) {
-        if (d.id === deps.gateway.username) throw new VocError(ERROR_CODES.conflict, `device id "${d.id}" is the gateway's broker username`);
+        if (d.id === deps.gateway.username)
+          throw new VocError(ERROR_CODES.conflict, `device id "${d.id}" is the gateway's broker username`);
       }
       const created = await deps.registry.upsert(devices);
       const createdSet = new Set(created);

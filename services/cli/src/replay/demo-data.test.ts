@@ -47,7 +47,9 @@ describe('demo devices', () => {
     const parsed = parseDeviceFile(readFileSync(`${DEMO}devices.csv`, 'utf8'), 'csv');
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
     const registered = parsed.devices.map((d) => `${d.id}:${d.kind}`).sort();
-    const publishing = (await Promise.all(SOURCE_IDS.map((id) => openSource(id, DEMO).devices()))).flat().map((d) => `${d.deviceId}:${d.kind}`);
+    const publishing = (await Promise.all(SOURCE_IDS.map((id) => openSource(id, DEMO).devices())))
+      .flat()
+      .map((d) => `${d.deviceId}:${d.kind}`);
     expect(registered).toEqual(publishing.sort());
     expect(registered).toHaveLength(10);
     const van = parsed.devices.find((d) => d.kind === 'van')!;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MissingCredentialsError, replay, type DevicePublisher, type ReplayClock, type ReplayDeps, type ReplaySourceHandle } from './engine.js';
+import {
+  MissingCredentialsError,
+  replay,
+  type DevicePublisher,
+  type ReplayClock,
+  type ReplayDeps,
+  type ReplaySourceHandle,
+} from './engine.js';
 import type { ReplayDevice, ReplayItem, SourceId } from './types.js';
 
 /** Virtual time: `sleep` resolves when `run` advances the clock to its deadline. */
@@ -87,8 +94,14 @@ describe('replay engine', () => {
     const bj = Date.UTC(2017, 0, 1) - 8 * H;
     const van = Date.UTC(2019, 8, 25, 4, 29, 24);
     const { clock, sent, deps } = setup({
-      beijing: { devices: [{ deviceId: 'bj-a', kind: 'fixed' }], items: [0, 1, 2].map((h) => item('beijing', 'bj-a', 'fixed', bj + h * H)) },
-      mobile: { devices: [{ deviceId: 'van-x', kind: 'van' }], items: [0, 1800, 3600].map((s) => item('mobile', 'van-x', 'van', van + s * 1000)) },
+      beijing: {
+        devices: [{ deviceId: 'bj-a', kind: 'fixed' }],
+        items: [0, 1, 2].map((h) => item('beijing', 'bj-a', 'fixed', bj + h * H)),
+      },
+      mobile: {
+        devices: [{ deviceId: 'van-x', kind: 'van' }],
+        items: [0, 1800, 3600].map((s) => item('mobile', 'van-x', 'van', van + s * 1000)),
+      },
     });
     const t0 = clock.now();
     const r = await clock.run(replay({ sources: ['beijing', 'mobile'], credentials: creds('bj-a', 'van-x'), speed: 3600 }, deps));
@@ -102,7 +115,13 @@ describe('replay engine', () => {
   it('publishes as each device on its own topic with the original UTC timestamps', async () => {
     const ts = Date.UTC(2013, 1, 28, 16);
     const { clock, sent, connected, closed, deps } = setup({
-      beijing: { devices: [{ deviceId: 'bj-a', kind: 'fixed' }, { deviceId: 'bj-b', kind: 'fixed' }], items: [item('beijing', 'bj-a', 'fixed', ts), item('beijing', 'bj-b', 'fixed', ts)] },
+      beijing: {
+        devices: [
+          { deviceId: 'bj-a', kind: 'fixed' },
+          { deviceId: 'bj-b', kind: 'fixed' },
+        ],
+        items: [item('beijing', 'bj-a', 'fixed', ts), item('beijing', 'bj-b', 'fixed', ts)],
+      },
     });
     await clock.run(replay({ sources: ['beijing'], credentials: creds('bj-a', 'bj-b'), speed: Infinity }, deps));
     expect(connected.sort()).toEqual(['bj-a:bj-a:pw-bj-a', 'bj-b:bj-b:pw-bj-b']);
@@ -132,15 +151,31 @@ describe('replay engine', () => {
 
   it('refuses to start when a device has no credentials, before connecting anyone', async () => {
     const { clock, connected, deps } = setup({
-      beijing: { devices: [{ deviceId: 'bj-a', kind: 'fixed' }, { deviceId: 'bj-b', kind: 'fixed' }], items: [] },
+      beijing: {
+        devices: [
+          { deviceId: 'bj-a', kind: 'fixed' },
+          { deviceId: 'bj-b', kind: 'fixed' },
+        ],
+        items: [],
+      },
     });
-    await expect(clock.run(replay({ sources: ['beijing'], credentials: creds('bj-a'), speed: 1 }, deps))).rejects.toBeInstanceOf(MissingCredentialsError);
+    await expect(clock.run(replay({ sources: ['beijing'], credentials: creds('bj-a'), speed: 1 }, deps))).rejects.toBeInstanceOf(
+      MissingCredentialsError,
+    );
     expect(connected).toEqual([]);
   });
 
   it('counts messages whose PUBACK failed and leaves them out of the publish times', async () => {
     const { clock, deps } = setup(
-      { beijing: { devices: [{ deviceId: 'ok-1', kind: 'fixed' }, { deviceId: 'bad-1', kind: 'fixed' }], items: [item('beijing', 'ok-1', 'fixed', 0), item('beijing', 'bad-1', 'fixed', 0)] } },
+      {
+        beijing: {
+          devices: [
+            { deviceId: 'ok-1', kind: 'fixed' },
+            { deviceId: 'bad-1', kind: 'fixed' },
+          ],
+          items: [item('beijing', 'ok-1', 'fixed', 0), item('beijing', 'bad-1', 'fixed', 0)],
+        },
+      },
       ['bad-1'],
     );
     const r = await clock.run(replay({ sources: ['beijing'], credentials: creds('ok-1', 'bad-1'), speed: Infinity }, deps));
@@ -154,7 +189,9 @@ describe('replay engine', () => {
     const { clock, sent, deps } = setup({
       uci: { devices: [{ deviceId: 'u-1', kind: 'fixed' }], items: [0, 1, 2, 3].map((h) => item('uci', 'u-1', 'fixed', h * H)) },
     });
-    await clock.run(replay({ sources: ['uci'], credentials: creds('u-1'), speed: Infinity, from: new Date(1 * H), to: new Date(3 * H) }, deps));
+    await clock.run(
+      replay({ sources: ['uci'], credentials: creds('u-1'), speed: Infinity, from: new Date(1 * H), to: new Date(3 * H) }, deps),
+    );
     expect(sent.map((s) => (s.payload as { ts: string }).ts)).toEqual([new Date(H).toISOString(), new Date(2 * H).toISOString()]);
   });
 
@@ -174,7 +211,10 @@ describe('replay engine', () => {
   it('stops when aborted and reports what was published', async () => {
     const ac = new AbortController();
     const { clock, sent, deps } = setup({
-      beijing: { devices: [{ deviceId: 'bj-a', kind: 'fixed' }], items: [0, 1, 2, 3, 4, 5].map((h) => item('beijing', 'bj-a', 'fixed', h * H)) },
+      beijing: {
+        devices: [{ deviceId: 'bj-a', kind: 'fixed' }],
+        items: [0, 1, 2, 3, 4, 5].map((h) => item('beijing', 'bj-a', 'fixed', h * H)),
+      },
     });
     deps.connect = ((orig) => async (d, c) => {
       const p = await orig(d, c);

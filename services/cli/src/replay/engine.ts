@@ -194,7 +194,10 @@ export async function replay(opts: ReplayOptions, deps: ReplayDeps): Promise<Rep
 
   const handles = [...new Set(opts.sources)].sort((a, b) => SOURCE_IDS.indexOf(a) - SOURCE_IDS.indexOf(b)).map((id) => deps.openSource(id));
   const deviceLists = await Promise.all(handles.map(async (h) => ({ source: h.id, devices: await h.devices() })));
-  const missing = deviceLists.flatMap((d) => d.devices).filter((d) => !opts.credentials[d.deviceId]).map((d) => d.deviceId);
+  const missing = deviceLists
+    .flatMap((d) => d.devices)
+    .filter((d) => !opts.credentials[d.deviceId])
+    .map((d) => d.deviceId);
   if (missing.length) throw new MissingCredentialsError(missing);
 
   const sources: Record<string, ReplayCounts> = {};
@@ -222,7 +225,9 @@ export async function replay(opts: ReplayOptions, deps: ReplayDeps): Promise<Rep
   // Connect every device first: a refused device stops the replay before anything is published.
   const publishers = new Map<string, DevicePublisher>();
   const all = deviceLists.flatMap((d) => d.devices);
-  const settled = await Promise.allSettled(all.map(async (d) => publishers.set(d.deviceId, await deps.connect(d, opts.credentials[d.deviceId]!))));
+  const settled = await Promise.allSettled(
+    all.map(async (d) => publishers.set(d.deviceId, await deps.connect(d, opts.credentials[d.deviceId]!))),
+  );
   const refused = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (refused) {
     await Promise.allSettled([...publishers.values()].map((p) => p.close()));

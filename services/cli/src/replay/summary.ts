@@ -26,7 +26,10 @@ export function formatReplaySummary(r: ReplayResult): string {
   const widths = head.map((_, i) => Math.max(...rows.map((x) => x[i]!.length)));
   const lines = rows.map((x) => x.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   const secs = ((r.finishedAt - r.startedAt) / 1000).toFixed(1);
-  const out = [`replay ${r.aborted ? 'interrupted' : 'finished'} in ${secs} s (published = acknowledged by the broker with PUBACK)`, ...lines];
+  const out = [
+    `replay ${r.aborted ? 'interrupted' : 'finished'} in ${secs} s (published = acknowledged by the broker with PUBACK)`,
+    ...lines,
+  ];
   if (r.errors.length) out.push('PUBACK failures (first ones):', ...r.errors.map((e) => `  ${e}`));
   return out.join('\n') + '\n';
 }

@@ -4,7 +4,9 @@ import { isTimeZone, localToUtc } from './time.js';
 describe('local time to UTC', () => {
   it('applies a fixed offset', () => {
     expect(localToUtc({ year: 2013, month: 3, day: 1, hour: 0 }, '+08:00').toISOString()).toBe('2013-02-28T16:00:00.000Z');
-    expect(localToUtc({ year: 2019, month: 9, day: 25, hour: 9, minute: 59, second: 24 }, '+05:30').toISOString()).toBe('2019-09-25T04:29:24.000Z');
+    expect(localToUtc({ year: 2019, month: 9, day: 25, hour: 9, minute: 59, second: 24 }, '+05:30').toISOString()).toBe(
+      '2019-09-25T04:29:24.000Z',
+    );
   });
 
   it('applies summer and winter time of an IANA zone', () => {
@@ -14,7 +16,9 @@ describe('local time to UTC', () => {
 
   it('takes the earlier instant for a time repeated when clocks go back', () => {
     // 31 Oct 2004: 03:00 CEST → 02:00 CET, so 02:30 happens twice.
-    expect(localToUtc({ year: 2004, month: 10, day: 31, hour: 2, minute: 30 }, 'Europe/Rome').toISOString()).toBe('2004-10-31T00:30:00.000Z');
+    expect(localToUtc({ year: 2004, month: 10, day: 31, hour: 2, minute: 30 }, 'Europe/Rome').toISOString()).toBe(
+      '2004-10-31T00:30:00.000Z',
+    );
     expect(localToUtc({ year: 2004, month: 10, day: 31, hour: 3 }, 'Europe/Rome').toISOString()).toBe('2004-10-31T02:00:00.000Z');
   });
 

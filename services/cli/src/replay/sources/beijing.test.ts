@@ -22,10 +22,62 @@ function missing(items: readonly ReplayItem[]): Record<string, number> {
 
 // NA counts per file, from beijing-multisite/SOURCE.md.
 const EXPECTED_NA: Record<string, Record<string, number>> = {
-  Guanyuan: { pm25: 616, pm10: 429, so2: 474, no2: 659, co: 1753, o3: 1173, temp: 20, pressure: 20, dew_point: 20, rain: 20, wind_dir: 81, wind_speed: 14 },
-  Wanshouxigong: { pm25: 696, pm10: 484, so2: 669, no2: 754, co: 1297, o3: 1078, temp: 19, pressure: 19, dew_point: 19, rain: 19, wind_dir: 79, wind_speed: 13 },
-  Dongsi: { pm25: 750, pm10: 553, so2: 663, no2: 1601, co: 3197, o3: 664, temp: 20, pressure: 20, dew_point: 20, rain: 20, wind_dir: 78, wind_speed: 14 },
-  Tiantan: { pm25: 677, pm10: 597, so2: 1118, no2: 744, co: 1126, o3: 843, temp: 20, pressure: 20, dew_point: 20, rain: 20, wind_dir: 78, wind_speed: 14 },
+  Guanyuan: {
+    pm25: 616,
+    pm10: 429,
+    so2: 474,
+    no2: 659,
+    co: 1753,
+    o3: 1173,
+    temp: 20,
+    pressure: 20,
+    dew_point: 20,
+    rain: 20,
+    wind_dir: 81,
+    wind_speed: 14,
+  },
+  Wanshouxigong: {
+    pm25: 696,
+    pm10: 484,
+    so2: 669,
+    no2: 754,
+    co: 1297,
+    o3: 1078,
+    temp: 19,
+    pressure: 19,
+    dew_point: 19,
+    rain: 19,
+    wind_dir: 79,
+    wind_speed: 13,
+  },
+  Dongsi: {
+    pm25: 750,
+    pm10: 553,
+    so2: 663,
+    no2: 1601,
+    co: 3197,
+    o3: 664,
+    temp: 20,
+    pressure: 20,
+    dew_point: 20,
+    rain: 20,
+    wind_dir: 78,
+    wind_speed: 14,
+  },
+  Tiantan: {
+    pm25: 677,
+    pm10: 597,
+    so2: 1118,
+    no2: 744,
+    co: 1126,
+    o3: 843,
+    temp: 20,
+    pressure: 20,
+    dew_point: 20,
+    rain: 20,
+    wind_dir: 78,
+    wind_speed: 14,
+  },
 };
 const PM25_MAX: Record<string, number> = { Guanyuan: 680, Wanshouxigong: 999, Dongsi: 737, Tiantan: 821 };
 
@@ -75,7 +127,9 @@ describe('Beijing multi-site source (demo slice)', () => {
     const first = (await collect(beijingItems(DEMO, { stations: ['Guanyuan'] })))[0]!;
     // Line 2 of the slice: 33649,2017,1,1,0,…; compare with the raw cells.
     const byMetric = Object.fromEntries(first.values.map((v) => [v.metric, v]));
-    expect(Object.keys(byMetric).sort()).toEqual(['co', 'dew_point', 'no2', 'o3', 'pm10', 'pm25', 'pressure', 'rain', 'so2', 'temp', 'wind_dir', 'wind_speed'].sort());
+    expect(Object.keys(byMetric).sort()).toEqual(
+      ['co', 'dew_point', 'no2', 'o3', 'pm10', 'pm25', 'pressure', 'rain', 'so2', 'temp', 'wind_dir', 'wind_speed'].sort(),
+    );
     expect(byMetric.pm25).toEqual({ metric: 'pm25', value: expect.any(Number), unit: 'µg/m³' });
     expect(byMetric.co!.unit).toBe('µg/m³');
     expect(byMetric.co!.ref).toBe('reference');

@@ -70,13 +70,21 @@ export async function readBeijingStations(dataDir: string): Promise<BeijingStati
   let col: Record<'station' | 'nameZh' | 'district' | 'lat' | 'lon' | 'setting', number> | undefined;
   for await (const row of csvRows(path)) {
     if (!col) {
-      col = columnIndex(path, row, { station: 'station', nameZh: 'name_zh', district: 'district', lat: 'latitude', lon: 'longitude', setting: 'kind' });
+      col = columnIndex(path, row, {
+        station: 'station',
+        nameZh: 'name_zh',
+        district: 'district',
+        lat: 'latitude',
+        lon: 'longitude',
+        setting: 'kind',
+      });
       continue;
     }
     const c = (i: number) => row.cells[i] ?? '';
     const lat = Number(c(col.lat));
     const lon = Number(c(col.lon));
-    if (!c(col.station) || !Number.isFinite(lat) || !Number.isFinite(lon)) throw dataError(path, row.line, 'station row needs a name, latitude and longitude');
+    if (!c(col.station) || !Number.isFinite(lat) || !Number.isFinite(lon))
+      throw dataError(path, row.line, 'station row needs a name, latitude and longitude');
     out.push({ station: c(col.station), nameZh: c(col.nameZh), district: c(col.district), lat, lon, setting: c(col.setting) });
   }
   return out;
@@ -130,7 +138,11 @@ function cellNumber(path: string, line: number, column: string, cell: string | u
 }
 
 /** Readings of one station file, in file (time) order. */
-export async function* beijingStationItems(dataDir: string, station: BeijingStation, opts: BeijingOptions = {}): AsyncGenerator<ReplayItem> {
+export async function* beijingStationItems(
+  dataDir: string,
+  station: BeijingStation,
+  opts: BeijingOptions = {},
+): AsyncGenerator<ReplayItem> {
   const path = join(dataDir, BEIJING_DIR, beijingStationFile(station.station));
   const toReference = opts.gasesToReferenceState ?? true;
   const gasRef: ReferenceState = toReference ? 'reference' : 'standard';
@@ -143,7 +155,8 @@ export async function* beijingStationItems(dataDir: string, station: BeijingStat
     }
     const c = (i: number) => row.cells[i];
     const [year, month, day, hour] = [c(header.time.year), c(header.time.month), c(header.time.day), c(header.time.hour)].map(Number);
-    if (![year, month, day, hour].every((n) => Number.isInteger(n))) throw dataError(path, row.line, 'year, month, day and hour must be integers');
+    if (![year, month, day, hour].every((n) => Number.isInteger(n)))
+      throw dataError(path, row.line, 'year, month, day and hour must be integers');
     const ts = localToUtc({ year: year!, month: month!, day: day!, hour: hour! }, BEIJING_TIME_ZONE);
     const values: ReplayValue[] = [];
     for (const p of POLLUTANTS) {

@@ -13,7 +13,8 @@ async function collect(it: AsyncIterable<ReplayItem>): Promise<ReplayItem[]> {
   for await (const x of it) out.push(x);
   return out;
 }
-const values = (items: readonly ReplayItem[], metric: string) => items.flatMap((i) => i.values.filter((v) => v.metric === metric).map((v) => v.value));
+const values = (items: readonly ReplayItem[], metric: string) =>
+  items.flatMap((i) => i.values.filter((v) => v.metric === metric).map((v) => v.value));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 for (const [label, dir, run] of [
@@ -75,7 +76,9 @@ for (const [label, dir, run] of [
       const standing = items.filter((i) => i.gps!.speedKmh === 0);
       expect(standing.length).toBeGreaterThan(0);
       expect(standing.every((i) => i.gps!.headingDeg === undefined)).toBe(true);
-      const repeated = items.findIndex((it, i) => i > 0 && it.gps!.lat === items[i - 1]!.gps!.lat && it.gps!.lon === items[i - 1]!.gps!.lon);
+      const repeated = items.findIndex(
+        (it, i) => i > 0 && it.gps!.lat === items[i - 1]!.gps!.lat && it.gps!.lon === items[i - 1]!.gps!.lon,
+      );
       expect(items[repeated]!.gps!.speedKmh).toBe(0);
     });
   });

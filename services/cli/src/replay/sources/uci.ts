@@ -82,7 +82,11 @@ export async function* uciItems(dataDir: string, opts: UciOptions = {}, stats?: 
   for await (const row of csvRows(path, ';')) {
     if (!col) {
       const { date, time } = columnIndex(path, row, { date: 'Date', time: 'Time' });
-      col = { date, time, values: columnIndex(path, row, Object.fromEntries(COLUMNS.map((c) => [c.column, c.column])) as Record<string, string>) };
+      col = {
+        date,
+        time,
+        values: columnIndex(path, row, Object.fromEntries(COLUMNS.map((c) => [c.column, c.column])) as Record<string, string>),
+      };
       continue;
     }
     if (row.cells.every((c) => c.trim() === '')) {
@@ -92,9 +96,17 @@ export async function* uciItems(dataDir: string, opts: UciOptions = {}, stats?: 
     if (stats) stats.records++;
     const date = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(row.cells[col.date] ?? '');
     const time = /^(\d{2})\.(\d{2})\.(\d{2})$/.exec(row.cells[col.time] ?? '');
-    if (!date || !time) throw dataError(path, row.line, `date/time "${row.cells[col.date]} ${row.cells[col.time]}" is not DD/MM/YYYY HH.MM.SS`);
+    if (!date || !time)
+      throw dataError(path, row.line, `date/time "${row.cells[col.date]} ${row.cells[col.time]}" is not DD/MM/YYYY HH.MM.SS`);
     const ts = localToUtc(
-      { year: Number(date[3]), month: Number(date[2]), day: Number(date[1]), hour: Number(time[1]), minute: Number(time[2]), second: Number(time[3]) },
+      {
+        year: Number(date[3]),
+        month: Number(date[2]),
+        day: Number(date[1]),
+        hour: Number(time[1]),
+        minute: Number(time[2]),
+        second: Number(time[3]),
+      },
       zone,
     );
     const values: ReplayValue[] = [];
