@@ -14,6 +14,6 @@ export PGDATABASE="${VOC_DEMO_DATABASE:-voc_demo}"
 export VOC_KAFKA_TOPIC_PREFIX="${VOC_KAFKA_TOPIC_PREFIX:-demo.}"
 export VOC_KAFKA_GROUP_PREFIX="${VOC_KAFKA_GROUP_PREFIX:-demo.}"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
-psql -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U "${PGUSER:-postgres}" -d postgres -qc "drop database if exists \"$PGDATABASE\" with (force)" -c "create database \"$PGDATABASE\""
+PGOPTIONS="-c client_min_messages=warning" psql -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U "${PGUSER:-postgres}" -d postgres -qc "drop database if exists \"$PGDATABASE\" with (force)" -c "create database \"$PGDATABASE\""
 node services/cli/dist/main.js migrate
 node services/cli/dist/main.js demo "$@"

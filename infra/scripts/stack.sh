@@ -94,7 +94,8 @@ kafka_fetch() {
     log "fetching Apache Kafka from Maven Central (first run only)"
     mkdir -p "$libs"
     mvn -q -B -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
-      -DoutputDirectory="$libs" -DincludeScope=runtime -Dstyle.color=never
+      -DoutputDirectory="$libs" -DincludeScope=runtime -Dstyle.color=never >"$CACHE/kafka/mvn.log" 2>&1 ||
+      { cat "$CACHE/kafka/mvn.log" >&2; exit 1; }
     touch "$libs/.complete"
   fi
 }
@@ -136,10 +137,11 @@ mosquitto_down() {
 }
 
 status() {
-  local s
+  local s down=0
   for s in "PostgreSQL:$PGPORT_" "Redis:$REDIS_PORT" "Mosquitto(system):1883" "Mosquitto(project):$MQTT_PORT" "Mosquitto(tests):$TEST_MQTT_PORT" "Kafka:$KAFKA_PORT"; do
-    if port_open "${s##*:}"; then printf '%-22s up   (127.0.0.1:%s)\n' "${s%%:*}" "${s##*:}"; else printf '%-22s DOWN (127.0.0.1:%s)\n' "${s%%:*}" "${s##*:}"; fi
+    if port_open "${s##*:}"; then printf '%-22s up   (127.0.0.1:%s)\n' "${s%%:*}" "${s##*:}"; else printf '%-22s DOWN (127.0.0.1:%s)\n' "${s%%:*}" "${s##*:}"; down=1; fi
   done
+  return "$down"
 }
 
 case "${1:-}" in

@@ -75,7 +75,11 @@ async function recreateDb(): Promise<void> {
 }
 
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function insertChunked(repo: ReadingRepository, msgs: ReadingMessage[], chunk = 5000): Promise<void> {
