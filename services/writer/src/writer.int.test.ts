@@ -7,6 +7,7 @@ import type { Kafka, Message, Producer, Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig, type Config } from '@voc/config';
 import { CONSUMER_GROUPS, deadLetterSchema, type DeadLetter, type ReadingMessage } from '@voc/domain';
+import { buildReading } from '@voc/domain/testing';
 import { createPool, type Pool } from '@voc/db';
 import { createKafka, deadLetter, deadLetterRecord, ensureTopics, readingRecord, topicNames, type TopicNames } from '@voc/messaging';
 import { buildWriter, type WriterApp } from './service.js';
@@ -68,27 +69,12 @@ async function fixture(env: Record<string, string> = {}): Promise<Fixture> {
 
 /** Reading `i` of a device: 3 values (tvoc, benzene, toluene) one second apart from BASE_MS. */
 function reading(deviceId: string, i: number, over: Partial<ReadingMessage> = {}): ReadingMessage {
-  const time = new Date(BASE_MS + i * 1000).toISOString();
-  const v = (metric: string, value: number) => ({
-    metric,
-    value,
-    unit: 'µg/m³',
-    rawValue: value,
-    rawUnit: 'ug/m3',
-    refState: 'reference' as const,
-    qa: 'valid' as const,
-  });
-  return {
-    deviceId,
-    kind: 'fixed',
-    time,
-    receivedAt: time,
-    lat: null,
-    lon: null,
-    h3: H3,
-    values: [v('tvoc', 100 + (i % 50)), v('benzene', 2 + (i % 7)), v('toluene', 5 + (i % 11))],
-    ...over,
-  };
+  const values = [
+    { metric: 'tvoc', value: 100 + (i % 50) },
+    { metric: 'benzene', value: 2 + (i % 7) },
+    { metric: 'toluene', value: 5 + (i % 11) },
+  ] as const;
+  return { ...buildReading(deviceId, BASE_MS + i * 1000, values, { h3: H3 }), ...over };
 }
 
 /** `n` readings spread over `devices` devices, keyed by device id. */

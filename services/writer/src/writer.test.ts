@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter, ReadingMessage } from '@voc/domain';
+import { buildReading } from '@voc/domain/testing';
 import { backoffDelay, chunkByWeight, type BatchControl, type WriterLogger } from './batching.js';
 import { MAX_DEAD_LETTER_PAYLOAD_BYTES, parseReadingValue, StreamWriter, type ReadingStore, type SourceBatch } from './writer.js';
 
@@ -15,26 +16,17 @@ function memoryLog(lines: Line[]): WriterLogger {
   return log;
 }
 
-function reading(deviceId: string, i: number, values = 2): ReadingMessage {
-  const time = new Date(Date.UTC(2024, 4, 1, 0, 0, i)).toISOString();
-  return {
+/** Reading `i` of a device: two values (tvoc, benzene) equal to `i`, `i` seconds after 2024-05-01T00:00Z. */
+function reading(deviceId: string, i: number): ReadingMessage {
+  return buildReading(
     deviceId,
-    kind: 'fixed',
-    time,
-    receivedAt: time,
-    lat: null,
-    lon: null,
-    h3: '8c31aa5a9d4b1ff',
-    values: Array.from({ length: values }, (_, k) => ({
-      metric: `m${k}`,
-      value: i,
-      unit: 'µg/m³',
-      rawValue: i,
-      rawUnit: 'ug/m3',
-      refState: 'reference' as const,
-      qa: 'valid' as const,
-    })),
-  };
+    Date.UTC(2024, 4, 1, 0, 0, i),
+    [
+      { metric: 'tvoc', value: i },
+      { metric: 'benzene', value: i },
+    ],
+    { h3: '8c31aa5a9d4b1ff' },
+  );
 }
 
 function batch(values: (ReadingMessage | string)[]): SourceBatch {

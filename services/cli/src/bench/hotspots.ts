@@ -32,7 +32,7 @@ import {
   type EvaluateOutcome,
   type EvaluationDeps,
 } from '@voc/hotspot-worker';
-import { beijingReadings, beijingStations, centreCell12, stationDeviceId } from '@voc/hotspot-worker/testing';
+import { beijingReadings, beijingStations, centreCell12, fixedReading, stationDeviceId } from '@voc/hotspot-worker/testing';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const DB = 'voc_bench_hotspots';
@@ -118,17 +118,7 @@ async function synthetic(pool: Pool, cells: number, perCell: number, runs: numbe
     const level = (elevated.has(i) ? 6 : 1) * (40 + 20 * rand());
     for (let j = 0; j < perCell; j += 1) {
       const v = level * Math.exp(0.3 * (rand() + rand() + rand() - 1.5));
-      const time = new Date(w.start + j * step).toISOString();
-      batch.push({
-        deviceId: `syn-${i}`,
-        kind: 'fixed',
-        time,
-        receivedAt: time,
-        lat: null,
-        lon: null,
-        h3: cell12,
-        values: [{ metric: 'tvoc', value: v, unit: 'µg/m³', rawValue: v, rawUnit: 'ug/m3', refState: 'reference', qa: 'valid' }],
-      });
+      batch.push(fixedReading(`syn-${i}`, cell12, w.start + j * step, 'tvoc', v));
     }
     if (batch.length >= 20_000) {
       await insertChunked(repo, batch);

@@ -21,6 +21,7 @@ import mqtt from 'mqtt';
 import { createLogger, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository, migrate, pgExecutor, ReadingRepository, type Pool } from '@voc/db';
 import { deviceUpTopic, type ReadingMessage } from '@voc/domain';
+import { buildReading } from '@voc/domain/testing';
 import {
   createKafka,
   ensureTopics,
@@ -54,21 +55,16 @@ async function recreateDb(): Promise<void> {
 
 /** A sample normalised reading as the gateway produces it (3 values), for the Kafka and DB stages. */
 function sampleMessage(deviceId: string, ms: number): ReadingMessage {
-  const t = new Date(ms).toISOString();
-  return {
+  return buildReading(
     deviceId,
-    kind: 'fixed',
-    time: t,
-    receivedAt: t,
-    lat: 39.91,
-    lon: 116.36,
-    h3: '8c31aa5a8d8a9ff',
-    values: [
-      { metric: 'tvoc', value: 512.3, unit: 'µg/m³', rawValue: 223, rawUnit: 'ppb', refState: 'reference', qa: 'valid' },
-      { metric: 'temp', value: 12.5, unit: '°C', rawValue: 12.5, rawUnit: '°C', refState: 'none', qa: 'valid' },
-      { metric: 'rh', value: 48, unit: '%', rawValue: 48, rawUnit: '%', refState: 'none', qa: 'valid' },
+    ms,
+    [
+      { metric: 'tvoc', value: 512.3, raw: { value: 223, unit: 'ppb' } },
+      { metric: 'temp', value: 12.5 },
+      { metric: 'rh', value: 48 },
     ],
-  };
+    { position: { lat: 39.91, lon: 116.36 }, h3: '8c31aa5a8d8a9ff' },
+  );
 }
 
 async function stageBroker(

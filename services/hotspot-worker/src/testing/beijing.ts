@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { latLngToCell } from 'h3-js';
-import { METRICS, STORED_H3_RESOLUTION, UNITS, type MetricId, type ReadingMessage } from '@voc/domain';
+import { STORED_H3_RESOLUTION, type MetricId, type ReadingMessage } from '@voc/domain';
+import { buildReading, type ReadingValueSpec } from '@voc/domain/testing';
 
 /**
  * Loader of the UCI "Beijing Multi-Site Air-Quality" files (../shared/data/beijing-multisite, CC BY 4.0;
@@ -78,47 +79,20 @@ export function beijingReadings(
     for (const r of rows) {
       const t = beijingTime(Number(r.year), Number(r.month), Number(r.day), Number(r.hour));
       if (t < opts.from || t >= opts.to) continue;
-      const values: ReadingMessage['values'] = [];
+      const values: ReadingValueSpec[] = [];
       for (const c of COLUMNS) {
         const raw = r[c.col];
         if (raw === undefined || raw === 'NA' || raw === '' || (keep && !keep.has(c.metric))) continue;
         const v = Number(raw);
-        const def = METRICS[c.metric];
-        values.push({
-          metric: c.metric,
-          value: v * c.factor,
-          unit: def.unit,
-          rawValue: v,
-          rawUnit: c.rawUnit,
-          refState: def.refState,
-          qa: 'valid',
-        });
+        values.push({ metric: c.metric, value: v * c.factor, raw: { value: v, unit: c.rawUnit } });
       }
       const wd = r.wd;
       const dirIdx = wd ? COMPASS.indexOf(wd) : -1;
       if (dirIdx >= 0 && (!keep || keep.has('wind_dir'))) {
-        values.push({
-          metric: 'wind_dir',
-          value: dirIdx * 22.5,
-          unit: UNITS.deg,
-          rawValue: dirIdx * 22.5,
-          rawUnit: wd!,
-          refState: 'none',
-          qa: 'valid',
-        });
+        values.push({ metric: 'wind_dir', value: dirIdx * 22.5, raw: { value: dirIdx * 22.5, unit: wd! } });
       }
       if (values.length === 0) continue;
-      const time = new Date(t + shift).toISOString();
-      out.push({
-        deviceId: stationDeviceId(opts.prefix ?? '', st.station),
-        kind: 'fixed',
-        time,
-        receivedAt: time,
-        lat: null,
-        lon: null,
-        h3,
-        values,
-      });
+      out.push(buildReading(stationDeviceId(opts.prefix ?? '', st.station), t + shift, values, { h3 }));
     }
   }
   return out;

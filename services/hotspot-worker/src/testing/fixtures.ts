@@ -1,6 +1,7 @@
 import { cellToLatLng, gridDisk, latLngToCell } from 'h3-js';
 import type { Pool } from '@voc/db';
-import { METRICS, STORED_H3_RESOLUTION, type MetricId, type ReadingMessage } from '@voc/domain';
+import { STORED_H3_RESOLUTION, type MetricId, type ReadingMessage } from '@voc/domain';
+import { buildReading } from '@voc/domain/testing';
 
 /**
  * Builders for tests and benchmarks that write readings straight into the database.
@@ -15,18 +16,7 @@ export function fixedReading(
   value: number,
   qa: ReadingMessage['values'][number]['qa'] = 'valid',
 ): ReadingMessage {
-  const time = new Date(t).toISOString();
-  const def = METRICS[metric];
-  return {
-    deviceId,
-    kind: 'fixed',
-    time,
-    receivedAt: time,
-    lat: null,
-    lon: null,
-    h3: cell12,
-    values: [{ metric, value, unit: def.unit, rawValue: value, rawUnit: def.unit, refState: def.refState, qa }],
-  };
+  return buildReading(deviceId, t, [{ metric, value, qa }], { h3: cell12 });
 }
 
 /** A survey-van reading message of one metric at a position with speed and GPS fix. */
@@ -40,19 +30,12 @@ export function vanReading(
   speedKmh: number,
   fix: 'none' | '2d' | '3d' | 'dgps' = '3d',
 ): ReadingMessage {
-  const time = new Date(t).toISOString();
-  const def = METRICS[metric];
-  return {
-    deviceId,
+  return buildReading(deviceId, t, [{ metric, value }], {
     kind: 'van',
-    time,
-    receivedAt: time,
-    lat,
-    lon,
+    position: { lat, lon },
     h3: latLngToCell(lat, lon, STORED_H3_RESOLUTION),
     gps: { speedKmh, fix },
-    values: [{ metric, value, unit: def.unit, rawValue: value, rawUnit: def.unit, refState: def.refState, qa: 'valid' }],
-  };
+  });
 }
 
 /** The resolution-12 cell at the centre of a grid cell (where a test places the grid cell's device). */
