@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig } from '@voc/config';
 import { bigintToH3, createPool, DeviceRepository, ReadingRepository, type Pool } from '@voc/db';
 import { alertSchema, type ReadingMessage } from '@voc/domain';
+import { buildReading } from '@voc/domain/testing';
 import {
   aggregateCells,
   cellCentre,
@@ -131,20 +132,11 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
     const wx = latLngToCell(clat, clon + 0.01, 12);
     const wind: ReadingMessage[] = [];
     for (let k = 0; k < 24; k += 1) {
-      const t = new Date(base + k * 300_000).toISOString();
-      wind.push({
-        deviceId: `${prefix}wx`,
-        kind: 'fixed',
-        time: t,
-        receivedAt: t,
-        lat: null,
-        lon: null,
-        h3: wx,
-        values: [
-          { metric: 'wind_dir', value: 0, unit: '°', rawValue: 0, rawUnit: 'deg', refState: 'none', qa: 'valid' },
-          { metric: 'wind_speed', value: 3, unit: 'm/s', rawValue: 3, rawUnit: 'm/s', refState: 'none', qa: 'valid' },
-        ],
-      });
+      const values = [
+        { metric: 'wind_dir', value: 0, raw: { value: 0, unit: 'deg' } },
+        { metric: 'wind_speed', value: 3 },
+      ] as const;
+      wind.push(buildReading(`${prefix}wx`, base + k * 300_000, values, { h3: wx }));
     }
     await readings.insertBatch(wind);
     const registry = new PgRegistryStore(pool);
