@@ -47,6 +47,17 @@ export interface Backoff {
   maxMs: number;
 }
 
+/** First retry wait when the settings give none, ms (`retryBaseMs` of the writer and the dead-letter store). */
+export const DEFAULT_RETRY_BASE_MS = 250;
+
+/**
+ * Backoff from a consumer's retry settings: `retryBaseMs` (ms, default {@link DEFAULT_RETRY_BASE_MS})
+ * doubling up to `retryMaxMs` (ms, `VOC_WRITER_RETRY_MAX_MS`).
+ */
+export function backoffOf(options: { retryBaseMs?: number; retryMaxMs: number }): Backoff {
+  return { baseMs: options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS, maxMs: options.retryMaxMs };
+}
+
 /** Delay before retry number `attempt` (1-based), ms. */
 export function backoffDelay(attempt: number, b: Backoff): number {
   return Math.min(b.maxMs, b.baseMs * 2 ** Math.min(attempt - 1, 30));
@@ -102,6 +113,41 @@ async function waitAlive(ms: number, control: BatchControl, sleep: Sleep): Promi
     await control.heartbeat();
   }
   if (control.abandoned()) throw new BatchAbandoned();
+}
+
+/** What {@link settleBatch} reports a batch's end to. */
+export interface BatchSettlement {
+  /** What the batch is in the abandon log line, e.g. `batch`, `dead-letter batch`. */
+  what: string;
+  log: WriterLogger;
+  /** Called once when the work finished: the batch is durably handled (counters). */
+  onStored(): void;
+  /** Called once when the work was abandoned (counters). */
+  onAbandoned(): void;
+}
+
+/**
+ * Runs the work of one batch of `records` and says how it ended. A {@link BatchAbandoned} out of
+ * `work` is logged at warn (first offset and record count) and reported as `abandoned`; the batch is
+ * then redelivered, so nothing may be committed.
+ * @returns `stored` when `work` resolves, `abandoned` when it threw BatchAbandoned
+ * @throws any other error of `work` (e.g. a heartbeat failing during a rebalance)
+ */
+export async function settleBatch(
+  records: readonly { offset: string }[],
+  s: BatchSettlement,
+  work: () => Promise<void>,
+): Promise<BatchOutcome> {
+  try {
+    await work();
+  } catch (err) {
+    if (!(err instanceof BatchAbandoned)) throw err;
+    s.onAbandoned();
+    s.log.warn({ firstOffset: records[0]?.offset, records: records.length }, `${s.what} abandoned uncommitted; it will be redelivered`);
+    return 'abandoned';
+  }
+  s.onStored();
+  return 'stored';
 }
 
 /**

@@ -2,9 +2,11 @@ import { deadLetterSchema, type DeadLetter } from '@voc/domain';
 import { deadLetter } from '@voc/messaging';
 import {
   BatchAbandoned,
+  backoffOf,
   errorText,
   realSleep,
   retryUntilDone,
+  settleBatch,
   storeIsolating,
   type BatchControl,
   type BatchOutcome,
@@ -104,36 +106,37 @@ export class DeadLetterStoreService {
   async storeBatch(batch: SourceBatch, control: BatchControl): Promise<BatchOutcome> {
     const log = this.deps.log.child({ topic: batch.topic, partition: batch.partition });
     const items: Item[] = batch.records.map((record) => ({ record, stored: this.toStored(batch, record) }));
-    try {
-      await storeIsolating(
-        items,
-        (xs) => this.insert(xs, control, log),
-        (err) => this.deps.errors.isRefused(err),
-        async (item, err) => {
-          const wrapper = this.wrap(batch, item.record, `dead letter refused by the database: ${errorText(err)}`);
-          try {
-            await this.insert([{ record: item.record, stored: wrapper }], control, log);
-          } catch (again) {
-            if (again instanceof BatchAbandoned || !this.deps.errors.isRefused(again)) throw again;
-            this.counters.lost++;
-            log.error({ offset: item.record.offset, err: again }, 'dead letter cannot be stored even as a wrapper');
-          }
+    return settleBatch(
+      batch.records,
+      {
+        what: 'dead-letter batch',
+        log,
+        onStored: () => {
+          this.counters.batches++;
+          this.counters.letters += batch.records.length;
         },
-      );
-    } catch (err) {
-      if (err instanceof BatchAbandoned) {
-        this.counters.abandoned++;
-        log.warn(
-          { firstOffset: batch.records[0]?.offset, records: batch.records.length },
-          'dead-letter batch abandoned uncommitted; it will be redelivered',
+        onAbandoned: () => {
+          this.counters.abandoned++;
+        },
+      },
+      async () => {
+        await storeIsolating(
+          items,
+          (xs) => this.insert(xs, control, log),
+          (err) => this.deps.errors.isRefused(err),
+          async (item, err) => {
+            const wrapper = this.wrap(batch, item.record, `dead letter refused by the database: ${errorText(err)}`);
+            try {
+              await this.insert([{ record: item.record, stored: wrapper }], control, log);
+            } catch (again) {
+              if (again instanceof BatchAbandoned || !this.deps.errors.isRefused(again)) throw again;
+              this.counters.lost++;
+              log.error({ offset: item.record.offset, err: again }, 'dead letter cannot be stored even as a wrapper');
+            }
+          },
         );
-        return 'abandoned';
-      }
-      throw err;
-    }
-    this.counters.batches++;
-    this.counters.letters += batch.records.length;
-    return 'stored';
+      },
+    );
   }
 
   private async insert(items: readonly Item[], control: BatchControl, log: WriterLogger): Promise<number> {
@@ -141,7 +144,7 @@ export class DeadLetterStoreService {
       what: 'insert dead letters',
       control,
       log,
-      backoff: { baseMs: this.deps.options.retryBaseMs ?? 250, maxMs: this.deps.options.retryMaxMs },
+      backoff: backoffOf(this.deps.options),
       sleep: this.sleep,
       retryable: (err) => !this.deps.errors.isRefused(err),
       expected: (err) => this.deps.errors.isTransient(err),

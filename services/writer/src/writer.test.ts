@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter, ReadingMessage } from '@voc/domain';
 import { buildReading } from '@voc/domain/testing';
-import { backoffDelay, chunkByWeight, type BatchControl, type WriterLogger } from './batching.js';
+import { BatchAbandoned, backoffDelay, chunkByWeight, settleBatch, type BatchControl, type WriterLogger } from './batching.js';
 import { MAX_DEAD_LETTER_PAYLOAD_BYTES, parseReadingValue, StreamWriter, type ReadingStore, type SourceBatch } from './writer.js';
 
 // Unit tests of the writer's batch logic. The database and Kafka sit behind the service's own ports
@@ -186,5 +186,45 @@ describe('writer dead letters', () => {
     expect(letter?.payloadBytes).toBe(MAX_DEAD_LETTER_PAYLOAD_BYTES + 10);
     expect(Buffer.from(letter?.payload ?? '', 'base64').length).toBe(MAX_DEAD_LETTER_PAYLOAD_BYTES);
     expect(letter?.detail).toMatch(/payload cut to its first 262144 bytes/);
+  });
+});
+
+describe('settleBatch', () => {
+  const records = [{ offset: '7' }, { offset: '8' }];
+  const settle = (lines: Line[], calls: string[]) => ({
+    what: 'dead-letter batch',
+    log: memoryLog(lines),
+    onStored: () => void calls.push('stored'),
+    onAbandoned: () => void calls.push('abandoned'),
+  });
+
+  it('reports stored work as stored and abandoned work as abandoned, with one warn line', async () => {
+    const lines: Line[] = [];
+    const calls: string[] = [];
+    expect(await settleBatch(records, settle(lines, calls), async () => undefined)).toBe('stored');
+    expect(
+      await settleBatch(records, settle(lines, calls), async () => {
+        throw new BatchAbandoned();
+      }),
+    ).toBe('abandoned');
+    expect(calls).toEqual(['stored', 'abandoned']);
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        obj: { firstOffset: '7', records: 2 },
+        msg: 'dead-letter batch abandoned uncommitted; it will be redelivered',
+      },
+    ]);
+  });
+
+  it('lets any other error through without settling the batch', async () => {
+    const calls: string[] = [];
+    const boom = new Error('rebalancing');
+    await expect(
+      settleBatch(records, settle([], calls), async () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(calls).toEqual([]);
   });
 });

@@ -1,11 +1,12 @@
 import { KAFKA_HEADERS, readingMessageSchema, type DeadLetter, type ReadingMessage } from '@voc/domain';
 import { deadLetter } from '@voc/messaging';
 import {
-  BatchAbandoned,
+  backoffOf,
   chunkByWeight,
   errorText,
   realSleep,
   retryUntilDone,
+  settleBatch,
   storeIsolating,
   type BatchControl,
   type BatchOutcome,
@@ -81,7 +82,7 @@ export interface StreamWriterOptions {
   maxBatchRows: number;
   /** Longest wait between retries, ms (`VOC_WRITER_RETRY_MAX_MS`). */
   retryMaxMs: number;
-  /** First retry wait, ms; doubles each attempt. Default 250. */
+  /** First retry wait, ms; doubles each attempt. Default 250 (`DEFAULT_RETRY_BASE_MS`). */
   retryBaseMs?: number;
 }
 
@@ -112,9 +113,6 @@ const H3_HEX = /^[0-9a-f]{15}$/i;
  * 1 MiB `message.max.bytes` would make the dead letter itself unpublishable and block the partition.
  */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 256 * 1024;
-
-/** Default first retry wait, ms. */
-const RETRY_BASE_MS = 250;
 
 /**
  * Outcome of parsing one record value as a reading message.
@@ -185,41 +183,42 @@ export class StreamWriter {
       if (r.ok) parsed.push({ record, reading: r.reading });
       else letters.push(this.unstorable(batch, record, r.detail));
     }
-    try {
-      const chunks = chunkByWeight(parsed, (p) => p.reading.values.length, this.deps.options.maxBatchRows);
-      for (const chunk of chunks) {
-        await storeIsolating(
-          chunk,
-          (items) => this.insert(items, control, log),
-          (err) => this.deps.errors.isRefused(err),
-          (item, err) => {
-            letters.push(this.unstorable(batch, item.record, `database refused the reading: ${errorText(err)}`));
-          },
-        );
-        await control.heartbeat();
-      }
-      if (letters.length > 0) {
-        await retryUntilDone(
-          () => this.deps.deadLetters.publish(letters),
-          this.retryContext('publish dead letters', control, log, () => true),
-        );
-        this.counters.deadLettered += letters.length;
-        for (const l of letters) log.warn({ offset: l.source?.offset, deviceId: l.deviceId, detail: l.detail }, 'record dead-lettered');
-      }
-    } catch (err) {
-      if (err instanceof BatchAbandoned) {
-        this.counters.abandoned++;
-        log.warn(
-          { firstOffset: batch.records[0]?.offset, records: batch.records.length },
-          'batch abandoned uncommitted; it will be redelivered',
-        );
-        return 'abandoned';
-      }
-      throw err;
-    }
-    this.counters.batches++;
-    this.counters.messages += batch.records.length;
-    return 'stored';
+    return settleBatch(
+      batch.records,
+      {
+        what: 'batch',
+        log,
+        onStored: () => {
+          this.counters.batches++;
+          this.counters.messages += batch.records.length;
+        },
+        onAbandoned: () => {
+          this.counters.abandoned++;
+        },
+      },
+      async () => {
+        const chunks = chunkByWeight(parsed, (p) => p.reading.values.length, this.deps.options.maxBatchRows);
+        for (const chunk of chunks) {
+          await storeIsolating(
+            chunk,
+            (items) => this.insert(items, control, log),
+            (err) => this.deps.errors.isRefused(err),
+            (item, err) => {
+              letters.push(this.unstorable(batch, item.record, `database refused the reading: ${errorText(err)}`));
+            },
+          );
+          await control.heartbeat();
+        }
+        if (letters.length > 0) {
+          await retryUntilDone(
+            () => this.deps.deadLetters.publish(letters),
+            this.retryContext('publish dead letters', control, log, () => true),
+          );
+          this.counters.deadLettered += letters.length;
+          for (const l of letters) log.warn({ offset: l.source?.offset, deviceId: l.deviceId, detail: l.detail }, 'record dead-lettered');
+        }
+      },
+    );
   }
 
   /** One insert of a chunk, retried while the database is unreachable. */
@@ -240,7 +239,7 @@ export class StreamWriter {
       what,
       control,
       log,
-      backoff: { baseMs: this.deps.options.retryBaseMs ?? RETRY_BASE_MS, maxMs: this.deps.options.retryMaxMs },
+      backoff: backoffOf(this.deps.options),
       sleep: this.sleep,
       retryable,
       // Publishing retries only on broker trouble; database retries are expected only for an outage.
