@@ -14,7 +14,7 @@ import {
   type Sleep,
   type WriterLogger,
 } from './batching.js';
-import type { SourceBatch, SourceRecord, StoreErrors } from './writer.js';
+import { recordTime, type SourceBatch, type SourceRecord, type StoreErrors } from './writer.js';
 
 /** A dead letter with its own position on the dead-letter topic, which is its idempotency key. */
 export interface PositionedDeadLetter {
@@ -173,13 +173,12 @@ export class DeadLetterStoreService {
 
   /** An `unstorable` letter carrying the record's raw bytes, at the record's own position. */
   private wrap(batch: SourceBatch, record: SourceRecord, detail: string): PositionedDeadLetter {
-    const ts = Number(record.timestamp);
     const letter = deadLetter(
       { reason: 'unstorable', detail: withoutNul(detail) },
       {
         stage: 'writer',
         payload: record.value ?? Buffer.alloc(0),
-        receivedAt: Number.isFinite(ts) && ts > 0 ? new Date(ts) : this.now(),
+        receivedAt: recordTime(record, () => this.now()),
         source: { topic: batch.topic, partition: batch.partition, offset: record.offset },
       },
     );

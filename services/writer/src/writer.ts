@@ -255,7 +255,6 @@ export class StreamWriter {
    * {@link MAX_DEAD_LETTER_PAYLOAD_BYTES}; `payloadBytes` keeps the full size).
    */
   private unstorable(batch: SourceBatch, record: SourceRecord, detail: string): DeadLetter {
-    const ts = Number(record.timestamp);
     const raw = record.value ?? Buffer.alloc(0);
     const cut = raw.length > MAX_DEAD_LETTER_PAYLOAD_BYTES;
     const letter = deadLetter(
@@ -263,7 +262,7 @@ export class StreamWriter {
       {
         stage: 'writer',
         payload: cut ? raw.subarray(0, MAX_DEAD_LETTER_PAYLOAD_BYTES) : raw,
-        receivedAt: Number.isFinite(ts) && ts > 0 ? new Date(ts) : this.now(),
+        receivedAt: recordTime(record, () => this.now()),
         deviceId: headerText(record.headers, KAFKA_HEADERS.deviceId) ?? record.key?.toString('utf8'),
         mqttTopic: headerText(record.headers, KAFKA_HEADERS.mqttTopic),
         source: { topic: batch.topic, partition: batch.partition, offset: record.offset },
@@ -281,6 +280,12 @@ export class StreamWriter {
     }
     return l;
   }
+}
+
+/** When a record was produced (its Kafka timestamp), or `fallback()` when it carries no positive timestamp. */
+export function recordTime(record: SourceRecord, fallback: () => Date): Date {
+  const ts = Number(record.timestamp);
+  return Number.isFinite(ts) && ts > 0 ? new Date(ts) : fallback();
 }
 
 /** First value of a header as UTF-8 text. */
