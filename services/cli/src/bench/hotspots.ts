@@ -33,6 +33,7 @@ import {
   type EvaluationDeps,
 } from '@voc/hotspot-worker';
 import { beijingReadings, beijingStations, centreCell12, fixedReading, stationDeviceId } from '@voc/hotspot-worker/testing';
+import { numberArg, recreateDatabase } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const DB = 'voc_bench_hotspots';
@@ -47,13 +48,6 @@ const ROLLUP = {
   workMem: loadConfig({ ...process.env, LOG_LEVEL: 'silent' }).hotspot.workMem,
 };
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
-}
-
 /** mulberry32: a small fixed-seed PRNG (Tommy Ettinger, public domain), uniform in [0, 1). */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -64,14 +58,6 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-async function recreateDb(): Promise<void> {
-  const cfg = loadConfig({ ...process.env, PGDATABASE: 'postgres', LOG_LEVEL: 'silent' });
-  const pool = createPool(cfg.pg, createLogger('bench', 'silent'));
-  await pool.query(`drop database if exists ${DB} with (force)`);
-  await pool.query(`create database ${DB}`);
-  await pool.end();
 }
 
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
@@ -239,10 +225,10 @@ async function beijingBackfill(pool: Pool): Promise<BackfillResult | null> {
 }
 
 async function main(): Promise<void> {
-  const cells = arg('cells', 10_000);
-  const perCell = arg('per-cell', 100);
-  const runs = arg('runs', 3);
-  await recreateDb();
+  const cells = numberArg('cells', 10_000);
+  const perCell = numberArg('per-cell', 100);
+  const runs = numberArg('runs', 3);
+  await recreateDatabase(DB);
   const cfg = loadConfig({ ...process.env, PGDATABASE: DB, LOG_LEVEL: 'silent' });
   const pool = createPool({ ...cfg.pg, poolMax: 6 }, createLogger('bench', 'silent'));
   const client = await pool.connect();

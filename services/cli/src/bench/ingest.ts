@@ -32,26 +32,12 @@ import {
   type BrokerAccount,
 } from '@voc/messaging';
 import { ProcessMonitor, round } from './procstat.js';
+import { numberArg, recreateDatabase } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const DB = 'voc_bench';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function recreateDb(): Promise<void> {
-  const cfg = loadConfig({ ...process.env, PGDATABASE: 'postgres', LOG_LEVEL: 'silent' });
-  const pool = createPool(cfg.pg, createLogger('bench', 'silent'));
-  await pool.query(`drop database if exists ${DB} with (force)`);
-  await pool.query(`create database ${DB}`);
-  await pool.end();
-}
 
 /** A sample normalised reading as the gateway produces it (3 values), for the Kafka and DB stages. */
 function sampleMessage(deviceId: string, ms: number): ReadingMessage {
@@ -173,10 +159,10 @@ async function pidOf(file: string): Promise<number | undefined> {
 }
 
 async function main(): Promise<void> {
-  const rate = arg('rate', 5000);
-  const seconds = arg('seconds', 60);
-  const deviceCount = arg('devices', 200);
-  const stageSeconds = arg('stage-seconds', 10);
+  const rate = numberArg('rate', 5000);
+  const seconds = numberArg('seconds', 60);
+  const deviceCount = numberArg('devices', 200);
+  const stageSeconds = numberArg('stage-seconds', 10);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const prefix = `bench-${Date.now().toString(36)}.`;
   process.env.PGDATABASE = DB;
@@ -184,7 +170,7 @@ async function main(): Promise<void> {
   const log = createLogger('bench', 'error');
 
   process.stderr.write(`preparing: database ${DB}, topics ${prefix}*, ${deviceCount} devices\n`);
-  await recreateDb();
+  await recreateDatabase(DB);
   const pool = createPool(cfg.pg, log, 'voc-bench');
   const client = await pool.connect();
   await migrate(pgExecutor(client));
