@@ -89,12 +89,9 @@ export function advance(
 ): { state: PersistenceState; transitions: TimedTransition[] } {
   const transitions: TimedTransition[] = [];
   let state = prev;
-  const cap = Math.max(s.openN, s.clearN);
-  const steps = Math.min(Math.max(0, missed), cap);
-  for (let i = steps; i >= 1; i -= 1) {
-    if (isTrivial(state)) break;
-    const w = windowStart - i * windowLenMs;
-    const r = step(state, false, w, s);
+  /** Steps `state` over window `w`, keeping the transition (a cleared one names the hotspot it ends). */
+  const stepOver = (isHigh: boolean, w: number): void => {
+    const r = step(state, isHigh, w, s);
     if (r.transition !== 'none')
       transitions.push({
         window: w,
@@ -102,16 +99,16 @@ export function advance(
         openedWindow: r.transition === 'cleared' ? state.openedWindow : r.state.openedWindow,
       });
     state = r.state;
+  };
+  const cap = Math.max(s.openN, s.clearN);
+  const steps = Math.min(Math.max(0, missed), cap);
+  for (let i = steps; i >= 1; i -= 1) {
+    if (isTrivial(state)) break;
+    stepOver(false, windowStart - i * windowLenMs);
   }
   if (missed > cap) state = { ...state, history: 0 };
-  const r = step(state, high, windowStart, s);
-  if (r.transition !== 'none')
-    transitions.push({
-      window: windowStart,
-      transition: r.transition,
-      openedWindow: r.transition === 'cleared' ? state.openedWindow : r.state.openedWindow,
-    });
-  return { state: r.state, transitions };
+  stepOver(high, windowStart);
+  return { state, transitions };
 }
 
 /** Equality of two states (used to stop re-running persistence once a re-evaluation no longer changes anything). */
