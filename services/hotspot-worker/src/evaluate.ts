@@ -505,6 +505,12 @@ class Reconciler {
     }
   }
 
+  /** Links hotspot `h` to the existing task `taskId` and records a `hotspot_joined` event in window `w`. */
+  private async joinTask(h: HotspotRow, taskId: number, w: number, note: string): Promise<void> {
+    await this.tx.updateHotspot(h.id, { taskId });
+    await this.tx.addTaskEvent(taskId, 'hotspot_joined', { actor: SYSTEM_ACTOR, window: w, note, details: { hotspotId: h.id } });
+  }
+
   /** Opens the task of a new hotspot, or joins the cell's active task (never a second one). */
   private async openTask(
     h: HotspotRow,
@@ -515,13 +521,12 @@ class Reconciler {
   ): Promise<void> {
     const active = await this.tx.activeTask(this.series, h.cell);
     if (active) {
-      await this.tx.updateHotspot(h.id, { taskId: active.id });
-      await this.tx.addTaskEvent(active.id, 'hotspot_joined', {
-        actor: SYSTEM_ACTOR,
-        window: w,
-        note: `hotspot ${h.id} opened in window ${iso(w)} while this task was active; its evidence is added here`,
-        details: { hotspotId: h.id },
-      });
+      await this.joinTask(
+        h,
+        active.id,
+        w,
+        `hotspot ${h.id} opened in window ${iso(w)} while this task was active; its evidence is added here`,
+      );
       return;
     }
     const centre = cellCentre(h.cell);
@@ -561,15 +566,7 @@ class Reconciler {
     if (taskId === undefined) {
       // Another series of the same cell (another window length) opened one in the meantime.
       const again = await this.tx.activeTask(this.series, h.cell);
-      if (again) {
-        await this.tx.updateHotspot(h.id, { taskId: again.id });
-        await this.tx.addTaskEvent(again.id, 'hotspot_joined', {
-          actor: SYSTEM_ACTOR,
-          window: w,
-          note: `hotspot ${h.id} joined this task`,
-          details: { hotspotId: h.id },
-        });
-      }
+      if (again) await this.joinTask(h, again.id, w, `hotspot ${h.id} joined this task`);
       return;
     }
     await this.tx.updateHotspot(h.id, { taskId });
