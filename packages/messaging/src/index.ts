@@ -1,3 +1,4 @@
 export * from './kafka.js';
 export * from './records.js';
 export * from './mosquitto.js';
+export * from './chunks.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Message } from 'kafkajs';
 import type { RejectReason, Rejection } from '@voc/domain';
-import { deadLetter, deadLetterRecord, readingRecord } from '@voc/messaging';
+import { chunkByWeight, deadLetter, deadLetterRecord, readingRecord } from '@voc/messaging';
 import type { IngestResult, IngestService, RejectedItem } from './ingest.js';
 
 /** One MQTT message handed to the pipeline. `ack()` releases its PUBACK; it is called only after Kafka acknowledged everything the message became. */
@@ -365,19 +365,5 @@ function recordBytes(m: Message): number {
 
 /** Splits records, in order, into chunks of at most `maxBytes` (a larger single record travels alone). */
 export function chunkBySize<T extends { m: Message }>(records: readonly T[], maxBytes: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let size = 0;
-  for (const r of records) {
-    const b = recordBytes(r.m);
-    if (current.length > 0 && size + b > maxBytes) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(r);
-    size += b;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return chunkByWeight(records, (r) => recordBytes(r.m), maxBytes);
 }

@@ -179,28 +179,6 @@ export async function storeIsolating<T>(
   }
 }
 
-/**
- * Splits items into consecutive chunks whose total weight stays at most `max` (an item heavier than
- * `max` forms a chunk of its own).
- */
-export function chunkByWeight<T>(items: readonly T[], weight: (item: T) => number, max: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let sum = 0;
-  for (const item of items) {
-    const w = weight(item);
-    if (current.length > 0 && sum + w > max) {
-      chunks.push(current);
-      current = [];
-      sum = 0;
-    }
-    current.push(item);
-    sum += w;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
 /** Text of an error for a dead letter's `detail`: message plus SQLSTATE when there is one. */
 export function errorText(err: unknown): string {
   const e = err as { message?: unknown; code?: unknown } | undefined;

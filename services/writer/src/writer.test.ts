@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter, ReadingMessage } from '@voc/domain';
 import { buildReading } from '@voc/domain/testing';
-import { BatchAbandoned, backoffDelay, chunkByWeight, settleBatch, type BatchControl, type WriterLogger } from './batching.js';
+import { BatchAbandoned, backoffDelay, settleBatch, type BatchControl, type WriterLogger } from './batching.js';
 import { MAX_DEAD_LETTER_PAYLOAD_BYTES, parseReadingValue, StreamWriter, type ReadingStore, type SourceBatch } from './writer.js';
 
 // Unit tests of the writer's batch logic. The database and Kafka sit behind the service's own ports
@@ -163,10 +163,6 @@ describe('stream writer batch logic', () => {
 describe('writer helpers', () => {
   it('backs off exponentially up to the cap', () => {
     expect([1, 2, 3, 4, 5, 40].map((n) => backoffDelay(n, { baseMs: 250, maxMs: 30_000 }))).toEqual([250, 500, 1000, 2000, 4000, 30_000]);
-  });
-
-  it('chunks by weight, an oversize item alone', () => {
-    expect(chunkByWeight([1, 2, 3, 9, 1], (x) => x, 5)).toEqual([[1, 2], [3], [9], [1]]);
   });
 
   it('parses reading messages and explains what is wrong with the rest', () => {

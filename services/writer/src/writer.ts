@@ -1,8 +1,7 @@
 import { KAFKA_HEADERS, readingMessageSchema, type DeadLetter, type ReadingMessage } from '@voc/domain';
-import { deadLetter } from '@voc/messaging';
+import { chunkByWeight, deadLetter } from '@voc/messaging';
 import {
   backoffOf,
-  chunkByWeight,
   errorText,
   realSleep,
   retryUntilDone,
