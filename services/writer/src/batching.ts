@@ -115,39 +115,31 @@ async function waitAlive(ms: number, control: BatchControl, sleep: Sleep): Promi
   if (control.abandoned()) throw new BatchAbandoned();
 }
 
-/** What {@link settleBatch} reports a batch's end to. */
-export interface BatchSettlement {
-  /** What the batch is in the abandon log line, e.g. `batch`, `dead-letter batch`. */
-  what: string;
-  log: WriterLogger;
-  /** Called once when the work finished: the batch is durably handled (counters). */
-  onStored(): void;
-  /** Called once when the work was abandoned (counters). */
-  onAbandoned(): void;
-}
-
 /**
  * Runs the work of one batch of `records` and says how it ended. A {@link BatchAbandoned} out of
- * `work` is logged at warn (first offset and record count) and reported as `abandoned`; the batch is
- * then redelivered, so nothing may be committed.
+ * `work` counts in `counters.abandoned`, is logged at warn (`<what> abandoned uncommitted; …`, with
+ * the first offset and record count) and reported as `abandoned`: nothing may be committed, the batch
+ * is redelivered. `work` counts what it stored itself, as its last step.
+ * @param what the batch in the log line, e.g. `batch`, `dead-letter batch`
  * @returns `stored` when `work` resolves, `abandoned` when it threw BatchAbandoned
  * @throws any other error of `work` (e.g. a heartbeat failing during a rebalance)
  */
 export async function settleBatch(
   records: readonly { offset: string }[],
-  s: BatchSettlement,
+  what: string,
+  log: WriterLogger,
+  counters: { abandoned: number },
   work: () => Promise<void>,
 ): Promise<BatchOutcome> {
   try {
     await work();
+    return 'stored';
   } catch (err) {
     if (!(err instanceof BatchAbandoned)) throw err;
-    s.onAbandoned();
-    s.log.warn({ firstOffset: records[0]?.offset, records: records.length }, `${s.what} abandoned uncommitted; it will be redelivered`);
+    counters.abandoned++;
+    log.warn({ firstOffset: records[0]?.offset, records: records.length }, `${what} abandoned uncommitted; it will be redelivered`);
     return 'abandoned';
   }
-  s.onStored();
-  return 'stored';
 }
 
 /**

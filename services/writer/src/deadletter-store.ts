@@ -106,37 +106,25 @@ export class DeadLetterStoreService {
   async storeBatch(batch: SourceBatch, control: BatchControl): Promise<BatchOutcome> {
     const log = this.deps.log.child({ topic: batch.topic, partition: batch.partition });
     const items: Item[] = batch.records.map((record) => ({ record, stored: this.toStored(batch, record) }));
-    return settleBatch(
-      batch.records,
-      {
-        what: 'dead-letter batch',
-        log,
-        onStored: () => {
-          this.counters.batches++;
-          this.counters.letters += batch.records.length;
+    return settleBatch(batch.records, 'dead-letter batch', log, this.counters, async () => {
+      await storeIsolating(
+        items,
+        (xs) => this.insert(xs, control, log),
+        (err) => this.deps.errors.isRefused(err),
+        async (item, err) => {
+          const wrapper = this.wrap(batch, item.record, `dead letter refused by the database: ${errorText(err)}`);
+          try {
+            await this.insert([{ record: item.record, stored: wrapper }], control, log);
+          } catch (again) {
+            if (again instanceof BatchAbandoned || !this.deps.errors.isRefused(again)) throw again;
+            this.counters.lost++;
+            log.error({ offset: item.record.offset, err: again }, 'dead letter cannot be stored even as a wrapper');
+          }
         },
-        onAbandoned: () => {
-          this.counters.abandoned++;
-        },
-      },
-      async () => {
-        await storeIsolating(
-          items,
-          (xs) => this.insert(xs, control, log),
-          (err) => this.deps.errors.isRefused(err),
-          async (item, err) => {
-            const wrapper = this.wrap(batch, item.record, `dead letter refused by the database: ${errorText(err)}`);
-            try {
-              await this.insert([{ record: item.record, stored: wrapper }], control, log);
-            } catch (again) {
-              if (again instanceof BatchAbandoned || !this.deps.errors.isRefused(again)) throw again;
-              this.counters.lost++;
-              log.error({ offset: item.record.offset, err: again }, 'dead letter cannot be stored even as a wrapper');
-            }
-          },
-        );
-      },
-    );
+      );
+      this.counters.batches++;
+      this.counters.letters += batch.records.length;
+    });
   }
 
   private async insert(items: readonly Item[], control: BatchControl, log: WriterLogger): Promise<number> {

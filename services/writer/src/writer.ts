@@ -182,42 +182,30 @@ export class StreamWriter {
       if (r.ok) parsed.push({ record, reading: r.reading });
       else letters.push(this.unstorable(batch, record, r.detail));
     }
-    return settleBatch(
-      batch.records,
-      {
-        what: 'batch',
-        log,
-        onStored: () => {
-          this.counters.batches++;
-          this.counters.messages += batch.records.length;
-        },
-        onAbandoned: () => {
-          this.counters.abandoned++;
-        },
-      },
-      async () => {
-        const chunks = chunkByWeight(parsed, (p) => p.reading.values.length, this.deps.options.maxBatchRows);
-        for (const chunk of chunks) {
-          await storeIsolating(
-            chunk,
-            (items) => this.insert(items, control, log),
-            (err) => this.deps.errors.isRefused(err),
-            (item, err) => {
-              letters.push(this.unstorable(batch, item.record, `database refused the reading: ${errorText(err)}`));
-            },
-          );
-          await control.heartbeat();
-        }
-        if (letters.length > 0) {
-          await retryUntilDone(
-            () => this.deps.deadLetters.publish(letters),
-            this.retryContext('publish dead letters', control, log, () => true),
-          );
-          this.counters.deadLettered += letters.length;
-          for (const l of letters) log.warn({ offset: l.source?.offset, deviceId: l.deviceId, detail: l.detail }, 'record dead-lettered');
-        }
-      },
-    );
+    return settleBatch(batch.records, 'batch', log, this.counters, async () => {
+      const chunks = chunkByWeight(parsed, (p) => p.reading.values.length, this.deps.options.maxBatchRows);
+      for (const chunk of chunks) {
+        await storeIsolating(
+          chunk,
+          (items) => this.insert(items, control, log),
+          (err) => this.deps.errors.isRefused(err),
+          (item, err) => {
+            letters.push(this.unstorable(batch, item.record, `database refused the reading: ${errorText(err)}`));
+          },
+        );
+        await control.heartbeat();
+      }
+      if (letters.length > 0) {
+        await retryUntilDone(
+          () => this.deps.deadLetters.publish(letters),
+          this.retryContext('publish dead letters', control, log, () => true),
+        );
+        this.counters.deadLettered += letters.length;
+        for (const l of letters) log.warn({ offset: l.source?.offset, deviceId: l.deviceId, detail: l.detail }, 'record dead-lettered');
+      }
+      this.counters.batches++;
+      this.counters.messages += batch.records.length;
+    });
   }
 
   /** One insert of a chunk, retried while the database is unreachable. */
