@@ -21,3 +21,20 @@ export function commandArgs(argv: string[], options: NonNullable<ParseArgsConfig
   for (const [k, v] of Object.entries(parsed.values)) values[k] = Array.isArray(v) ? v.at(-1) : v;
   return { values, positionals: parsed.positionals };
 }
+
+const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * Parses a time option: an ISO 8601 date (UTC midnight) or date-time with an offset (`Z`, `+08:00`).
+ * @returns undefined when the option is absent
+ * @throws UsageError for anything else (a local time without offset is ambiguous)
+ */
+export function isoTimeOption(name: string, v: string | boolean | undefined): Date | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !ISO.test(v) || Number.isNaN(Date.parse(v))) {
+    throw new UsageError(
+      `--${name}: "${String(v)}" is not an ISO 8601 date or date-time with offset (e.g. 2017-01-01 or 2017-01-01T00:00:00+08:00)`,
+    );
+  }
+  return new Date(v);
+}

@@ -22,16 +22,14 @@ import {
   type TaskDetail,
 } from '@voc/hotspot-worker';
 import { createKafka, topicNames } from '@voc/messaging';
-import { commandArgs as args } from './args.js';
+import { commandArgs as args, isoTimeOption } from './args.js';
 import { facilitiesImportCommand, jurisdictionsImportCommand } from './facilities.js';
 import { UsageError, type Command } from './types.js';
 
 function parseTime(name: string, v: string | boolean | undefined): number {
-  if (typeof v !== 'string') throw new UsageError(`--${name} <ISO 8601 time> is required`);
-  const t = Date.parse(v);
-  if (!Number.isFinite(t) || !/[zZ]|[+-]\d\d:?\d\d$/.test(v))
-    throw new UsageError(`--${name} must be an ISO 8601 time with a zone (e.g. 2017-01-01T00:00:00Z), got "${v}"`);
-  return t;
+  const t = isoTimeOption(name, v);
+  if (!t) throw new UsageError(`--${name} <ISO 8601 date or date-time with offset> is required`);
+  return t.getTime();
 }
 
 function positive(name: string, v: string | boolean | undefined, integer: boolean): number | undefined {

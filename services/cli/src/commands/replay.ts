@@ -8,20 +8,8 @@ import { sourceAvailable, sourceMarkerFile, UCI_DEFAULT_TIME_ZONE } from '../rep
 import { formatReplaySummary } from '../replay/summary.js';
 import { isTimeZone } from '../replay/time.js';
 import { SOURCE_IDS, type SourceId } from '../replay/types.js';
-import { commandArgs } from './args.js';
+import { commandArgs, isoTimeOption } from './args.js';
 import { UsageError, type Command } from './types.js';
-
-const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
-function isoOption(name: string, v: string | boolean | undefined): Date | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !ISO.test(v) || Number.isNaN(Date.parse(v))) {
-    throw new UsageError(
-      `--${name}: "${String(v)}" is not an ISO 8601 date or date-time with offset (e.g. 2017-01-01 or 2017-01-01T00:00:00+08:00)`,
-    );
-  }
-  return new Date(v);
-}
 
 function numberOption(name: string, v: string | boolean | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -84,8 +72,8 @@ export const replayCommand: Command = {
     if (!Number.isInteger(batch) || batch > 1000) throw new UsageError('--batch must be an integer from 1 to 1000');
     const uciTz = String(values['uci-tz']);
     if (!isTimeZone(uciTz)) throw new UsageError(`--uci-tz: "${uciTz}" is neither ±HH:MM nor a known IANA time zone`);
-    const from = isoOption('from', values.from);
-    const to = isoOption('to', values.to);
+    const from = isoTimeOption('from', values.from);
+    const to = isoTimeOption('to', values.to);
     if (from && to && from >= to) throw new UsageError('--from must be before --to');
 
     const credentials = await readCredentialsFile(credPath);
