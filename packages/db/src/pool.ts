@@ -38,11 +38,12 @@ export function createPool(cfg: Config['pg'], log: DbLogger, applicationName = '
 /**
  * Runs `fn` in one transaction on one checked-out client: commit on success, rollback on throw,
  * release in every case (node-postgres transactions guide).
+ * @param begin the statement that opens the transaction, e.g. `begin isolation level repeatable read read only`
  */
-export async function withTransaction<T>(pool: Pool, fn: (client: Client) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(pool: Pool, fn: (client: Client) => Promise<T>, begin = 'begin'): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('begin');
+    await client.query(begin);
     const out = await fn(client);
     await client.query('commit');
     return out;

@@ -210,22 +210,17 @@ export class PgEvaluationTx implements EvaluationTx {
     if (!/^[0-9A-F-]+$/i.test(id)) throw new Error(`unexpected snapshot id ${id}`);
     const pool = this.pool;
     const results = await Promise.all(
-      Array.from({ length: parts }, async (_, k) => {
-        const c = await pool.connect();
-        try {
-          await c.query('begin isolation level repeatable read read only');
-          await c.query(`set transaction snapshot '${id}'`);
-          await c.query(sessionSql(this.rollup));
-          const { rows } = await c.query<StatsRow>(AGGREGATE_SQL, params(k, parts));
-          await c.query('commit');
-          return rows;
-        } catch (err) {
-          await c.query('rollback').catch(() => undefined);
-          throw err;
-        } finally {
-          c.release();
-        }
-      }),
+      Array.from({ length: parts }, (_, k) =>
+        withTransaction(
+          pool,
+          async (c) => {
+            await c.query(`set transaction snapshot '${id}'`);
+            await c.query(sessionSql(this.rollup));
+            return (await c.query<StatsRow>(AGGREGATE_SQL, params(k, parts))).rows;
+          },
+          'begin isolation level repeatable read read only',
+        ),
+      ),
     );
     return results.flat().map(toStats).sort(byCell);
   }
