@@ -1,28 +1,26 @@
 import { readFile } from 'node:fs/promises';
-import { loadConfig, createLogger, type Config } from '@voc/config';
-import { createPool, DeviceRepository } from '@voc/db';
+import { loadConfig, type Config } from '@voc/config';
+import { DeviceRepository } from '@voc/db';
 import { writeBrokerAuth } from '@voc/messaging';
 import { mergeCredentialsFile } from '../devices/credentials-file.js';
 import { deviceFileFormat, parseDeviceFile } from '../devices/device-file.js';
 import { createProvisioning, type BrokerSyncResult, type Provisioning } from '../devices/provisioning.js';
 import { commandArgs as args } from './args.js';
+import { withPool } from './context.js';
 import { UsageError, type Command } from './types.js';
 
 /** Composition for the device commands: pool → repository → provisioning; closes the pool after `fn`. */
 async function withProvisioning<T>(fn: (p: Provisioning, cfg: Config) => Promise<T>): Promise<T> {
-  const cfg = loadConfig();
-  const log = createLogger('cli', cfg.logLevel);
-  const pool = createPool(cfg.pg, log, 'voc-devices');
-  try {
-    const provisioning = createProvisioning({
-      registry: new DeviceRepository(pool),
-      broker: { write: (accounts) => writeBrokerAuth(cfg.mqtt.brokerDir, accounts) },
-      gateway: { username: cfg.mqtt.gatewayUsername, password: cfg.mqtt.gatewayPassword },
-    });
-    return await fn(provisioning, cfg);
-  } finally {
-    await pool.end();
-  }
+  return withPool('voc-devices', (pool, cfg) =>
+    fn(
+      createProvisioning({
+        registry: new DeviceRepository(pool),
+        broker: { write: (accounts) => writeBrokerAuth(cfg.mqtt.brokerDir, accounts) },
+        gateway: { username: cfg.mqtt.gatewayUsername, password: cfg.mqtt.gatewayPassword },
+      }),
+      cfg,
+    ),
+  );
 }
 
 function brokerLine(b: BrokerSyncResult, dir: string): string {

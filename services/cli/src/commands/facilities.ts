@@ -1,19 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { createLogger, loadConfig } from '@voc/config';
-import { createPool } from '@voc/db';
 import { parseFacilitiesCsv, parseFacilitiesGeoJson, parseJurisdictionsGeoJson } from '@voc/hotspot';
 import { importFacilities, importJurisdictions, PgRegistryStore } from '@voc/hotspot-worker';
 import { commandArgs as args } from './args.js';
+import { withPool } from './context.js';
 import { UsageError, type Command } from './types.js';
 
 async function withRegistry<T>(fn: (store: PgRegistryStore) => Promise<T>): Promise<T> {
-  const cfg = loadConfig();
-  const pool = createPool(cfg.pg, createLogger('cli', cfg.logLevel), 'voc-registry');
-  try {
-    return await fn(new PgRegistryStore(pool));
-  } finally {
-    await pool.end();
-  }
+  return withPool('voc-registry', (pool) => fn(new PgRegistryStore(pool)));
 }
 
 /** `voc facilities import`. */

@@ -1,19 +1,12 @@
-import { createLogger, loadConfig } from '@voc/config';
-import { createPool } from '@voc/db';
 import { isTaskState, TASK_FINDINGS, TASK_STATES, type TaskState } from '@voc/hotspot';
 import { getTask, listTasks, PgTaskStore, transitionTask, type TaskStore } from '@voc/hotspot-worker';
 import { commandArgs as args } from './args.js';
+import { withPool } from './context.js';
 import { taskBlock } from './hotspots.js';
 import { UsageError, type Command } from './types.js';
 
 async function withTasks<T>(fn: (store: TaskStore) => Promise<T>): Promise<T> {
-  const cfg = loadConfig();
-  const pool = createPool(cfg.pg, createLogger('cli', cfg.logLevel), 'voc-tasks');
-  try {
-    return await fn(new PgTaskStore(pool));
-  } finally {
-    await pool.end();
-  }
+  return withPool('voc-tasks', (pool) => fn(new PgTaskStore(pool)));
 }
 
 function taskId(v: string | undefined): number {
