@@ -11,7 +11,8 @@ export default defineConfig({
     // run never touches the development database or rewrites the development broker's accounts.
     env: {
       TZ: 'UTC',
-      PGDATABASE: 'voc_test',
+      // VOC_TEST_PGDATABASE lets two checkouts on one machine run their tests side by side.
+      PGDATABASE: process.env.VOC_TEST_PGDATABASE ?? 'voc_test',
       LOG_LEVEL: 'silent',
       VOC_MQTT_URL: `mqtt://127.0.0.1:${process.env.VOC_TEST_MQTT_PORT ?? '1885'}`,
       VOC_MQTT_DIR: '.cache/mosquitto-test',
