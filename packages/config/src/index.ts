@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { VocError, ERROR_CODES } from '@voc/domain';
+import { VocError, ERROR_CODES, formatIssues } from '@voc/domain';
 
 /**
  * A numeric variable as it comes from the environment: a string. A blank one is refused rather than
@@ -204,7 +204,7 @@ function parseThresholds(raw: string): Record<string, number> {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => formatIssues([i], { root: '' }));
     throw new VocError(ERROR_CODES.config_invalid, `invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;

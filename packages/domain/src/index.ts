@@ -8,3 +8,4 @@ export * from './payload.js';
 export * from './messages.js';
 export * from './kind-metrics.js';
 export * from './alerts.js';
+export * from './issues.js';

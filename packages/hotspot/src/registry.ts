@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { z } from 'zod';
-import { ERROR_CODES, VocError } from '@voc/domain';
+import { ERROR_CODES, VocError, formatIssues } from '@voc/domain';
 
 /** Categories of candidate sources (DOMAIN.md §6); `other` for anything else. */
 export const FACILITY_CATEGORIES = [
@@ -40,7 +40,7 @@ export type FacilityInput = z.infer<typeof facilityInputSchema>;
 function invalid(where: string, err: z.ZodError): VocError {
   return new VocError(
     ERROR_CODES.invalid_request,
-    `${where}: ${err.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ')}`,
+    `${where}: ${formatIssues(err.issues, { root: 'row' })}`,
   );
 }
 

@@ -1,5 +1,5 @@
 import type { Device } from '@voc/domain';
-import type { DeviceDirectory } from './ingest.js';
+import type { DeviceDirectory } from '@voc/ingest';
 
 /** Port: where devices are looked up on a cache miss (`DeviceRepository` satisfies it). */
 export interface DeviceSource {

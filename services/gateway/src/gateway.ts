@@ -1,4 +1,5 @@
-import { createIngestService, type DeviceDirectory, type IngestSettings } from './ingest.js';
+import type { DeviceDirectory } from '@voc/ingest';
+import { createIngestService, type IngestSettings } from './ingest.js';
 import { createPipeline, type GatewayStats, type InboundMessage, type PipelineLogger, type RecordSink } from './pipeline.js';
 
 /** Port: where MQTT messages come from (`createMqttIntake` in production). */

@@ -1,7 +1,8 @@
 import { latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
 import { METRICS, REJECT_REASONS, STORED_H3_RESOLUTION, VM_REFERENCE, readingMessageSchema, type Device } from '@voc/domain';
-import { createIngestService, formatDuration, type DeviceDirectory, type IngestResult } from './ingest.js';
+import { formatDuration, type DeviceDirectory, type IngestResult } from '@voc/ingest';
+import { createIngestService } from './ingest.js';
 
 const RECEIVED = new Date('2026-03-01T08:00:00.000Z');
 const SETTINGS = { maxPayloadBytes: 4096, allowedLatenessMs: 7 * 24 * 3600 * 1000, maxClockSkewMs: 5 * 60 * 1000 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Device } from '@voc/domain';
-import { createIngestService, type DeviceDirectory } from './ingest.js';
+import type { DeviceDirectory } from '@voc/ingest';
+import { createIngestService } from './ingest.js';
 import { createPipeline, type InboundMessage, type RecordSink } from './pipeline.js';
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -2,7 +2,8 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Message } from 'kafkajs';
 import type { RejectReason, Rejection } from '@voc/domain';
 import { chunkByWeight, deadLetter, deadLetterRecord, readingRecord } from '@voc/messaging';
-import type { IngestResult, IngestService, RejectedItem } from './ingest.js';
+import type { IngestResult, RejectedItem } from '@voc/ingest';
+import type { IngestService } from './ingest.js';
 
 /** One MQTT message handed to the pipeline. `ack()` releases its PUBACK; it is called only after Kafka acknowledged everything the message became. */
 export interface InboundMessage {

@@ -1,4 +1,4 @@
-import { deadLetterSchema, type DeadLetter } from '@voc/domain';
+import { deadLetterSchema, formatIssues, type DeadLetter } from '@voc/domain';
 import { deadLetter } from '@voc/messaging';
 import {
   BatchAbandoned,
@@ -151,7 +151,7 @@ export class DeadLetterStoreService {
     try {
       const r = deadLetterSchema.safeParse(JSON.parse(record.value?.toString('utf8') ?? 'null'));
       if (r.success) return { letter: withoutNul(r.data), topic: batch.topic, partition: batch.partition, offset: record.offset };
-      detail = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      detail = formatIssues(r.error.issues);
     } catch (err) {
       detail = `not JSON: ${(err as Error).message}`;
     }

@@ -1,4 +1,4 @@
-import { KAFKA_HEADERS, readingMessageSchema, type DeadLetter, type ReadingMessage } from '@voc/domain';
+import { KAFKA_HEADERS, formatIssues, readingMessageSchema, type DeadLetter, type ReadingMessage } from '@voc/domain';
 import { chunkByWeight, deadLetter } from '@voc/messaging';
 import {
   backoffOf,
@@ -127,7 +127,7 @@ export function parseReadingValue(value: Buffer | null): { ok: true; reading: Re
   }
   const r = readingMessageSchema.safeParse(json);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const issues = formatIssues(r.error.issues);
     return { ok: false, detail: `value is not a reading message: ${issues}` };
   }
   if (r.data.h3 !== null && !H3_HEX.test(r.data.h3))

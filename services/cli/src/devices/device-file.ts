@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { deviceInputSchema, type DeviceInput } from '@voc/domain';
+import { deviceInputSchema, formatIssues, type DeviceInput } from '@voc/domain';
 
 /** A row of a device file that cannot be registered: its 1-based line and what is wrong. */
 export interface RowError {
@@ -42,7 +42,7 @@ export function parseDeviceFile(text: string, format: DeviceFileFormat, reserved
     }
     const r = deviceInputSchema.safeParse(value);
     if (!r.success) {
-      const msg = r.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+      const msg = formatIssues(r.error.issues, { root: null });
       errors.push({ line, message: msg });
       continue;
     }

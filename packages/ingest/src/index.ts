@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './time.js';
+export * from './position.js';
+export * from './values.js';
+export * from './normalize.js';
