@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import pg from 'pg';
 import { loadConfig } from '@voc/config';
-import { migrate, pgExecutor } from '@voc/db';
+import { migrateDatabase, recreateDatabase } from '@voc/db';
 
 /**
  * Integration-test global setup: brings the local stack up (idempotent), recreates the test
@@ -9,16 +8,8 @@ import { migrate, pgExecutor } from '@voc/db';
  */
 export default async function setup(): Promise<void> {
   const db = process.env.VOC_TEST_PGDATABASE ?? 'voc_test';
-  if (!/^[a-z_][a-z0-9_]*$/.test(db)) throw new Error(`test database name ${JSON.stringify(db)} is not a plain identifier`);
   execFileSync('bash', ['infra/scripts/stack.sh', 'up'], { stdio: 'inherit' });
   const cfg = loadConfig({ ...process.env, PGDATABASE: db });
-  const admin = new pg.Client({ host: cfg.pg.host, port: cfg.pg.port, user: cfg.pg.user, database: 'postgres' });
-  await admin.connect();
-  await admin.query(`drop database if exists ${db} with (force)`);
-  await admin.query(`create database ${db}`);
-  await admin.end();
-  const client = new pg.Client({ host: cfg.pg.host, port: cfg.pg.port, user: cfg.pg.user, database: db });
-  await client.connect();
-  await migrate(pgExecutor(client as unknown as Parameters<typeof pgExecutor>[0]));
-  await client.end();
+  await recreateDatabase(cfg.pg, db);
+  await migrateDatabase(cfg.pg);
 }

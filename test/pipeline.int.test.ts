@@ -1,12 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository, type Pool } from '@voc/db';
 import { createKafka, ensureTopics, hashMqttPassword, readBrokerAuth, topicNames, writeBrokerAuth } from '@voc/messaging';
-import { replayDeps } from '../services/cli/src/replay/adapters.js';
-import { replay } from '../services/cli/src/replay/engine.js';
+import { replay, replayDeps, startService, type ServiceProcess } from '@voc/tools';
 
 // The whole ingest path on real data: the van drive of data/demo published over MQTT as `van-01`,
 // through the gateway and Kafka into PostgreSQL by the built services (npm test builds first).
@@ -18,13 +15,12 @@ const PREFIX = `pipe-${RUN}.`;
 const VAN = 'van-01';
 const VAN_VALUES = 14_995; // values of the 3,000 one-second rows of joined_file.csv with NA left out
 let pool: Pool;
-const children: ChildProcess[] = [];
+const children: ServiceProcess[] = [];
 const password = `pw-${RUN}-van`;
 
-function start(script: string, readyMsg: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [script], {
+async function start(script: string, readyMsg: string): Promise<ServiceProcess> {
+  const svc = startService(script, script, {
     env: {
-      ...process.env,
       PGDATABASE: cfg.pg.database,
       LOG_LEVEL: 'info',
       VOC_KAFKA_TOPIC_PREFIX: PREFIX,
@@ -33,13 +29,11 @@ function start(script: string, readyMsg: string): Promise<ChildProcess> {
       VOC_MQTT_CLIENT_ID: `pipe-gw-${RUN}`,
       VOC_ALLOWED_LATENESS_MS: String(30 * 365 * 24 * 3600 * 1000),
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    readyMsg,
   });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (l) => l.includes(`"msg":"${readyMsg}"`) && resolve(child));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
+  children.push(svc);
+  await svc.ready;
+  return svc;
 }
 
 async function storedVan(): Promise<{ rows: number; keys: number }> {
@@ -117,8 +111,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+  await Promise.all(children.map((c) => c.stop()));
   await pool.query('delete from readings where device_id = $1', [VAN]);
   await pool.query('delete from devices where id = $1', [VAN]);
   const admin = createKafka(cfg.kafka, log).admin();

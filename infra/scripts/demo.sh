@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run demo`: the main job end to end on real data, from a fresh clone.
 # Installs, brings the local stack up, builds, creates the demo database `voc_demo` afresh, migrates,
-# creates the Kafka topics (prefix "demo."), then `voc demo`: registers the demo devices, starts the
+# creates the Kafka topics (prefix "demo."), then `voc-tools demo` (tools/): registers the demo devices, starts the
 # gateway and the stream writer, replays the committed real-data slice (data/demo) over MQTT and prints
 # what was published, stored and rejected (by reason) with publish-to-stored latency; then evaluates
 # the hotspot grid over the replayed data and prints the hotspots and trace-to-source tasks.
@@ -16,4 +16,4 @@ export VOC_KAFKA_GROUP_PREFIX="${VOC_KAFKA_GROUP_PREFIX:-demo.}"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
 PGOPTIONS="-c client_min_messages=warning" psql -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U "${PGUSER:-postgres}" -d postgres -qc "drop database if exists \"$PGDATABASE\" with (force)" -c "create database \"$PGDATABASE\""
 node services/cli/dist/main.js migrate
-node services/cli/dist/main.js demo "$@"
+node tools/dist/main.js demo "$@"

@@ -9,3 +9,4 @@ export * from './messages.js';
 export * from './kind-metrics.js';
 export * from './alerts.js';
 export * from './issues.js';
+export * from './jobs.js';

@@ -38,10 +38,7 @@ export const facilityInputSchema = z
 export type FacilityInput = z.infer<typeof facilityInputSchema>;
 
 function invalid(where: string, err: z.ZodError): VocError {
-  return new VocError(
-    ERROR_CODES.invalid_request,
-    `${where}: ${formatIssues(err.issues, { root: 'row' })}`,
-  );
+  return new VocError(ERROR_CODES.invalid_request, `${where}: ${formatIssues(err.issues, { root: 'row' })}`);
 }
 
 function splitIds(v: unknown): string[] {

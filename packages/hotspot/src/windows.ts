@@ -43,10 +43,5 @@ export function firstWindowNotDue(now: number, minutes: number, latenessMs: numb
   return windowOf(now - latenessMs, minutes).start;
 }
 
-/** ISO 8601 basic format without separators, e.g. `20170101T060000Z`: usable inside job ids (BullMQ refuses ':' there). */
-export function compactIso(t: number): string {
-  return new Date(t)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
-}
+/** Job-id time format; defined with the job catalogue. */
+export { compactIso } from '@voc/domain';

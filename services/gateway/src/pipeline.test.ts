@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import { deadLetterSchema, readingMessageSchema, type Device } from '@voc/domain';
-import { createIngestService, type DeviceDirectory } from './ingest.js';
+import type { DeviceDirectory } from '@voc/ingest';
+import { createIngestService } from './ingest.js';
 import {
   DEAD_LETTER_MAX_PAYLOAD_BYTES,
   chunkBySize,

@@ -1,14 +1,1 @@
-export * from './ports.js';
-export * from './evaluate.js';
-export * from './backfill.js';
-export * from './schedule.js';
-export * from './jobs.js';
-export * from './tasks.js';
-export * from './registry.js';
-export * from './report.js';
-export * from './alerts.js';
-export * from './settings.js';
 export * from './worker.js';
-export { DEFAULT_ROLLUP, PgEvaluationStore, PgEvaluationTx, USABLE_SQL, type RollupOptions } from './store-evaluation.js';
-export { PgBackfillSource, PgScheduleStore } from './store-schedule.js';
-export { PgTaskStore } from './store-tasks.js';

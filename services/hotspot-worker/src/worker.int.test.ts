@@ -11,7 +11,8 @@ import { createPool, DeviceRepository, ReadingRepository, type Pool } from '@voc
 import { alertSchema, type Alert, type ReadingMessage } from '@voc/domain';
 import { createKafka, ensureTopics, headerString, topicNames, type TopicNames } from '@voc/messaging';
 import { buildHotspotWorker, type HotspotWorker } from './worker.js';
-import { centreCell12, deleteHotspotRows, diskCells, fixedReading } from './testing/fixtures.js';
+import { centreCell12, diskCells, fixedReading } from '@voc/core/testing';
+import { deleteHotspotRows } from '@voc/db/testing';
 
 // The hotspot worker against the real Redis (BullMQ), PostgreSQL (voc_test) and Kafka. Each test owns a
 // queue name, a device-id prefix, a Kafka topic prefix and a time range in 2033, and removes them.

@@ -2,17 +2,32 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullm
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import type { Config, Logger } from '@voc/config';
-import { missingTables, type Pool } from '@voc/db';
-import { ERROR_CODES, VocError } from '@voc/domain';
+import {
+  AlertDispatcher,
+  evaluateWindow,
+  methodSettings,
+  scheduleDue,
+  traceSettings,
+  type EvaluateOutcome,
+  type EvaluationDeps,
+  type EvaluationQueue,
+  type ScheduleOutcome,
+} from '@voc/core';
+import { AlertOutboxRepository, EvaluationRepository, missingTables, ScheduleRepository, type Pool } from '@voc/db';
+import {
+  ERROR_CODES,
+  evaluateJobSchema,
+  JOB_NAMES,
+  registerJobHandlers,
+  tickJobSchema,
+  tickSchedulerId,
+  VocError,
+  type EvaluateJob,
+  type JobName,
+  type SeriesKey,
+} from '@voc/domain';
 import { windowMs } from '@voc/hotspot';
-import { AlertDispatcher, KafkaAlertSink, PgAlertOutbox } from './alerts.js';
-import { evaluateWindow, type EvaluateOutcome, type EvaluationDeps } from './evaluate.js';
-import { evaluateJobSchema, JOB_NAMES, tickJobSchema, tickSchedulerId, type EvaluateJob } from './jobs.js';
-import type { SeriesKey } from './ports.js';
-import { scheduleDue, type EvaluationQueue, type ScheduleOutcome } from './schedule.js';
-import { methodSettings, traceSettings } from './settings.js';
-import { PgEvaluationStore } from './store-evaluation.js';
-import { PgScheduleStore } from './store-schedule.js';
+import { KafkaAlertSink } from '@voc/messaging';
 
 /** Tables the worker needs (migrations/003_hotspots.sql); it refuses to start without them. */
 export const REQUIRED_TABLES = [
@@ -82,13 +97,13 @@ export function buildHotspotWorker(deps: HotspotWorkerDeps): HotspotWorker {
   const clock = deps.clock ?? Date.now;
   const method = methodSettings(h);
   const evalDeps: EvaluationDeps = {
-    store: new PgEvaluationStore(deps.pool, { connections: h.rollupConnections, workMem: h.workMem }),
+    store: new EvaluationRepository(deps.pool, { connections: h.rollupConnections, workMem: h.workMem }),
     method,
     trace: traceSettings(h),
     watermarkMarginMs: h.watermarkMarginMs,
     log,
   };
-  const scheduleStore = new PgScheduleStore(deps.pool);
+  const scheduleStore = new ScheduleRepository(deps.pool);
   const connections: Redis[] = [];
   const conn = (): Redis => {
     const c = deps.redis();
@@ -113,7 +128,12 @@ export function buildHotspotWorker(deps: HotspotWorkerDeps): HotspotWorker {
     },
   };
   const dispatcher = deps.producer
-    ? new AlertDispatcher(new PgAlertOutbox(deps.pool), new KafkaAlertSink(deps.producer, deps.alertsTopic), log, h.alertDispatchIntervalMs)
+    ? new AlertDispatcher(
+        new AlertOutboxRepository(deps.pool),
+        new KafkaAlertSink(deps.producer, deps.alertsTopic),
+        log,
+        h.alertDispatchIntervalMs,
+      )
     : null;
   const listeners: ((o: EvaluateOutcome, job: Job) => void)[] = [];
   const seriesOf = (metric: string): SeriesKey => ({ metric, resolution: h.resolution, windowMinutes: h.windowMinutes });
@@ -169,22 +189,35 @@ export function buildHotspotWorker(deps: HotspotWorkerDeps): HotspotWorker {
     }
   }
 
-  const worker = new Worker(
-    h.queue,
-    async (job, token) => {
-      const jl = log.child({ jobId: job.id, job: job.name });
-      if (job.name === JOB_NAMES.tick) {
+  type Handler = (job: Job, token: string | undefined, jl: Logger) => Promise<unknown>;
+  // Boot check: every job of the catalogue has exactly one handler (throws at build time otherwise).
+  const handlers = registerJobHandlers<Handler>([
+    [
+      JOB_NAMES.tick,
+      async (job, _token, jl) => {
         const d = tickJobSchema.parse(job.data);
         const r = await tick(d.metric);
         if (r.due.length || r.late.length) jl.info({ metric: d.metric, due: r.due.length, late: r.late.length }, 'windows enqueued');
         return { due: r.due.length, late: r.late.length };
-      }
-      if (job.name === JOB_NAMES.evaluate) {
+      },
+    ],
+    [
+      JOB_NAMES.evaluate,
+      async (job, token, jl) => {
         const r = await processEvaluate(job, token);
         jl.info({ ...r }, r.skipped ? 'evaluation already committed; skipped' : 'window evaluated');
         return r;
-      }
-      throw new UnrecoverableError(`unknown job name ${job.name}`);
+      },
+    ],
+  ]);
+
+  const worker = new Worker(
+    h.queue,
+    async (job, token) => {
+      const jl = log.child({ jobId: job.id, job: job.name });
+      const handler = handlers.get(job.name as JobName);
+      if (!handler) throw new UnrecoverableError(`unknown job name ${job.name}`);
+      return handler(job, token, jl);
     },
     {
       connection: conn(),

@@ -4,7 +4,7 @@ import { DeviceRepository } from '@voc/db';
 import { writeBrokerAuth } from '@voc/messaging';
 import { mergeCredentialsFile } from '../devices/credentials-file.js';
 import { deviceFileFormat, parseDeviceFile } from '../devices/device-file.js';
-import { createProvisioning, type BrokerSyncResult, type Provisioning } from '../devices/provisioning.js';
+import { createProvisioning, type BrokerSyncResult, type Provisioning } from '@voc/core';
 import { commandArgs as args } from './args.js';
 import { withPool } from './context.js';
 import { UsageError, type Command } from './types.js';

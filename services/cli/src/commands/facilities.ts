@@ -1,13 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseFacilitiesCsv, parseFacilitiesGeoJson, parseJurisdictionsGeoJson } from '@voc/hotspot';
-import { importFacilities, importJurisdictions, PgRegistryStore } from '@voc/hotspot-worker';
+import { importFacilities, importJurisdictions } from '@voc/core';
+import { FacilityRepository, JurisdictionRepository } from '@voc/db';
 import { commandArgs as args } from './args.js';
 import { withPool } from './context.js';
 import { UsageError, type Command } from './types.js';
-
-async function withRegistry<T>(fn: (store: PgRegistryStore) => Promise<T>): Promise<T> {
-  return withPool('voc-registry', (pool) => fn(new PgRegistryStore(pool)));
-}
 
 /** `voc facilities import`. */
 export const facilitiesImportCommand: Command = {
@@ -25,7 +22,7 @@ export const facilitiesImportCommand: Command = {
     const text = await readFile(file, 'utf8');
     const items = /\.csv$/i.test(file) ? parseFacilitiesCsv(text) : /\.(geo)?json$/i.test(file) ? parseFacilitiesGeoJson(text) : undefined;
     if (!items) throw new UsageError(`${file}: expected a .csv, .geojson or .json file`);
-    const r = await withRegistry((store) => importFacilities(store, items));
+    const r = await withPool('voc-registry', (pool) => importFacilities(new FacilityRepository(pool), items));
     process.stdout.write(`facilities: ${r.inserted} added, ${r.updated} updated (${items.length} in ${file})\n`);
     return 0;
   },
@@ -43,7 +40,7 @@ export const jurisdictionsImportCommand: Command = {
     const { positionals } = args(argv, {}, 1);
     const file = positionals[0]!;
     const items = parseJurisdictionsGeoJson(await readFile(file, 'utf8'));
-    const r = await withRegistry((store) => importJurisdictions(store, items));
+    const r = await withPool('voc-registry', (pool) => importJurisdictions(new JurisdictionRepository(pool), items));
     process.stdout.write(`jurisdictions: ${r.inserted} added, ${r.updated} updated (${items.length} in ${file})\n`);
     return 0;
   },

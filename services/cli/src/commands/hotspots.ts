@@ -2,26 +2,19 @@ import { Partitioners } from 'kafkajs';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createLogger, loadConfig, type Config } from '@voc/config';
-import { createPool, type Pool } from '@voc/db';
-import { isMetricId } from '@voc/domain';
-import { windowOf, type MethodSettings } from '@voc/hotspot';
+import { AlertDispatcher, backfill, getTask, methodSettings, traceSettings, type HotspotListing, type TaskDetail } from '@voc/core';
 import {
-  AlertDispatcher,
-  backfill,
-  evaluationJobId,
-  getTask,
-  KafkaAlertSink,
-  methodSettings,
-  PgAlertOutbox,
-  PgBackfillSource,
-  PgEvaluationStore,
-  PgHotspotReport,
-  PgTaskStore,
-  traceSettings,
-  type HotspotListing,
-  type TaskDetail,
-} from '@voc/hotspot-worker';
-import { createKafka, topicNames } from '@voc/messaging';
+  AlertOutboxRepository,
+  BackfillSourceRepository,
+  createPool,
+  EvaluationRepository,
+  HotspotReportRepository,
+  TaskRepository,
+  type Pool,
+} from '@voc/db';
+import { evaluationJobId, isMetricId } from '@voc/domain';
+import { windowOf, type MethodSettings } from '@voc/hotspot';
+import { createKafka, KafkaAlertSink, topicNames } from '@voc/messaging';
 import { commandArgs as args, isoTimeOption } from './args.js';
 import { facilitiesImportCommand, jurisdictionsImportCommand } from './facilities.js';
 import { UsageError, type Command } from './types.js';
@@ -153,7 +146,7 @@ async function publishPending(cfg: Config, pool: Pool): Promise<string> {
   try {
     await producer.connect();
     const n = await new AlertDispatcher(
-      new PgAlertOutbox(pool),
+      new AlertOutboxRepository(pool),
       new KafkaAlertSink(producer, topicNames(cfg.kafka.topicPrefix).alerts),
       log,
       1000,
@@ -226,12 +219,12 @@ export const hotspotsBackfillCommand: Command = {
       process.stdout.write(
         `hotspot backfill ${new Date(start).toISOString()} → ${new Date(to).toISOString()}, metrics ${metrics.join(', ')}\n${settingsLine(method, methodSettings(cfg.hotspot))}\n`,
       );
-      const store = new PgEvaluationStore(pool, { connections: cfg.hotspot.rollupConnections, workMem: cfg.hotspot.workMem });
+      const store = new EvaluationRepository(pool, { connections: cfg.hotspot.rollupConnections, workMem: cfg.hotspot.workMem });
       const summary = await backfill(
         { store, method, trace: traceSettings(cfg.hotspot), watermarkMarginMs: cfg.hotspot.watermarkMarginMs, log },
-        { from: start, to, metrics, source: values['all-windows'] === true ? undefined : new PgBackfillSource(pool) },
+        { from: start, to, metrics, source: values['all-windows'] === true ? undefined : new BackfillSourceRepository(pool) },
       );
-      const report = new PgHotspotReport(pool);
+      const report = new HotspotReportRepository(pool);
       const filter = { from: start, to, resolution: method.resolution, windowMinutes: method.windowMinutes, metrics };
       process.stdout.write('\nper metric: windows evaluated, cell-windows, eligible, high-value\n');
       for (const s of await report.summary(filter))
@@ -244,7 +237,7 @@ export const hotspotsBackfillCommand: Command = {
       process.stdout.write(
         `\ntrace-to-source tasks: ${taskIds.length} (a task stays open until a team resolves or dismisses it; a hotspot that clears is only noted on it)\n`,
       );
-      const tasks = new PgTaskStore(pool);
+      const tasks = new TaskRepository(pool);
       for (const id of taskIds) process.stdout.write(taskBlock(await getTask(tasks, id)));
       if (values['no-publish'] !== true) process.stdout.write(`\n${await publishPending(cfg, pool)}`);
       process.stderr.write(`backfill: ${summary.windows} windows in ${(summary.durationMs / 1000).toFixed(1)} s\n`);
@@ -276,7 +269,7 @@ export const hotspotsListCommand: Command = {
     const from = values.from === undefined ? to - 7 * 24 * 3_600_000 : parseTime('from', values.from);
     const pool = createPool(cfg.pg, createLogger('cli', cfg.logLevel), 'voc-hotspots');
     try {
-      const hs = await new PgHotspotReport(pool).hotspots({
+      const hs = await new HotspotReportRepository(pool).hotspots({
         from,
         to,
         resolution: positive('resolution', values.resolution, true) ?? cfg.hotspot.resolution,

@@ -1,12 +1,13 @@
 import { isTaskState, TASK_FINDINGS, TASK_STATES, type TaskState } from '@voc/hotspot';
-import { getTask, listTasks, PgTaskStore, transitionTask, type TaskStore } from '@voc/hotspot-worker';
+import { getTask, listTasks, transitionTask, type TaskStore } from '@voc/core';
+import { TaskRepository } from '@voc/db';
 import { commandArgs as args } from './args.js';
 import { withPool } from './context.js';
 import { taskBlock } from './hotspots.js';
 import { UsageError, type Command } from './types.js';
 
 async function withTasks<T>(fn: (store: TaskStore) => Promise<T>): Promise<T> {
-  return withPool('voc-tasks', (pool) => fn(new PgTaskStore(pool)));
+  return withPool('voc-tasks', (pool) => fn(new TaskRepository(pool)));
 }
 
 function taskId(v: string | undefined): number {

@@ -1,0 +1,164 @@
+import type { Alert, SeriesKey } from '@voc/domain';
+import type { TaskEventKind, TaskInput } from '../tasks/ports.js';
+import type {
+  CellResult,
+  CellStats,
+  DistrictStats,
+  Facility,
+  Jurisdiction,
+  MethodSettings,
+  PersistenceState,
+  TaskFinding,
+  TaskState,
+  Window,
+} from '@voc/hotspot';
+
+/**
+ * The ports the hotspot use-cases need. The PostgreSQL repositories of `@voc/db` implement them; the
+ * use-cases never see a pool, client or transaction.
+ */
+
+/** A series of windows: one metric on one grid (defined with the job catalogue in `@voc/domain`). */
+export type { SeriesKey };
+
+/** Why an evaluation ran. */
+export type Trigger = 'schedule' | 'late_data' | 'backfill' | 'manual';
+
+/** Filters that make a reading usable (DOMAIN.md §6), passed to the SQL rollup. */
+export interface UsableFilter {
+  /** Canonical unit of the metric: rows in another unit are never aggregated with it. */
+  readonly unit: string;
+  readonly vanMaxSpeedKmh: number;
+  readonly vanPassGapSeconds: number;
+}
+
+/** A cell's stored result in a window (a row of `hotspot_cell_stats`). */
+export type StoredCell = CellResult;
+
+/** A hotspot row. Times are epoch ms. */
+export interface HotspotRow {
+  readonly id: number;
+  readonly cell: string;
+  readonly openedWindow: number;
+  readonly clearedWindow: number | null;
+  readonly state: 'open' | 'cleared' | 'withdrawn';
+  readonly taskId: number | null;
+}
+
+/** A device's contribution to a cell in a window. */
+export interface TopDevice {
+  readonly deviceId: string;
+  readonly n: number;
+  readonly mean: number;
+  readonly max: number;
+}
+
+/** One of the highest readings of a cell in a window (position: the van's GPS, or the fixed device's registry position). */
+export interface PeakReading {
+  readonly deviceId: string;
+  readonly time: string;
+  readonly value: number;
+  readonly lat: number | null;
+  readonly lon: number | null;
+}
+
+/** One paired wind observation of a fixed device with a registry position. */
+export interface WindObservation {
+  readonly deviceId: string;
+  readonly lat: number;
+  readonly lon: number;
+  readonly dirDeg: number;
+  readonly speedMs: number;
+}
+
+/** Evidence of a hotspot in one window. */
+export interface EvidenceInput {
+  readonly hotspotId: number;
+  readonly window: number;
+  readonly role: 'lead_in' | 'opened' | 'continued' | 'cleared';
+  readonly cell: StoredCell | null;
+  readonly baseline: number | null;
+  readonly details: Record<string, unknown>;
+}
+
+/** Figures of a committed evaluation. */
+export interface EvaluationRecord {
+  readonly district: DistrictStats;
+  readonly watermark: number;
+  readonly jobId: string | null;
+  readonly trigger: Trigger;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly settings: MethodSettings;
+  readonly opened: number;
+  readonly cleared: number;
+}
+
+/** What one evaluation does inside its single database transaction. */
+export interface EvaluationTx {
+  /** Creates the window's evaluation row if needed and locks it (serialises evaluations of one window). */
+  lockWindow(series: SeriesKey, window: Window): Promise<void>;
+  /** True when a job with this id already committed an evaluation (exactly once per job id). */
+  hasRun(jobId: string): Promise<boolean>;
+  /** Database clock, epoch ms (the clock readings' `stored_at` uses). */
+  now(): Promise<number>;
+  /** The SQL rollup: statistics of usable readings per cell at the series' resolution. */
+  aggregate(series: SeriesKey, window: Window, filter: UsableFilter): Promise<CellStats[]>;
+  replaceCellStats(series: SeriesKey, window: number, cells: readonly CellResult[]): Promise<void>;
+  /** Serialises the persistence part of evaluations of one series (transaction-scoped lock). */
+  lockSeries(series: SeriesKey): Promise<void>;
+  /** Start of the latest evaluated (done) window before `window`, or null. */
+  previousEvaluated(series: SeriesKey, window: number): Promise<number | null>;
+  /** Starts of evaluated (done) windows after `window`, ascending. */
+  laterEvaluated(series: SeriesKey, window: number): Promise<number[]>;
+  loadStates(series: SeriesKey, window: number): Promise<Map<string, PersistenceState>>;
+  replaceStates(series: SeriesKey, window: number, states: ReadonlyMap<string, PersistenceState>): Promise<void>;
+  highCells(series: SeriesKey, window: number): Promise<Set<string>>;
+  cellResults(series: SeriesKey, window: number, cells: readonly string[]): Promise<Map<string, StoredCell>>;
+  baseline(series: SeriesKey, window: number): Promise<number | null>;
+  topDevices(
+    series: SeriesKey,
+    window: Window,
+    cells: readonly string[],
+    filter: UsableFilter,
+    limit: number,
+  ): Promise<Map<string, TopDevice[]>>;
+  peakReadings(
+    series: SeriesKey,
+    window: Window,
+    cells: readonly string[],
+    filter: UsableFilter,
+    limit: number,
+  ): Promise<Map<string, PeakReading[]>>;
+  windObservations(window: Window): Promise<WindObservation[]>;
+  getHotspot(series: SeriesKey, cell: string, openedWindow: number): Promise<HotspotRow | undefined>;
+  insertHotspot(series: SeriesKey, cell: string, openedWindow: number): Promise<number>;
+  updateHotspot(
+    id: number,
+    patch: { state?: HotspotRow['state']; clearedWindow?: number | null; lastWindow?: number; taskId?: number },
+  ): Promise<void>;
+  upsertEvidence(e: EvidenceInput): Promise<void>;
+  deleteEvidence(hotspotId: number, window: number): Promise<void>;
+  /** The active (open, acknowledged or in progress) task of a cell, if any. */
+  activeTask(series: SeriesKey, cell: string): Promise<{ id: number; state: TaskState } | undefined>;
+  taskState(taskId: number): Promise<TaskState | undefined>;
+  /** Inserts a task; undefined when the cell already has an active task (partial unique index). */
+  insertTask(t: TaskInput): Promise<number | undefined>;
+  /** Records that the task's hotspot has evidence up to `lastWindow` (the task's `statistics` stay those of the opening window; later windows are in the evidence). */
+  touchTask(taskId: number, lastWindow: number): Promise<void>;
+  addTaskEvent(
+    taskId: number,
+    kind: TaskEventKind,
+    e: { actor: string; window?: number; note?: string; details?: Record<string, unknown> },
+  ): Promise<void>;
+  facilitiesNear(cells: readonly string[], resolution: number): Promise<Facility[]>;
+  jurisdictions(): Promise<Jurisdiction[]>;
+  /** Writes an alert to the outbox; a second alert with the same id is ignored. */
+  enqueueAlert(alert: Alert, kafkaKey: string): Promise<void>;
+  finish(series: SeriesKey, window: Window, r: EvaluationRecord): Promise<void>;
+}
+
+/** Runs `fn` in one transaction: everything it wrote commits together or not at all. */
+export interface EvaluationStore {
+  run<T>(fn: (tx: EvaluationTx) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,96 @@
+import type { TaskFinding, TaskState } from '@voc/hotspot';
+import type { PeakReading, SeriesKey, TopDevice } from '../hotspots/ports.js';
+
+/** The ports the task use-cases need (the task repository of `@voc/db` implements them). */
+
+/** A new task's content (see `tasks` in migrations/003_hotspots.sql). */
+export interface TaskInput {
+  readonly series: SeriesKey;
+  readonly cell: string;
+  readonly hotspotId: number;
+  readonly openedWindow: number;
+  readonly lat: number;
+  readonly lon: number;
+  readonly cellPolygon: unknown;
+  readonly streetOffice: { id: string; name: string } | null;
+  readonly statistics: Record<string, unknown>;
+  readonly topDevices: readonly TopDevice[];
+  readonly peakReadings: readonly PeakReading[];
+  readonly wind: unknown;
+  readonly candidates: readonly unknown[];
+}
+
+/** Kinds of task event (see `task_events`). */
+export type TaskEventKind =
+  | 'opened'
+  | 'transition'
+  | 'evidence'
+  | 'hotspot_joined'
+  | 'hotspot_cleared'
+  | 'hotspot_clear_revised'
+  | 'hotspot_withdrawn'
+  | 'hotspot_reinstated';
+
+/** A task as listed (`voc tasks list`, the API). Times ISO 8601. */
+export interface TaskSummary {
+  readonly id: number;
+  readonly metric: string;
+  readonly resolution: number;
+  readonly cell: string;
+  readonly state: TaskState;
+  readonly finding: TaskFinding | null;
+  readonly openedWindow: string;
+  readonly lastWindow: string;
+  readonly streetOffice: { id: string; name: string } | null;
+  readonly lat: number;
+  readonly lon: number;
+  readonly statistics: Record<string, unknown>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A task with everything it carries. */
+export interface TaskDetail extends TaskSummary {
+  readonly windowMinutes: number;
+  readonly hotspotId: number;
+  readonly cellPolygon: unknown;
+  readonly topDevices: unknown;
+  readonly peakReadings: unknown;
+  readonly wind: unknown;
+  readonly candidates: unknown;
+  readonly hotspots: { id: number; openedWindow: string; clearedWindow: string | null; state: string }[];
+  readonly evidence: Record<string, unknown>[];
+  readonly events: {
+    id: number;
+    at: string;
+    kind: TaskEventKind;
+    fromState: string | null;
+    toState: string | null;
+    actor: string;
+    note: string | null;
+    windowStart: string | null;
+  }[];
+}
+
+/** Filter of {@link TaskStore.list}. */
+export interface TaskFilter {
+  readonly states?: readonly TaskState[];
+  readonly metric?: string;
+  readonly limit?: number;
+}
+
+/** Storage of tasks for the task service. */
+export interface TaskStore {
+  list(filter: TaskFilter): Promise<TaskSummary[]>;
+  get(id: number): Promise<TaskDetail | undefined>;
+  /**
+   * Moves a task from `from` to `to` and records the transition event, in one transaction, only if
+   * the task is still in `from` (compare-and-set). @returns false when the task's state changed meanwhile
+   */
+  transition(
+    id: number,
+    from: TaskState,
+    to: TaskState,
+    e: { actor: string; finding: TaskFinding | null; note: string | null },
+  ): Promise<boolean>;
+}

@@ -1,0 +1,24 @@
+import type { JurisdictionStore } from '@voc/core';
+import type { JurisdictionInput } from '@voc/hotspot';
+import { withTransaction, type Pool } from './pool.js';
+
+/** {@link JurisdictionStore} on PostgreSQL (table `jurisdictions`). */
+export class JurisdictionRepository implements JurisdictionStore {
+  constructor(private readonly pool: Pool) {}
+
+  upsertJurisdictions(items: readonly JurisdictionInput[]): Promise<[number, number]> {
+    return withTransaction(this.pool, async (c) => {
+      let inserted = 0;
+      for (const j of items) {
+        const { rows } = await c.query<{ created: boolean }>(
+          `insert into jurisdictions (id, name, geometry, properties) values ($1, $2, $3, $4)
+           on conflict (id) do update set name = excluded.name, geometry = excluded.geometry, properties = excluded.properties, updated_at = now()
+           returning (xmax = 0) as created`,
+          [j.id, j.name, JSON.stringify(j.geometry), JSON.stringify(j.properties)],
+        );
+        if (rows[0]?.created) inserted += 1;
+      }
+      return [inserted, items.length - inserted];
+    });
+  }
+}

@@ -1,0 +1,140 @@
+import type { TaskDetail, TaskEventKind, TaskFilter, TaskStore, TaskSummary } from '@voc/core';
+import type { TaskFinding, TaskState } from '@voc/hotspot';
+import { bigintToH3 } from './h3.js';
+import { withTransaction, type Pool } from './pool.js';
+
+interface TaskRow {
+  id: number;
+  metric: string;
+  resolution: number;
+  window_minutes: number;
+  cell: string;
+  hotspot_id: number;
+  state: TaskState;
+  finding: TaskFinding | null;
+  opened_window: Date;
+  last_window: Date;
+  lat: number;
+  lon: number;
+  cell_polygon: unknown;
+  street_office_id: string | null;
+  street_office_name: string | null;
+  statistics: Record<string, unknown>;
+  top_devices: unknown;
+  peak_readings: unknown;
+  wind: unknown;
+  candidates: unknown;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLS = `id, metric, resolution, window_minutes, cell::text as cell, hotspot_id, state, finding, opened_window, last_window, lat, lon, cell_polygon,
+  street_office_id, street_office_name, statistics, top_devices, peak_readings, wind, candidates, created_at, updated_at`;
+
+function summary(r: TaskRow): TaskSummary {
+  return {
+    id: r.id,
+    metric: r.metric,
+    resolution: r.resolution,
+    cell: bigintToH3(r.cell),
+    state: r.state,
+    finding: r.finding,
+    openedWindow: r.opened_window.toISOString(),
+    lastWindow: r.last_window.toISOString(),
+    streetOffice: r.street_office_id ? { id: r.street_office_id, name: r.street_office_name ?? r.street_office_id } : null,
+    lat: r.lat,
+    lon: r.lon,
+    statistics: r.statistics,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+/** {@link TaskStore} on PostgreSQL (tables `tasks`, `task_events`, `hotspots`, `hotspot_evidence`). */
+export class TaskRepository implements TaskStore {
+  constructor(private readonly pool: Pool) {}
+
+  async list(f: TaskFilter): Promise<TaskSummary[]> {
+    const { rows } = await this.pool.query<TaskRow>(
+      `select ${COLS} from tasks
+       where ($1::text[] is null or state = any($1)) and ($2::text is null or metric = $2)
+       order by created_at desc, id desc limit $3`,
+      [f.states?.length ? f.states : null, f.metric ?? null, f.limit ?? 100],
+    );
+    return rows.map(summary);
+  }
+
+  async get(id: number): Promise<TaskDetail | undefined> {
+    const { rows } = await this.pool.query<TaskRow>(`select ${COLS} from tasks where id = $1`, [id]);
+    const r = rows[0];
+    if (!r) return undefined;
+    const hotspots = await this.pool.query<{ id: number; opened_window: Date; cleared_window: Date | null; state: string }>(
+      `select id, opened_window, cleared_window, state from hotspots where task_id = $1 order by opened_window, id`,
+      [id],
+    );
+    const evidence = await this.pool.query<Record<string, unknown>>(
+      `select e.hotspot_id as "hotspotId", e.window_start as "windowStart", e.role, e.high, e.n, e.devices, e.van_passes as "vanPasses", e.mean, e.median, e.p90, e.max,
+              e.baseline, e.ratio, e.robust_z as "robustZ", e.gi_star as "giStar", e.reasons, e.details
+       from hotspot_evidence e join hotspots h on h.id = e.hotspot_id where h.task_id = $1 order by e.window_start, e.hotspot_id`,
+      [id],
+    );
+    const events = await this.pool.query<{
+      id: number;
+      at: Date;
+      kind: TaskEventKind;
+      from_state: string | null;
+      to_state: string | null;
+      actor: string;
+      note: string | null;
+      window_start: Date | null;
+    }>(`select id, at, kind, from_state, to_state, actor, note, window_start from task_events where task_id = $1 order by id`, [id]);
+    return {
+      ...summary(r),
+      windowMinutes: r.window_minutes,
+      hotspotId: r.hotspot_id,
+      cellPolygon: r.cell_polygon,
+      topDevices: r.top_devices,
+      peakReadings: r.peak_readings,
+      wind: r.wind,
+      candidates: r.candidates,
+      hotspots: hotspots.rows.map((h) => ({
+        id: h.id,
+        openedWindow: h.opened_window.toISOString(),
+        clearedWindow: h.cleared_window?.toISOString() ?? null,
+        state: h.state,
+      })),
+      evidence: evidence.rows.map((e) => ({ ...e, windowStart: (e.windowStart as Date).toISOString() })),
+      events: events.rows.map((e) => ({
+        id: e.id,
+        at: e.at.toISOString(),
+        kind: e.kind,
+        fromState: e.from_state,
+        toState: e.to_state,
+        actor: e.actor,
+        note: e.note,
+        windowStart: e.window_start?.toISOString() ?? null,
+      })),
+    };
+  }
+
+  transition(
+    id: number,
+    from: TaskState,
+    to: TaskState,
+    e: { actor: string; finding: TaskFinding | null; note: string | null },
+  ): Promise<boolean> {
+    return withTransaction(this.pool, async (c) => {
+      const r = await c.query(
+        `update tasks set state = $3, finding = $4, updated_at = now(), closed_at = case when $3 in ('resolved', 'dismissed') then now() else null end
+         where id = $1 and state = $2`,
+        [id, from, to, e.finding],
+      );
+      if ((r.rowCount ?? 0) === 0) return false;
+      await c.query(
+        `insert into task_events (task_id, kind, from_state, to_state, actor, note, details) values ($1, 'transition', $2, $3, $4, $5, $6)`,
+        [id, from, to, e.actor, e.note, JSON.stringify(e.finding ? { finding: e.finding } : {})],
+      );
+      return true;
+    });
+  }
+}

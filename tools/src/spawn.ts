@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (tools/dist/spawn.js or tools/src/spawn.ts, two folders down). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Options of {@link startService}. */
+export interface SpawnOptions {
+  /** Added to this process's environment. */
+  readonly env: Record<string, string>;
+  /** pino `msg` that marks the service ready (read from its JSON log lines on stdout); without it `ready` resolves at once. */
+  readonly readyMsg?: string;
+  /** Where stdout and stderr go; without it stdout is read only for readiness and stderr is copied to ours prefixed `[name]`. */
+  readonly logFile?: string;
+}
+
+/** A service started as a child process by {@link startService}. */
+export interface ServiceProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Resolves when the ready line appeared; rejects when the process exits first. */
+  readonly ready: Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 15 s) if it has not exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * The one way the demo, the benchmarks and the end-to-end test start a service: `node <script>` with
+ * the repository root as working directory.
+ * @param script path from the repository root, e.g. `services/gateway/dist/main.js`
+ */
+export function startService(name: string, script: string, opts: SpawnOptions): ServiceProcess {
+  const child = spawn(process.execPath, [`${REPO_ROOT}${script}`], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const file = opts.logFile ? createWriteStream(opts.logFile) : undefined;
+  child.stderr.on('data', (d: Buffer) => (file ? file.write(d) : process.stderr.write(`[${name}] ${d.toString()}`)));
+  const ready = new Promise<void>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.on('line', (line) => {
+      file?.write(`${line}\n`);
+      if (opts.readyMsg !== undefined && line.includes(`"msg":"${opts.readyMsg}"`)) resolve();
+    });
+    if (opts.readyMsg === undefined) resolve();
+    child.once('exit', (code) =>
+      reject(new Error(`${name} exited with code ${code} before it was ready${opts.logFile ? ` (log: ${opts.logFile})` : ''}`)),
+    );
+  });
+  // A service that exits after it was ready is not a failure of `ready`.
+  ready.catch(() => undefined);
+  return {
+    name,
+    child,
+    ready,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      file?.end();
+    },
+  };
+}
