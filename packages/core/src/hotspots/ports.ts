@@ -8,7 +8,6 @@ import type {
   Jurisdiction,
   MethodSettings,
   PersistenceState,
-  TaskFinding,
   TaskState,
   Window,
 } from '@voc/hotspot';
