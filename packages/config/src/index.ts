@@ -292,5 +292,5 @@ function deepFreeze<T>(o: T): T {
 
 export { envSchema };
 
-export { createLogger, type Logger } from './logger.js';
+export { createLogger } from './logger.js';
 export { installShutdown } from './shutdown.js';

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '@voc/domain';
 
 /**
  * Installs the graceful shutdown of a service (STYLE.md §12): on the first SIGTERM or SIGINT, runs

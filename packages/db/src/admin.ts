@@ -1,10 +1,11 @@
+import type { Logger } from '@voc/domain';
 import type { Config } from '@voc/config';
 import { migrate } from './migrate.js';
 import { pgExecutor } from './executor.js';
-import { createPool, type DbLogger } from './pool.js';
+import { createPool } from './pool.js';
 
 /** A logger that drops everything, for one-shot administrative connections. */
-const QUIET: DbLogger = { error: () => undefined, warn: () => undefined };
+const QUIET: Logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: () => undefined, child: () => QUIET };
 
 /**
  * Drops database `name` (forcing other sessions off) and creates it empty, connected through the

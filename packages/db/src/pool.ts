@@ -1,12 +1,7 @@
+import type { Logger } from '@voc/domain';
 import pg from 'pg';
 import type { Config } from '@voc/config';
 import { ERROR_CODES, VocError } from '@voc/domain';
-
-/** Minimal logger the database package writes to (pino satisfies it). */
-export interface DbLogger {
-  error(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
 
 /** A pg pool. Only this package imports `pg`; services receive repositories built on it. */
 export type Pool = pg.Pool;
@@ -20,7 +15,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
  * Creates a pool with an `error` listener (an idle client's error would otherwise crash the process).
  * @param cfg `config.pg`
  */
-export function createPool(cfg: Config['pg'], log: DbLogger, applicationName = 'voc'): Pool {
+export function createPool(cfg: Config['pg'], log: Logger, applicationName = 'voc'): Pool {
   const pool = new pg.Pool({
     host: cfg.host,
     port: cfg.port,

@@ -10,3 +10,4 @@ export * from './kind-metrics.js';
 export * from './alerts.js';
 export * from './issues.js';
 export * from './jobs.js';
+export * from './logger.js';

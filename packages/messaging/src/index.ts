@@ -3,3 +3,4 @@ export * from './records.js';
 export * from './mosquitto.js';
 export * from './chunks.js';
 export * from './alerts.js';
+export * from './batching.js';

@@ -1,19 +1,12 @@
+import type { Logger } from '@voc/domain';
 import { Kafka, logLevel, type Admin, type IHeaders, type LogEntry } from 'kafkajs';
 import { KAFKA_TOPICS, type KafkaTopicKey } from '@voc/domain';
-
-/** Logger shape used here (pino satisfies it). */
-export interface MessagingLogger {
-  error(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
 
 /**
  * Builds a kafkajs client whose log lines go to the service logger.
  * @param brokers `host:port` list
  */
-export function createKafka(opts: { brokers: string[]; clientId: string }, log: MessagingLogger): Kafka {
+export function createKafka(opts: { brokers: string[]; clientId: string }, log: Logger): Kafka {
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,

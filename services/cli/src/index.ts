@@ -4,7 +4,7 @@ export * from './commands/types.js';
 export * from './commands/args.js';
 export * from './commands/run.js';
 export * from './commands/context.js';
-export { COMMANDS } from './commands/index.js';
+export { COMMANDS } from './app.js';
 export { runDemoHotspots, taskBlock } from './commands/hotspots.js';
 export { devicesDisableCommand, devicesEnableCommand, devicesRegisterCommand } from './commands/devices.js';
 export * from './devices/credentials-file.js';

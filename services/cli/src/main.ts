@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS } from './app.js';
 import { runCommands } from './commands/run.js';
 
 runCommands(COMMANDS, 'voc', process.argv.slice(2)).then(

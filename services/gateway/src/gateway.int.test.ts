@@ -35,7 +35,7 @@ import {
   type TopicNames,
 } from '@voc/messaging';
 import { createDeviceDirectory } from './devices.js';
-import { buildGateway, type Gateway } from './gateway.js';
+import { buildGateway, type Gateway } from './app.js';
 import { createMqttIntake } from './mqtt.js';
 
 // Against the real stack: the tests' authenticated Mosquitto (1885, VOC_MQTT_URL), Kafka (9092) and PostgreSQL

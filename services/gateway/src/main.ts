@@ -6,7 +6,7 @@ import { createPool, DeviceRepository } from '@voc/db';
 import { ERROR_CODES, VocError, gatewaySharedFilter } from '@voc/domain';
 import { createKafka, topicNames } from '@voc/messaging';
 import { createDeviceDirectory } from './devices.js';
-import { buildGateway, formatStats } from './gateway.js';
+import { buildGateway, formatStats } from './app.js';
 import { createMqttIntake } from './mqtt.js';
 
 /** Interval of the one-line stats summary at info level, ms. */

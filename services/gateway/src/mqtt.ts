@@ -1,7 +1,7 @@
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
-import { ERROR_CODES, VocError } from '@voc/domain';
-import type { MqttIntake } from './gateway.js';
-import type { InboundMessage, PipelineLogger } from './pipeline.js';
+import { ERROR_CODES, VocError, type Logger } from '@voc/domain';
+import type { MqttIntake } from './app.js';
+import type { InboundMessage } from './pipeline.js';
 
 /** Options of {@link createMqttIntake}; from `config.mqtt` except `clientId`, resolved by the composition root. */
 export interface MqttIntakeOptions {
@@ -17,7 +17,7 @@ export interface MqttIntakeOptions {
   readonly receiveMaximum: number;
   /** MQTT 5 Session Expiry Interval, seconds (`config.mqtt.sessionExpirySeconds`, default 3600). */
   readonly sessionExpirySeconds: number;
-  readonly log: PipelineLogger;
+  readonly log: Logger;
   /** Reconnect delay, ms (default 1000). */
   readonly reconnectPeriodMs?: number;
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Message } from 'kafkajs';
-import type { RejectReason, Rejection } from '@voc/domain';
+import type { Logger, RejectReason, Rejection } from '@voc/domain';
 import { chunkByWeight, deadLetter, deadLetterRecord, readingRecord } from '@voc/messaging';
 import type { IngestResult, RejectedItem } from '@voc/ingest';
 import type { IngestService } from './ingest.js';
@@ -16,14 +16,6 @@ export interface InboundMessage {
 /** Port: a Kafka producer (`kafkajs` `Producer.sendBatch` satisfies it). Must resolve only once the brokers acknowledged with `acks`. */
 export interface RecordSink {
   sendBatch(batch: { topicMessages: { topic: string; messages: Message[] }[]; acks: number }): Promise<unknown>;
-}
-
-/** Logger port (pino satisfies it), object first. */
-export interface PipelineLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
 }
 
 /** Counters since start. */
@@ -65,7 +57,7 @@ export interface PipelineOptions {
   readonly maxRequestBytes?: number;
   /** Backoff of retried Kafka sends and device lookups: doubles from `initialMs` up to `maxMs` (defaults 100 ms, 10 s). */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
-  readonly log: PipelineLogger;
+  readonly log: Logger;
   /** Sleep used between retries (tests pass a fake); must reject when `signal` aborts. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }

@@ -1,1 +1,1 @@
-export * from './worker.js';
+export * from './app.js';

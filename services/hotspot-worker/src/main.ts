@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { createPool } from '@voc/db';
 import { createKafka, topicNames } from '@voc/messaging';
-import { buildHotspotWorker } from './worker.js';
+import { buildHotspotWorker } from './app.js';
 
 /** Longest graceful shutdown before the process exits anyway (ms); an unfinished job is retried by another worker. */
 const SHUTDOWN_TIMEOUT_MS = 60_000;

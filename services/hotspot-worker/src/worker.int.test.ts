@@ -10,7 +10,7 @@ import { createLogger, loadConfig, type Config } from '@voc/config';
 import { createPool, DeviceRepository, ReadingRepository, type Pool } from '@voc/db';
 import { alertSchema, type Alert, type ReadingMessage } from '@voc/domain';
 import { createKafka, ensureTopics, headerString, topicNames, type TopicNames } from '@voc/messaging';
-import { buildHotspotWorker, type HotspotWorker } from './worker.js';
+import { buildHotspotWorker, type HotspotWorker } from './app.js';
 import { centreCell12, diskCells, fixedReading } from '@voc/core/testing';
 import { deleteHotspotRows } from '@voc/db/testing';
 

@@ -1,4 +1,4 @@
-import { deadLetterSchema, formatIssues, type DeadLetter } from '@voc/domain';
+import { deadLetterSchema, formatIssues, type DeadLetter, type Logger } from '@voc/domain';
 import { deadLetter } from '@voc/messaging';
 import {
   BatchAbandoned,
@@ -12,8 +12,7 @@ import {
   type BatchOutcome,
   type RetryContext,
   type Sleep,
-  type WriterLogger,
-} from './batching.js';
+} from '@voc/messaging';
 import { recordTime, type SourceBatch, type SourceRecord, type StoreErrors } from './writer.js';
 
 /** A dead letter with its own position on the dead-letter topic, which is its idempotency key. */
@@ -55,7 +54,7 @@ export interface DeadLetterStoreCounters {
 export interface DeadLetterStoreDeps {
   store: DeadLetterStore;
   errors: StoreErrors;
-  log: WriterLogger;
+  log: Logger;
   options: { retryMaxMs: number; retryBaseMs?: number };
   sleep?: Sleep;
   now?: () => Date;
@@ -127,7 +126,7 @@ export class DeadLetterStoreService {
     });
   }
 
-  private async insert(items: readonly Item[], control: BatchControl, log: WriterLogger): Promise<number> {
+  private async insert(items: readonly Item[], control: BatchControl, log: Logger): Promise<number> {
     const ctx: RetryContext = {
       what: 'insert dead letters',
       control,

@@ -1,5 +1,5 @@
-export * from './batching.js';
+export * from '@voc/messaging';
 export * from './writer.js';
 export * from './deadletter-store.js';
 export * from './kafka.js';
-export * from './service.js';
+export * from './app.js';

@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
-import type { DeadLetter } from '@voc/domain';
+import type { DeadLetter, Logger } from '@voc/domain';
 import { deadLetterRecord } from '@voc/messaging';
-import type { BatchControl, BatchOutcome, WriterLogger } from './batching.js';
+import type { BatchControl, BatchOutcome } from '@voc/messaging';
 import type { DeadLetterSink, SourceBatch } from './writer.js';
 
 /** A service function that durably handles one partition batch. */
@@ -38,7 +38,7 @@ export interface ConsumerLoopOptions {
  * Connects `consumer`, subscribes to `topic` from the beginning (a new group must not skip what was
  * produced before it first joined) and runs it with manual commits.
  */
-export async function startConsumer(consumer: Consumer, opts: ConsumerLoopOptions, handle: BatchHandler, log: WriterLogger): Promise<void> {
+export async function startConsumer(consumer: Consumer, opts: ConsumerLoopOptions, handle: BatchHandler, log: Logger): Promise<void> {
   consumer.on(consumer.events.CRASH, (e) => log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'));
   consumer.on(consumer.events.GROUP_JOIN, (e) =>
     log.info({ groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group'),

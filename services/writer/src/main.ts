@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { createPool } from '@voc/db';
 import { createKafka } from '@voc/messaging';
-import { buildWriter, type WriterConsumers } from './service.js';
+import { buildWriter, type WriterConsumers } from './app.js';
 
 /** Longest graceful shutdown before the process exits anyway (ms); uncommitted batches are redelivered. */
 const SHUTDOWN_TIMEOUT_MS = 60_000;

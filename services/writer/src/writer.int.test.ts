@@ -10,7 +10,7 @@ import { CONSUMER_GROUPS, deadLetterSchema, type DeadLetter, type ReadingMessage
 import { buildReading } from '@voc/domain/testing';
 import { createPool, type Pool } from '@voc/db';
 import { createKafka, deadLetter, deadLetterRecord, ensureTopics, readingRecord, topicNames, type TopicNames } from '@voc/messaging';
-import { buildWriter, type WriterApp } from './service.js';
+import { buildWriter, type WriterApp } from './app.js';
 
 // Integration tests of the writer against the real Kafka broker and PostgreSQL (db voc_test). Every
 // test owns a topic prefix, consumer groups and device ids derived from a fresh UUID, and removes its

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter, ReadingMessage } from '@voc/domain';
 import { buildReading } from '@voc/domain/testing';
-import { BatchAbandoned, backoffDelay, settleBatch, type BatchControl, type WriterLogger } from './batching.js';
+import { BatchAbandoned, backoffDelay, settleBatch, type BatchControl, type Logger } from '@voc/messaging';
 import { MAX_DEAD_LETTER_PAYLOAD_BYTES, parseReadingValue, StreamWriter, type ReadingStore, type SourceBatch } from './writer.js';
 
 // Unit tests of the writer's batch logic. The database and Kafka sit behind the service's own ports
@@ -10,9 +10,9 @@ import { MAX_DEAD_LETTER_PAYLOAD_BYTES, parseReadingValue, StreamWriter, type Re
 
 type Line = { level: string; obj: Record<string, unknown>; msg: string };
 
-function memoryLog(lines: Line[]): WriterLogger {
+function memoryLog(lines: Line[]): Logger {
   const at = (level: string) => (obj: object, msg: string) => lines.push({ level, obj: obj as Record<string, unknown>, msg });
-  const log: WriterLogger = { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug'), child: () => log };
+  const log: Logger = { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug'), child: () => log };
   return log;
 }
 

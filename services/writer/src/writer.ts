@@ -1,4 +1,4 @@
-import { KAFKA_HEADERS, formatIssues, readingMessageSchema, type DeadLetter, type ReadingMessage } from '@voc/domain';
+import { KAFKA_HEADERS, formatIssues, readingMessageSchema, type DeadLetter, type Logger, type ReadingMessage } from '@voc/domain';
 import { chunkByWeight, deadLetter } from '@voc/messaging';
 import {
   backoffOf,
@@ -11,8 +11,7 @@ import {
   type BatchOutcome,
   type RetryContext,
   type Sleep,
-  type WriterLogger,
-} from './batching.js';
+} from '@voc/messaging';
 
 /** Kafka header values as kafkajs delivers them. */
 export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
@@ -90,7 +89,7 @@ export interface StreamWriterDeps {
   store: ReadingStore;
   errors: StoreErrors;
   deadLetters: DeadLetterSink;
-  log: WriterLogger;
+  log: Logger;
   options: StreamWriterOptions;
   sleep?: Sleep;
   /** Current time (dead letters' fallback receive time); tests may fake it. */
@@ -159,7 +158,7 @@ export class StreamWriter {
   };
   private readonly sleep: Sleep;
   private readonly now: () => Date;
-  private readonly logs = new Map<string, WriterLogger>();
+  private readonly logs = new Map<string, Logger>();
 
   constructor(private readonly deps: StreamWriterDeps) {
     this.sleep = deps.sleep ?? realSleep;
@@ -209,7 +208,7 @@ export class StreamWriter {
   }
 
   /** One insert of a chunk, retried while the database is unreachable. */
-  private async insert(items: readonly Parsed[], control: BatchControl, log: WriterLogger): Promise<number> {
+  private async insert(items: readonly Parsed[], control: BatchControl, log: Logger): Promise<number> {
     const rows = items.reduce((n, p) => n + p.reading.values.length, 0);
     const readings = items.map((p) => p.reading);
     const inserted = await retryUntilDone(
@@ -221,7 +220,7 @@ export class StreamWriter {
     return inserted;
   }
 
-  private retryContext(what: string, control: BatchControl, log: WriterLogger, retryable: (err: unknown) => boolean): RetryContext {
+  private retryContext(what: string, control: BatchControl, log: Logger, retryable: (err: unknown) => boolean): RetryContext {
     return {
       what,
       control,
@@ -258,7 +257,7 @@ export class StreamWriter {
     return { ...letter, payloadBytes: raw.length };
   }
 
-  private logFor(batch: SourceBatch): WriterLogger {
+  private logFor(batch: SourceBatch): Logger {
     const k = `${batch.topic}/${batch.partition}`;
     let l = this.logs.get(k);
     if (!l) {

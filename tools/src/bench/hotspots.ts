@@ -31,7 +31,7 @@ import {
   ReadingRepository,
   type Pool,
 } from '@voc/db';
-import type { ReadingMessage } from '@voc/domain';
+import type { Logger, ReadingMessage } from '@voc/domain';
 import { DEFAULT_METHOD_SETTINGS, DEFAULT_TRACE_SETTINGS, windowOf, type MethodSettings } from '@voc/hotspot';
 import { backfill, evaluateWindow, type EvaluateOutcome, type EvaluationDeps } from '@voc/core';
 import { beijingReadings, beijingStations, centreCell12, fixedReading, stationDeviceId } from '@voc/core/testing';
@@ -62,7 +62,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+const quiet: Logger = { info: () => undefined, warn: () => undefined, debug: () => undefined, error: () => undefined, child: () => quiet };
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);

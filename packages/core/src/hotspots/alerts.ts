@@ -1,3 +1,5 @@
+import type { Logger } from '@voc/domain';
+
 /** One alert waiting in the outbox. */
 export interface PendingAlert {
   readonly id: number;
@@ -23,12 +25,6 @@ export interface AlertSink {
   publish(items: readonly PendingAlert[]): Promise<void>;
 }
 
-/** Minimal logger. */
-export interface DispatchLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 /**
  * Publishes the alert outbox to Kafka after the evaluations that wrote it have committed. Delivery is
  * at least once: a dispatcher killed between the broker's acknowledgement and its own commit publishes
@@ -44,7 +40,7 @@ export class AlertDispatcher {
   constructor(
     private readonly outbox: AlertOutbox,
     private readonly sink: AlertSink,
-    private readonly log: DispatchLogger,
+    private readonly log: Logger,
     private readonly intervalMs: number,
     private readonly batch = 500,
   ) {}

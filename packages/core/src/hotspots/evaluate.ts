@@ -1,3 +1,4 @@
+import type { Logger } from '@voc/domain';
 import { gridDisk } from 'h3-js';
 import { ERROR_CODES, isMetricId, METRICS, SCHEMA_IDS, VocError, type Alert, type AlertStats } from '@voc/domain';
 import {
@@ -40,13 +41,6 @@ export const SYSTEM_ACTOR = 'hotspot-worker';
 /** How many top devices and peak readings a task and each evidence window keep. */
 const TOP_N = 5;
 
-/** Minimal logger (pino satisfies it). */
-export interface EvalLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
-
 /** What {@link evaluateWindow} needs. */
 export interface EvaluationDeps {
   readonly store: EvaluationStore;
@@ -54,7 +48,7 @@ export interface EvaluationDeps {
   readonly trace: TraceSettings;
   /** Readings stored less than this before the evaluation started count as possibly unseen (late-data check), ms. */
   readonly watermarkMarginMs: number;
-  readonly log: EvalLogger;
+  readonly log: Logger;
 }
 
 /** One evaluation to run. */

@@ -1,4 +1,5 @@
-import { createLogger, loadConfig, type Config, type Logger } from '@voc/config';
+import { createLogger, loadConfig, type Config } from '@voc/config';
+import type { Logger } from '@voc/domain';
 import { createPool, type Pool } from '@voc/db';
 
 /**

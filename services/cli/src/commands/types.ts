@@ -1,6 +1,6 @@
 /**
  * A sub-command of the `voc` CLI. Each lives in its own file under `commands/` and is listed in
- * `commands/index.ts`. `run` receives the arguments after the command name and returns the exit code.
+ * `src/app.ts`. `run` receives the arguments after the command name and returns the exit code.
  */
 export interface Command {
   /** e.g. `devices register`, `replay`, `setup` (space-separated words). */

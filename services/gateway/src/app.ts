@@ -1,6 +1,7 @@
 import type { DeviceDirectory } from '@voc/ingest';
 import { createIngestService, type IngestSettings } from './ingest.js';
-import { createPipeline, type GatewayStats, type InboundMessage, type PipelineLogger, type RecordSink } from './pipeline.js';
+import { createPipeline, type GatewayStats, type InboundMessage, type RecordSink } from './pipeline.js';
+import type { Logger } from '@voc/domain';
 
 /** Port: where MQTT messages come from (`createMqttIntake` in production). */
 export interface MqttIntake {
@@ -21,7 +22,7 @@ export interface GatewayDeps {
   readonly topics: { readonly readings: string; readonly deadletter: string };
   /** `config.ingest`. */
   readonly settings: IngestSettings & { readonly lingerMs: number; readonly maxBatch: number };
-  readonly log: PipelineLogger;
+  readonly log: Logger;
   /** Longest wait for in-flight batches on stop, ms (default 15 000). */
   readonly drainTimeoutMs?: number;
   /** Backoff of Kafka and device-lookup retries (default 100 ms doubling to 10 s). */

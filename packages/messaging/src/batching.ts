@@ -1,3 +1,5 @@
+import type { Logger } from '@voc/domain';
+
 /**
  * Retry and isolation helpers shared by the stream writer and the dead-letter store: both consume a
  * Kafka batch, store it in one go, and must neither skip a batch while the database is away nor let
@@ -21,15 +23,6 @@ export class BatchAbandoned extends Error {
     super('batch abandoned: consumer stopping or partition revoked');
     this.name = 'BatchAbandoned';
   }
-}
-
-/** Logger shape used by the writer (pino satisfies it). */
-export interface WriterLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-  child(bindings: Record<string, unknown>): WriterLogger;
 }
 
 /** Waits `ms` milliseconds; tests may pass a fake. */
@@ -68,7 +61,7 @@ export interface RetryContext {
   /** Short name of the operation for the log line, e.g. `insert readings`. */
   what: string;
   control: BatchControl;
-  log: WriterLogger;
+  log: Logger;
   backoff: Backoff;
   sleep: Sleep;
   /** True when the error may go away by itself (retry); false rethrows it at once. */
@@ -127,7 +120,7 @@ async function waitAlive(ms: number, control: BatchControl, sleep: Sleep): Promi
 export async function settleBatch(
   records: readonly { offset: string }[],
   what: string,
-  log: WriterLogger,
+  log: Logger,
   counters: { abandoned: number },
   work: () => Promise<void>,
 ): Promise<BatchOutcome> {

@@ -1,7 +1,7 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
-import type { Config, Logger } from '@voc/config';
+import type { Config } from '@voc/config';
 import {
   AlertDispatcher,
   evaluateWindow,
@@ -24,6 +24,7 @@ import {
   VocError,
   type EvaluateJob,
   type JobName,
+  type Logger,
   type SeriesKey,
 } from '@voc/domain';
 import { windowMs } from '@voc/hotspot';

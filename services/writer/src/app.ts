@@ -1,6 +1,6 @@
 import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
-import type { Config, Logger } from '@voc/config';
-import { CONSUMER_GROUPS, ERROR_CODES, VocError } from '@voc/domain';
+import type { Config } from '@voc/config';
+import { CONSUMER_GROUPS, ERROR_CODES, VocError, type Logger } from '@voc/domain';
 import {
   DeadLetterRepository,
   isDataDbError,
@@ -11,7 +11,7 @@ import {
   type Pool,
 } from '@voc/db';
 import { topicNames, type TopicNames } from '@voc/messaging';
-import type { Sleep } from './batching.js';
+import type { Sleep } from '@voc/messaging';
 import { DeadLetterStoreService, type DeadLetterStore } from './deadletter-store.js';
 import { kafkaDeadLetterSink, startConsumer } from './kafka.js';
 import { StreamWriter, type ReadingStore, type StoreErrors } from './writer.js';
