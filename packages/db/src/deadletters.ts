@@ -10,13 +10,6 @@ export interface StoredDeadLetter {
   topic?: string;
 }
 
-/** Summary row of {@link DeadLetterRepository.countByReason}. */
-export interface ReasonCount {
-  reason: string;
-  stage: string;
-  count: number;
-}
-
 /** Dead letters operators can inspect (table `dead_letters`). */
 export class DeadLetterRepository {
   constructor(private readonly pool: Pool) {}
@@ -50,14 +43,5 @@ export class DeadLetterRepository {
       ],
     );
     return r.rowCount ?? 0;
-  }
-
-  /** Dead letters per reason and stage received at or after `since`. */
-  async countByReason(since: Date = new Date(0)): Promise<ReasonCount[]> {
-    const { rows } = await this.pool.query<ReasonCount>(
-      `select reason, stage, count(*)::int as count from dead_letters where received_at >= $1 group by 1, 2 order by 3 desc, 1`,
-      [since],
-    );
-    return rows;
   }
 }

@@ -48,16 +48,36 @@ export type RejectReason = keyof typeof REJECT_REASONS;
 /** All reject reasons, in catalogue order. */
 export const REJECT_REASON_LIST = Object.keys(REJECT_REASONS) as RejectReason[];
 
-/** Codes of errors that are not about one input (configuration, infrastructure, API). */
-export const ERROR_CODES = {
-  config_invalid: 'VOC_ERR_CONFIG_INVALID',
-  database_unavailable: 'VOC_ERR_DATABASE_UNAVAILABLE',
-  kafka_unavailable: 'VOC_ERR_KAFKA_UNAVAILABLE',
-  not_found: 'VOC_ERR_NOT_FOUND',
-  conflict: 'VOC_ERR_CONFLICT',
-  invalid_request: 'VOC_ERR_INVALID_REQUEST',
-  invalid_transition: 'VOC_ERR_INVALID_TRANSITION',
+/**
+ * Errors that are not about one reading (configuration, infrastructure, API), each with its HTTP
+ * status and retry decision beside the code (the shape of fastify's `lib/errors.js`). The API's one
+ * `setErrorHandler` maps a {@link VocError} to problem+json with {@link httpStatusOf}.
+ */
+export const ERRORS = {
+  config_invalid: { code: 'VOC_ERR_CONFIG_INVALID', status: 500, retry: false },
+  database_unavailable: { code: 'VOC_ERR_DATABASE_UNAVAILABLE', status: 503, retry: true },
+  kafka_unavailable: { code: 'VOC_ERR_KAFKA_UNAVAILABLE', status: 503, retry: true },
+  not_found: { code: 'VOC_ERR_NOT_FOUND', status: 404, retry: false },
+  conflict: { code: 'VOC_ERR_CONFLICT', status: 409, retry: true },
+  invalid_request: { code: 'VOC_ERR_INVALID_REQUEST', status: 400, retry: false },
+  invalid_transition: { code: 'VOC_ERR_INVALID_TRANSITION', status: 409, retry: false },
 } as const;
+
+/** Codes of {@link ERRORS} by key (`ERROR_CODES.not_found` is `'VOC_ERR_NOT_FOUND'`). */
+export const ERROR_CODES = Object.fromEntries(Object.entries(ERRORS).map(([k, v]) => [k, v.code])) as {
+  readonly [K in keyof typeof ERRORS]: (typeof ERRORS)[K]['code'];
+};
+
+/**
+ * HTTP status of an error code: the {@link ERRORS} entry's status; a rejected reading's reason is 422
+ * (413 for `payload_too_large`), as when the API accepts readings; an unknown code is 500.
+ */
+export function httpStatusOf(code: string): number {
+  for (const e of Object.values(ERRORS)) if (e.code === code) return e.status;
+  if (code === REJECT_REASONS.payload_too_large) return 413;
+  if ((Object.values(REJECT_REASONS) as string[]).includes(code)) return 422;
+  return 500;
+}
 
 /** Code of a {@link VocError}. */
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (typeof REJECT_REASONS)[RejectReason];

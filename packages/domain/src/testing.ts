@@ -1,3 +1,4 @@
+import type { Logger } from './logger.js';
 import type { DeviceKind } from './devices.js';
 import type { ReadingMessage } from './messages.js';
 import { METRICS, type MetricId } from './metrics.js';
@@ -75,3 +76,12 @@ export function buildReading(
     }),
   };
 }
+
+/** A {@link Logger} that drops every line (tests and benchmarks). */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => silentLogger,
+};

@@ -24,6 +24,13 @@ export interface DeadLetterContext {
   source?: DeadLetter['source'];
 }
 
+/**
+ * Largest part of a raw payload copied into a dead letter (512 KiB, base64 ≈ 683 KiB): keeps every
+ * dead-letter record under Kafka's default 1 MiB `message.max.bytes` whatever the broker's MQTT
+ * packet limit. The gateway and the stream writer both cut to it. A shortened copy says so in its detail; `payloadBytes` stays the received size.
+ */
+export const DEAD_LETTER_MAX_PAYLOAD_BYTES = 512 * 1024;
+
 /** Builds the dead-letter value for a rejection (raw payload base64-encoded). */
 export function deadLetter(rejection: Rejection, ctx: DeadLetterContext): DeadLetter {
   return {

@@ -1,10 +1,11 @@
+import { silentLogger } from '@voc/domain/testing';
 import { describe, expect, it } from 'vitest';
 import type { Device } from '@voc/domain';
 import type { DeviceDirectory } from '@voc/ingest';
 import { createIngestService } from './ingest.js';
 import { createPipeline, type InboundMessage, type RecordSink } from './pipeline.js';
 
-const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const silent = silentLogger;
 const SETTINGS = { maxPayloadBytes: 1024 * 1024, allowedLatenessMs: 7 * 86400_000, maxClockSkewMs: 300_000 };
 const DEVICE: Device = { id: 'dev-r', kind: 'fixed', status: 'active', name: null, sensor: null, lat: 39.9, lon: 116.4, metadata: {} };
 

@@ -1,19 +1,14 @@
+import { silentLogger } from '@voc/domain/testing';
 import { describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
+import { DEAD_LETTER_MAX_PAYLOAD_BYTES } from '@voc/messaging';
 import { deadLetterSchema, readingMessageSchema, type Device } from '@voc/domain';
 import type { DeviceDirectory } from '@voc/ingest';
 import { createIngestService } from './ingest.js';
-import {
-  DEAD_LETTER_MAX_PAYLOAD_BYTES,
-  chunkBySize,
-  createPipeline,
-  deadLettersOf,
-  type InboundMessage,
-  type RecordSink,
-} from './pipeline.js';
+import { chunkBySize, createPipeline, deadLettersOf, type InboundMessage, type RecordSink } from './pipeline.js';
 
 const TOPICS = { readings: 't.readings', deadletter: 't.deadletter' };
-const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const silent = silentLogger;
 /** Backoff without waiting, but through the macrotask queue so a retry loop never starves timers. */
 const noSleep = (_ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => setImmediate(() => (signal.aborted ? reject(new Error('aborted')) : resolve())));

@@ -1,7 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Message } from 'kafkajs';
 import type { Logger, RejectReason, Rejection } from '@voc/domain';
-import { chunkByWeight, deadLetter, deadLetterRecord, readingRecord } from '@voc/messaging';
+import { chunkByWeight, DEAD_LETTER_MAX_PAYLOAD_BYTES, deadLetter, deadLetterRecord, readingRecord } from '@voc/messaging';
 import type { IngestResult, RejectedItem } from '@voc/ingest';
 import type { IngestService } from './ingest.js';
 
@@ -75,12 +75,6 @@ export interface Pipeline {
   stats(): GatewayStats;
 }
 
-/**
- * Largest part of a raw payload copied into a dead letter (512 KiB, base64 ≈ 683 KiB): keeps every
- * dead-letter record under Kafka's default 1 MiB `message.max.bytes` whatever the broker's MQTT
- * packet limit. A shortened copy says so in its detail; `payloadBytes` stays the received size.
- */
-export const DEAD_LETTER_MAX_PAYLOAD_BYTES = 512 * 1024;
 /** Longest dead-letter detail, characters. */
 const MAX_DETAIL = 4000;
 /** Details and paths listed when one message has several rejections with the same reason. */

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { DeadLetter, ReadingMessage } from '@voc/domain';
+import type { DeadLetter, Logger, ReadingMessage } from '@voc/domain';
 import { buildReading } from '@voc/domain/testing';
-import { BatchAbandoned, backoffDelay, settleBatch, type BatchControl, type Logger } from '@voc/messaging';
-import { MAX_DEAD_LETTER_PAYLOAD_BYTES, parseReadingValue, StreamWriter, type ReadingStore, type SourceBatch } from './writer.js';
+import {
+  BatchAbandoned,
+  backoffDelay,
+  DEAD_LETTER_MAX_PAYLOAD_BYTES as MAX_DEAD_LETTER_PAYLOAD_BYTES,
+  settleBatch,
+  type BatchControl,
+} from '@voc/messaging';
+import { parseReadingValue, StreamWriter, type ReadingStore, type SourceBatch } from './writer.js';
 
 // Unit tests of the writer's batch logic. The database and Kafka sit behind the service's own ports
 // (ReadingStore, DeadLetterSink); the integration tests run them against the real services. Time is

@@ -1,5 +1,5 @@
 import { KAFKA_HEADERS, formatIssues, readingMessageSchema, type DeadLetter, type Logger, type ReadingMessage } from '@voc/domain';
-import { chunkByWeight, deadLetter } from '@voc/messaging';
+import { chunkByWeight, DEAD_LETTER_MAX_PAYLOAD_BYTES, deadLetter } from '@voc/messaging';
 import {
   backoffOf,
   errorText,
@@ -104,13 +104,6 @@ interface Parsed {
 
 /** The res-12 cell as h3-js writes it: 15 hex digits. */
 const H3_HEX = /^[0-9a-f]{15}$/i;
-
-/**
- * Largest raw value a writer dead letter carries (bytes): the gateway's default payload limit
- * (`VOC_MAX_PAYLOAD_BYTES`, 256 KiB). Base64 grows it by a third; an uncut record close to the broker's
- * 1 MiB `message.max.bytes` would make the dead letter itself unpublishable and block the partition.
- */
-export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 256 * 1024;
 
 /**
  * Outcome of parsing one record value as a reading message.
@@ -238,16 +231,16 @@ export class StreamWriter {
 
   /**
    * Dead letter `unstorable` for a record, with its Kafka position and raw value (cut to
-   * {@link MAX_DEAD_LETTER_PAYLOAD_BYTES}; `payloadBytes` keeps the full size).
+   * {@link DEAD_LETTER_MAX_PAYLOAD_BYTES}; `payloadBytes` keeps the full size).
    */
   private unstorable(batch: SourceBatch, record: SourceRecord, detail: string): DeadLetter {
     const raw = record.value ?? Buffer.alloc(0);
-    const cut = raw.length > MAX_DEAD_LETTER_PAYLOAD_BYTES;
+    const cut = raw.length > DEAD_LETTER_MAX_PAYLOAD_BYTES;
     const letter = deadLetter(
-      { reason: 'unstorable', detail: cut ? `${detail} (payload cut to its first ${MAX_DEAD_LETTER_PAYLOAD_BYTES} bytes)` : detail },
+      { reason: 'unstorable', detail: cut ? `${detail} (payload cut to its first ${DEAD_LETTER_MAX_PAYLOAD_BYTES} bytes)` : detail },
       {
         stage: 'writer',
-        payload: cut ? raw.subarray(0, MAX_DEAD_LETTER_PAYLOAD_BYTES) : raw,
+        payload: cut ? raw.subarray(0, DEAD_LETTER_MAX_PAYLOAD_BYTES) : raw,
         receivedAt: recordTime(record, () => this.now()),
         deviceId: headerText(record.headers, KAFKA_HEADERS.deviceId) ?? record.key?.toString('utf8'),
         mqttTopic: headerText(record.headers, KAFKA_HEADERS.mqttTopic),

@@ -32,7 +32,7 @@ class MemoryRegistry implements DeviceRegistry {
   }
   async setStatus(id: string, status: DeviceStatus) {
     const r = this.rows.get(id);
-    if (r) r.status = status;
+    if (r) Object.assign(r, { status });
     return !!r;
   }
   async list() {

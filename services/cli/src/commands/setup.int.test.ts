@@ -1,3 +1,4 @@
+import { silentLogger } from '@voc/domain/testing';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '@voc/config';
@@ -5,7 +6,7 @@ import { createKafka, topicNames } from '@voc/messaging';
 import { setupCommand } from './setup.js';
 
 const PREFIX = `t-${randomUUID().slice(0, 8)}.`;
-const silent = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
+const silent = silentLogger;
 
 describe('voc setup', () => {
   const admin = createKafka(loadConfig().kafka, silent).admin();
