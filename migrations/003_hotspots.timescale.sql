@@ -11,8 +11,8 @@
 -- cells by mean, dashboards): count, sum, min and max per hour, metric, resolution-10 cell and device.
 -- These are re-aggregatable: the parent cell at any grid resolution 7-10 (h3_parent), any window that
 -- is a multiple of one hour, and the number of contributing devices all follow exactly (cell_hourly_stats
--- below). It counts valid readings from fixed sensors and van readings with a GPS fix at ≤ 30 km/h
--- (DOMAIN.md §2; the rollup's fixed speed limit, the evaluation uses the setting).
+-- below). It counts usable readings: `{{usable_reading}}` is the one usable-reading rule
+-- (packages/db usable.ts), with the van speed limit VOC_HOTSPOT_VAN_MAX_SPEED_KMH at migration time.
 -- Late readings: the refresh policy re-materialises every bucket invalidated by inserts up to 7 days back
 -- (the ingest's allowed lateness), and real-time aggregation adds buckets not yet materialised.
 create materialized view cell_hourly
@@ -26,9 +26,7 @@ select time_bucket(interval '1 hour', time) as bucket,
        min(value) as min,
        max(value) as max
 from readings
-where qa = 'valid'
-  and h3 is not null
-  and (lat is null or (gps_fix in ('2d', '3d', 'dgps') and speed_kmh <= 30))
+where {{usable_reading}}
 group by 1, 2, 3, 4
 with no data;
 

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { VocError, ERROR_CODES, formatIssues } from '@voc/domain';
+import { DEFAULT_METHOD_SETTINGS as M, DEFAULT_TRACE_SETTINGS as T } from '@voc/hotspot';
+
+// The hotspot method's defaults have one home, `@voc/hotspot` settings.ts; the variables below only name them.
 
 /**
  * A numeric variable as it comes from the environment: a string. A blank one is refused rather than
@@ -58,25 +61,25 @@ const envSchema = z.object({
   VOC_WRITER_RETRY_MAX_MS: int(30000, 100),
   VOC_WRITER_PARTITIONS_CONCURRENTLY: int(3, 1),
   VOC_WRITER_SESSION_TIMEOUT_MS: int(30000, 6000),
-  VOC_HOTSPOT_RESOLUTION: int(8, 7).pipe(z.number().max(10)),
-  VOC_HOTSPOT_WINDOW_MINUTES: int(60, 1),
+  VOC_HOTSPOT_RESOLUTION: int(M.resolution, 7).pipe(z.number().max(10)),
+  VOC_HOTSPOT_WINDOW_MINUTES: int(M.windowMinutes, 1),
   VOC_HOTSPOT_LATENESS_MS: int(10 * 60 * 1000),
   VOC_HOTSPOT_REEVALUATE_HOURS: int(48, 0),
-  VOC_HOTSPOT_MIN_READINGS: int(6, 1),
-  VOC_HOTSPOT_MIN_VAN_PASS_READINGS: int(10, 1),
-  VOC_HOTSPOT_RATIO: num(1.5),
-  VOC_HOTSPOT_ROBUST_Z: num(3),
-  VOC_HOTSPOT_VAN_MAX_SPEED_KMH: num(30),
-  VOC_HOTSPOT_OPEN_K: int(2, 1),
-  VOC_HOTSPOT_OPEN_N: int(3, 1),
-  VOC_HOTSPOT_CLEAR_N: int(3, 1),
+  VOC_HOTSPOT_MIN_READINGS: int(M.minReadings, 1),
+  VOC_HOTSPOT_MIN_VAN_PASS_READINGS: int(M.minVanPassReadings, 1),
+  VOC_HOTSPOT_RATIO: num(M.ratio),
+  VOC_HOTSPOT_ROBUST_Z: num(M.robustZ),
+  VOC_HOTSPOT_VAN_MAX_SPEED_KMH: num(M.vanMaxSpeedKmh),
+  VOC_HOTSPOT_OPEN_K: int(M.openK, 1),
+  VOC_HOTSPOT_OPEN_N: int(M.openN, 1),
+  VOC_HOTSPOT_CLEAR_N: int(M.clearN, 1),
   VOC_HOTSPOT_METRICS: z.string().default('tvoc,voc_index,benzene,toluene,xylene,nmhc,pm25'),
   VOC_HOTSPOT_THRESHOLDS: z.string().default(''),
   VOC_HOTSPOT_CONCURRENCY: int(2, 1),
-  VOC_HOTSPOT_VAN_PASS_GAP_S: int(60, 1),
-  VOC_HOTSPOT_WIND_MAX_KM: num(5),
-  VOC_HOTSPOT_CALM_WIND_MS: num(0.5),
-  VOC_HOTSPOT_CANDIDATE_RING: int(1, 0).pipe(z.number().max(3)),
+  VOC_HOTSPOT_VAN_PASS_GAP_S: int(M.vanPassGapSeconds, 1),
+  VOC_HOTSPOT_WIND_MAX_KM: num(T.windMaxKm),
+  VOC_HOTSPOT_CALM_WIND_MS: num(T.calmWindMs),
+  VOC_HOTSPOT_CANDIDATE_RING: int(T.candidateRing, 0).pipe(z.number().max(3)),
   VOC_HOTSPOT_SCHEDULER: bool(true),
   VOC_HOTSPOT_ROLLUP_CONNECTIONS: int(1, 1),
   VOC_HOTSPOT_WORK_MEM: z

@@ -1,9 +1,10 @@
 import type { MultiPolygon, Polygon } from 'geojson';
 import type { Alert, SeriesKey } from '@voc/domain';
 import { bigintToH3, h3ToBigint } from './h3.js';
+import { usableReadingSql } from './usable.js';
 import { withTransaction, type Client, type Pool } from './pool.js';
 import {
-  USABLE_GPS_FIXES,
+  ACTIVE_TASK_STATES,
   type CellResult,
   type CellStats,
   type Facility,
@@ -48,8 +49,7 @@ export const USABLE_SQL = `
   select r.device_id, r.time, r.value, r.lat, r.lon, h3_parent(r.h3, $3::int) as cell, (r.lat is not null) as mobile
   from readings r
   where r.metric = $1 and r.unit = $2 and r.time >= $4 and r.time < $5
-    and r.qa = 'valid' and r.h3 is not null
-    and (r.lat is null or (r.gps_fix in (${USABLE_GPS_FIXES.map((f) => `'${f}'`).join(', ')}) and r.speed_kmh <= $6))`;
+    and ${usableReadingSql('r.', '$6')}`;
 
 /**
  * Usable van readings of one metric in a window (same parameters as {@link USABLE_SQL}); a separate scan
@@ -59,7 +59,7 @@ const VAN_SQL = `
   select r.device_id, r.time, h3_parent(r.h3, $3::int) as cell
   from readings r
   where r.metric = $1 and r.unit = $2 and r.time >= $4 and r.time < $5 and r.lat is not null
-    and r.qa = 'valid' and r.h3 is not null and r.gps_fix in (${USABLE_GPS_FIXES.map((f) => `'${f}'`).join(', ')}) and r.speed_kmh <= $6`;
+    and ${usableReadingSql('r.', '$6')}`;
 
 /**
  * The rollup of one window: per cell, usable readings, those from fixed sensors, distinct devices,
@@ -495,8 +495,8 @@ export class EvaluationTransaction implements EvaluationTx {
 
   async activeTask(s: SeriesKey, cell: string): Promise<{ id: number; state: TaskState } | undefined> {
     const { rows } = await this.db.query<{ id: number; state: TaskState }>(
-      `select id, state from tasks where metric = $1 and resolution = $2 and cell = $3 and state in ('open', 'acknowledged', 'in_progress')`,
-      [s.metric, s.resolution, cellInt(cell)],
+      `select id, state from tasks where metric = $1 and resolution = $2 and cell = $3 and state = any($4::text[])`,
+      [s.metric, s.resolution, cellInt(cell), ACTIVE_TASK_STATES],
     );
     return rows[0];
   }

@@ -15,3 +15,4 @@ export * from './schedule.js';
 export * from './evaluation.js';
 export * from './alert-outbox.js';
 export * from './admin.js';
+export * from './usable.js';

@@ -1,5 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_METHOD_SETTINGS } from '@voc/hotspot';
+import { usableReadingSql } from './usable.js';
 
 /**
  * What the migration runner needs from a database: plain PostgreSQL through `pg`, or PGlite in tests.
@@ -31,10 +33,11 @@ export interface MigrationResult {
  * when the `timescaledb` extension is available (hypertables, continuous aggregates, compression and
  * retention policies). A lock (`pg_advisory_xact_lock`) keeps concurrent runners from racing.
  * @param opts.timescale force the TimescaleDB path on or off (default: detect)
+ * @param opts.vanMaxSpeedKmh van speed limit of the `{{usable_reading}}` rule in migrations (`VOC_HOTSPOT_VAN_MAX_SPEED_KMH`; default the method's)
  */
 export async function migrate(
   db: SqlExecutor,
-  opts: { dir?: string; timescale?: boolean; settings?: TimescaleSettings } = {},
+  opts: { dir?: string; timescale?: boolean; settings?: TimescaleSettings; vanMaxSpeedKmh?: number } = {},
 ): Promise<MigrationResult> {
   const dir = opts.dir ?? MIGRATIONS_DIR;
   const settings = opts.settings ?? { compressAfter: '7 days', retention: '400 days' };
@@ -52,7 +55,10 @@ export async function migrate(
     for (const step of steps) {
       if (done.has(step)) continue;
       let sql = await readFile(`${dir}/${step}`, 'utf8');
-      sql = sql.replaceAll('{{compress_after}}', settings.compressAfter).replaceAll('{{retention}}', settings.retention);
+      sql = sql
+        .replaceAll('{{compress_after}}', settings.compressAfter)
+        .replaceAll('{{retention}}', settings.retention)
+        .replaceAll('{{usable_reading}}', usableReadingSql('', String(opts.vanMaxSpeedKmh ?? DEFAULT_METHOD_SETTINGS.vanMaxSpeedKmh)));
       await db.exec('begin');
       try {
         await db.query(`select pg_advisory_xact_lock(7206105)`);

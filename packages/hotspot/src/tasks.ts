@@ -12,6 +12,14 @@ export type TaskState = (typeof TASK_STATES)[number];
 /** States in which a task is still open for work; at most one such task exists per metric and cell. */
 export const ACTIVE_TASK_STATES = ['open', 'acknowledged', 'in_progress'] as const satisfies readonly TaskState[];
 
+/**
+ * True for the {@link ACTIVE_TASK_STATES}. The partial unique index `tasks_one_active_per_cell`
+ * (migrations/003_hotspots.sql) spells the same list, because DDL cannot take a parameter.
+ */
+export function isActiveTaskState(s: TaskState): boolean {
+  return (ACTIVE_TASK_STATES as readonly TaskState[]).includes(s);
+}
+
 /** What the team found, required when resolving. */
 export const TASK_FINDINGS = ['source_found_and_handled', 'no_source_found', 'measurement_fault'] as const;
 /** One of {@link TASK_FINDINGS}. */

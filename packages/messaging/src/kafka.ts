@@ -1,6 +1,6 @@
 import type { Logger } from '@voc/domain';
 import { Kafka, logLevel, type Admin, type IHeaders, type LogEntry } from 'kafkajs';
-import { KAFKA_TOPICS, type KafkaTopicKey } from '@voc/domain';
+import { ERROR_CODES, KAFKA_TOPICS, VocError, type KafkaTopicKey } from '@voc/domain';
 
 /**
  * Builds a kafkajs client whose log lines go to the service logger.
@@ -58,6 +58,24 @@ export async function ensureTopics(admin: Admin, names: TopicNames = topicNames(
     }));
   if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
   return wanted.map((w) => w.topic);
+}
+
+/**
+ * The one boot check that Kafka topics exist (STYLE.md §11): connects `admin`, lists topics and
+ * disconnects.
+ * @param names topic names with their prefix
+ * @throws VocError `VOC_ERR_KAFKA_UNAVAILABLE` naming the missing topics (run `voc setup`)
+ */
+export async function requireTopics(admin: Admin, names: readonly string[]): Promise<void> {
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const absent = [...new Set(names)].filter((t) => !existing.has(t));
+    if (absent.length > 0)
+      throw new VocError(ERROR_CODES.kafka_unavailable, `missing Kafka topics ${absent.join(', ')}: run \`voc setup\``);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Reads a string header (kafkajs gives Buffers). */

@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { Partitioners } from 'kafkajs';
 import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository } from '@voc/db';
-import { ERROR_CODES, VocError, gatewaySharedFilter } from '@voc/domain';
-import { createKafka, topicNames } from '@voc/messaging';
+import { gatewaySharedFilter } from '@voc/domain';
+import { createKafka, requireTopics, topicNames } from '@voc/messaging';
 import { createDeviceDirectory } from './devices.js';
 import { buildGateway, formatStats } from './app.js';
 import { createMqttIntake } from './mqtt.js';
@@ -26,16 +26,7 @@ async function main(): Promise<void> {
 
   const topics = topicNames(cfg.kafka.topicPrefix);
   const kafka = createKafka(cfg.kafka, log);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = [topics.readings, topics.deadletter].filter((t) => !existing.has(t));
-    if (missing.length > 0)
-      throw new VocError(ERROR_CODES.kafka_unavailable, `Kafka topics missing: ${missing.join(', ')} (run \`voc setup\`)`);
-  } finally {
-    await admin.disconnect();
-  }
+  await requireTopics(kafka.admin(), [topics.readings, topics.deadletter]);
   // Java-compatible murmur2 partitioning by key (device id), so one device's readings stay in one partition, in order.
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();

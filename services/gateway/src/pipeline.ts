@@ -1,7 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Message } from 'kafkajs';
 import type { Logger, RejectReason, Rejection } from '@voc/domain';
-import { chunkByWeight, DEAD_LETTER_MAX_PAYLOAD_BYTES, deadLetter, deadLetterRecord, readingRecord } from '@voc/messaging';
+import { backoffDelay, chunkByWeight, DEAD_LETTER_MAX_PAYLOAD_BYTES, deadLetter, deadLetterRecord, readingRecord } from '@voc/messaging';
 import type { IngestResult, RejectedItem } from '@voc/ingest';
 import type { IngestService } from './ingest.js';
 
@@ -170,7 +170,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   }
 
   async function backoff(attempt: number): Promise<void> {
-    const ms = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt, 20));
+    const ms = backoffDelay(attempt + 1, { baseMs: retry.initialMs, maxMs: retry.maxMs });
     try {
       await sleep(ms, abort.signal);
     } catch {

@@ -11,7 +11,7 @@ import { Partitioners } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { createPool } from '@voc/db';
-import { createKafka, topicNames } from '@voc/messaging';
+import { createKafka, requireTopics, topicNames } from '@voc/messaging';
 import { buildHotspotWorker } from './app.js';
 
 /** Longest graceful shutdown before the process exits anyway (ms); an unfinished job is retried by another worker. */
@@ -37,10 +37,7 @@ async function main(): Promise<void> {
 
   try {
     await producer.connect();
-    const admin = kafka.admin();
-    await admin.connect();
-    const existing = await admin.listTopics().finally(() => admin.disconnect());
-    if (!existing.includes(topics.alerts)) throw new Error(`Kafka topic ${topics.alerts} does not exist: run \`voc setup\``);
+    await requireTopics(kafka.admin(), [topics.alerts]);
     await app.start();
   } catch (err) {
     log.fatal({ err }, 'hotspot worker failed to start');

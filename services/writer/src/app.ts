@@ -10,8 +10,7 @@ import {
   withTransaction,
   type Pool,
 } from '@voc/db';
-import { topicNames, type TopicNames } from '@voc/messaging';
-import type { Sleep } from '@voc/messaging';
+import { requireTopics, topicNames, type Sleep, type TopicNames } from '@voc/messaging';
 import { DeadLetterStoreService, type DeadLetterStore } from './deadletter-store.js';
 import { kafkaDeadLetterSink, startConsumer } from './kafka.js';
 import { StreamWriter, type ReadingStore, type StoreErrors } from './writer.js';
@@ -150,16 +149,7 @@ export function buildWriter(deps: WriterAppDeps): WriterApp {
     if (missing.length > 0)
       throw new VocError(ERROR_CODES.database_unavailable, `missing tables ${missing.join(', ')}: run \`voc migrate\``);
     const wanted = [...(enabled.readings ? [topics.readings, topics.deadletter] : []), ...(enabled.deadLetters ? [topics.deadletter] : [])];
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      const absent = [...new Set(wanted)].filter((t) => !existing.has(t));
-      if (absent.length > 0)
-        throw new VocError(ERROR_CODES.kafka_unavailable, `missing Kafka topics ${absent.join(', ')}: run \`voc setup\``);
-    } finally {
-      await admin.disconnect();
-    }
+    await requireTopics(kafka.admin(), wanted);
   }
 
   return {

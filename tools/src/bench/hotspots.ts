@@ -235,7 +235,7 @@ async function main(): Promise<void> {
   const pool = createPool({ ...cfg.pg, poolMax: 6 }, createLogger('bench', 'silent'));
   const client = await pool.connect();
   try {
-    await migrate(pgExecutor(client), { settings: cfg.timescale });
+    await migrate(pgExecutor(client), { settings: cfg.timescale, vanMaxSpeedKmh: cfg.hotspot.vanMaxSpeedKmh });
   } finally {
     client.release();
   }

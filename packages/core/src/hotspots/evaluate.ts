@@ -9,6 +9,7 @@ import {
   evaluateCells,
   findJurisdiction,
   INITIAL_STATE,
+  isActiveTaskState,
   isTrivial,
   rankCandidates,
   sameState,
@@ -359,7 +360,7 @@ class Reconciler {
   private async taskIsActive(taskId: number | null): Promise<boolean> {
     if (taskId === null) return false;
     const st = await this.tx.taskState(taskId);
-    return st === 'open' || st === 'acknowledged' || st === 'in_progress';
+    return st !== undefined && isActiveTaskState(st);
   }
 
   /** Applies the difference between the stored and the new states of window `w`. */

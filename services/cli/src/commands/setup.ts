@@ -10,7 +10,7 @@ async function runMigrations(): Promise<void> {
   const pool = createPool(cfg.pg, log, 'voc-migrate');
   const client = await pool.connect();
   try {
-    const r = await migrate(pgExecutor(client), { settings: cfg.timescale });
+    const r = await migrate(pgExecutor(client), { settings: cfg.timescale, vanMaxSpeedKmh: cfg.hotspot.vanMaxSpeedKmh });
     process.stdout.write(
       `migrations: ${r.applied.length ? r.applied.join(', ') : 'up to date'} (TimescaleDB ${r.timescale ? 'on' : 'not available: plain PostgreSQL tables'})\n`,
     );
