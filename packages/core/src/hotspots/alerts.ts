@@ -1,91 +1,63 @@
-import type { Logger } from '@voc/domain';
+import { SCHEMA_IDS, type Alert, type AlertStats, type SeriesKey } from '@voc/domain';
+import { cellCentre } from '@voc/hotspot';
+import type { EvaluationTx, StoredCell, UsableFilter } from './ports.js';
 
-/** One alert waiting in the outbox. */
-export interface PendingAlert {
-  readonly id: number;
-  readonly alertId: string;
-  readonly key: string;
-  /** The alert as JSON text (schema `voc.alert.v1`). */
-  readonly value: string;
-}
+/** ISO 8601 UTC of an epoch-ms time, as alerts, notes and logs carry it. */
+export const iso = (t: number): string => new Date(t).toISOString();
 
-/** The outbox as the dispatcher sees it. */
-export interface AlertOutbox {
-  /**
-   * Claims up to `limit` unpublished alerts in id order (rows locked, skipping rows another dispatcher
-   * holds), runs `publish`, and marks them published in the same transaction only if it succeeds.
-   * @returns number of alerts published
-   */
-  drain(limit: number, publish: (items: readonly PendingAlert[]) => Promise<void>): Promise<number>;
-}
-
-/** Where alerts go (the Kafka alerts topic). */
-export interface AlertSink {
-  /** Resolves once the broker acknowledged every record (acks = all). */
-  publish(items: readonly PendingAlert[]): Promise<void>;
+/** Statistics of a cell in a window as alerts and tasks carry them. */
+export function alertStats(c: StoredCell, baseline: number | null): AlertStats {
+  return {
+    n: c.n,
+    devices: c.devices,
+    vanPasses: c.vanPasses,
+    mean: c.mean,
+    median: c.median,
+    p90: c.p90,
+    max: c.max,
+    baseline,
+    ratio: c.ratio,
+    robustZ: c.robustZ,
+    giStar: c.giStar,
+    reasons: [...c.reasons],
+  };
 }
 
 /**
- * Publishes the alert outbox to Kafka after the evaluations that wrote it have committed. Delivery is
- * at least once: a dispatcher killed between the broker's acknowledgement and its own commit publishes
- * those alerts again, with the same `alertId` for consumers to deduplicate on. Nothing is lost: an
- * alert leaves the outbox only when the broker has acknowledged it.
+ * Builds the alerts of one evaluation (schema `voc.alert.v1`, `packages/domain` alerts.ts) and writes
+ * them to the outbox inside the evaluation's transaction; a dispatcher publishes them after commit.
  */
-export class AlertDispatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-
+export class AlertBuilder {
   constructor(
-    private readonly outbox: AlertOutbox,
-    private readonly sink: AlertSink,
-    private readonly log: Logger,
-    private readonly intervalMs: number,
-    private readonly batch = 500,
+    private readonly tx: EvaluationTx,
+    private readonly series: SeriesKey,
+    private readonly W: number,
+    private readonly filter: UsableFilter,
+    private readonly now: number,
   ) {}
 
-  /** Publishes everything pending now. @returns number of alerts published */
-  async dispatchOnce(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.outbox.drain(this.batch, (items) => this.sink.publish(items));
-      total += n;
-      if (n < this.batch) return total;
-    }
+  /** The fields every alert of hotspot `h` in window `w` carries. */
+  base(h: { id: number; cell: string; openedWindow: number }, w: number) {
+    const c = cellCentre(h.cell);
+    return {
+      schema: SCHEMA_IDS.alert,
+      occurredAt: iso(this.now),
+      metric: this.series.metric,
+      unit: this.filter.unit,
+      cell: h.cell,
+      resolution: this.series.resolution,
+      lat: c.lat,
+      lon: c.lon,
+      windowMinutes: this.series.windowMinutes,
+      hotspotId: h.id,
+      openedWindow: iso(h.openedWindow),
+      windowStart: iso(w),
+      windowEnd: iso(w + this.W),
+    } as const;
   }
 
-  /** Starts periodic dispatching. */
-  start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.intervalMs);
-  }
-
-  /** Dispatches soon (coalesces calls while a run is in progress). */
-  kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.dispatchOnce()
-      .then((n) => {
-        if (n > 0) this.log.info({ alerts: n }, 'alerts published');
-      })
-      .catch((err: unknown) => this.log.warn({ err }, 'alert dispatch failed; retrying on the next tick'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
-  }
-
-  /** Stops the timer and waits for a run in progress. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  /** Writes `a` to the outbox, keyed by its cell (one cell's alerts stay in order). */
+  async enqueue(a: Alert): Promise<void> {
+    await this.tx.enqueueAlert(a, a.cell);
   }
 }
