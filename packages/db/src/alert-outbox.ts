@@ -1,3 +1,6 @@
+import type { Alert } from '@voc/domain';
+import type { AlertOutboxWritePort } from '@voc/core';
+import { type Queryable } from './sql.js';
 import type { AlertOutbox, PendingAlert } from '@voc/core';
 import { withTransaction, type Pool } from './pool.js';
 
@@ -16,5 +19,18 @@ export class AlertOutboxRepository implements AlertOutbox {
       await c.query(`update alert_outbox set published_at = now() where id = any($1::int8[])`, [rows.map((r) => r.id)]);
       return rows.length;
     });
+  }
+}
+
+/** Writes alerts to the outbox (table `alert_outbox`) on the evaluation transaction. */
+export class AlertOutboxWrites implements AlertOutboxWritePort {
+  constructor(private readonly db: Queryable) {}
+
+  async enqueueAlert(alert: Alert, kafkaKey: string): Promise<void> {
+    await this.db.query(`insert into alert_outbox (alert_id, kafka_key, payload) values ($1, $2, $3) on conflict (alert_id) do nothing`, [
+      alert.alertId,
+      kafkaKey,
+      JSON.stringify(alert),
+    ]);
   }
 }

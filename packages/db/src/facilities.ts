@@ -1,3 +1,6 @@
+import type { TraceContextPort } from '@voc/core';
+import type { Facility } from '@voc/hotspot';
+import { cellInt, type Queryable } from './sql.js';
 import { latLngToCell } from 'h3-js';
 import type { FacilityStore } from '@voc/core';
 import { STORED_H3_RESOLUTION } from '@voc/domain';
@@ -31,5 +34,26 @@ export class FacilityRepository implements FacilityStore {
     );
     const inserted = rows.filter((r) => r.created).length;
     return [inserted, rows.length - inserted];
+  }
+}
+
+/** Candidate facilities of a set of cells, on the evaluation transaction. */
+export class FacilityLookup implements Pick<TraceContextPort, 'facilitiesNear'> {
+  constructor(private readonly db: Queryable) {}
+
+  async facilitiesNear(cells: readonly string[], resolution: number): Promise<Facility[]> {
+    if (cells.length === 0) return [];
+    const { rows } = await this.db.query<{
+      id: string;
+      category: string;
+      name: string;
+      lat: number;
+      lon: number;
+      fume_device_ids: string[];
+    }>(`select id, category, name, lat, lon, fume_device_ids from facilities where h3_parent(h3, $1) = any($2::int8[]) order by id`, [
+      resolution,
+      cells.map(cellInt),
+    ]);
+    return rows.map((r) => ({ id: r.id, category: r.category, name: r.name, lat: r.lat, lon: r.lon, fumeDeviceIds: r.fume_device_ids }));
   }
 }

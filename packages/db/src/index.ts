@@ -16,3 +16,5 @@ export * from './evaluation.js';
 export * from './alert-outbox.js';
 export * from './admin.js';
 export * from './usable.js';
+export * from './rollup.js';
+export * from './repositories.js';

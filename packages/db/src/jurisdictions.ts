@@ -1,3 +1,7 @@
+import type { MultiPolygon, Polygon } from 'geojson';
+import type { TraceContextPort } from '@voc/core';
+import type { Jurisdiction } from '@voc/hotspot';
+import { type Queryable } from './sql.js';
 import type { JurisdictionStore } from '@voc/core';
 import type { JurisdictionInput } from '@voc/hotspot';
 import { withTransaction, type Pool } from './pool.js';
@@ -20,5 +24,17 @@ export class JurisdictionRepository implements JurisdictionStore {
       }
       return [inserted, items.length - inserted];
     });
+  }
+}
+
+/** Street-office areas, on the evaluation transaction. */
+export class JurisdictionLookup implements Pick<TraceContextPort, 'jurisdictions'> {
+  constructor(private readonly db: Queryable) {}
+
+  async jurisdictions(): Promise<Jurisdiction[]> {
+    const { rows } = await this.db.query<{ id: string; name: string; geometry: Polygon | MultiPolygon }>(
+      `select id, name, geometry from jurisdictions order by id`,
+    );
+    return rows;
   }
 }

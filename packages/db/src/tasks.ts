@@ -1,3 +1,7 @@
+import type { SeriesKey } from '@voc/domain';
+import type { TaskInput, TaskOpeningPort } from '@voc/core';
+import { ACTIVE_TASK_STATES } from '@voc/hotspot';
+import { cellInt, seriesParams, ts, type Queryable } from './sql.js';
 import type { TaskDetail, TaskEventKind, TaskFilter, TaskStore, TaskSummary } from '@voc/core';
 import type { TaskFinding, TaskState } from '@voc/hotspot';
 import { bigintToH3 } from './h3.js';
@@ -136,5 +140,67 @@ export class TaskRepository implements TaskStore {
       );
       return true;
     });
+  }
+}
+
+/** What the hotspot evaluation writes to tasks (open, touch, events), on its transaction: with {@link TaskRepository} the only writer of `tasks` and `task_events`. */
+export class TaskWrites implements TaskOpeningPort {
+  constructor(private readonly db: Queryable) {}
+
+  async activeTask(s: SeriesKey, cell: string): Promise<{ id: number; state: TaskState } | undefined> {
+    const { rows } = await this.db.query<{ id: number; state: TaskState }>(
+      `select id, state from tasks where metric = $1 and resolution = $2 and cell = $3 and state = any($4::text[])`,
+      [s.metric, s.resolution, cellInt(cell), ACTIVE_TASK_STATES],
+    );
+    return rows[0];
+  }
+
+  async taskState(taskId: number): Promise<TaskState | undefined> {
+    const { rows } = await this.db.query<{ state: TaskState }>(`select state from tasks where id = $1`, [taskId]);
+    return rows[0]?.state;
+  }
+
+  async insertTask(t: TaskInput): Promise<number | undefined> {
+    const { rows } = await this.db.query<{ id: number }>(
+      `insert into tasks (metric, resolution, window_minutes, cell, hotspot_id, opened_window, last_window, lat, lon, cell_polygon, street_office_id, street_office_name,
+         statistics, top_devices, peak_readings, wind, candidates)
+       values ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       on conflict do nothing returning id`,
+      [
+        ...seriesParams(t.series),
+        cellInt(t.cell),
+        t.hotspotId,
+        ts(t.openedWindow),
+        t.lat,
+        t.lon,
+        JSON.stringify(t.cellPolygon),
+        t.streetOffice?.id ?? null,
+        t.streetOffice?.name ?? null,
+        JSON.stringify(t.statistics),
+        JSON.stringify(t.topDevices),
+        JSON.stringify(t.peakReadings),
+        t.wind === null ? null : JSON.stringify(t.wind),
+        JSON.stringify(t.candidates),
+      ],
+    );
+    return rows[0]?.id;
+  }
+
+  async touchTask(taskId: number, lastWindow: number): Promise<void> {
+    await this.db.query(`update tasks set last_window = greatest(last_window, $2::timestamptz), updated_at = now() where id = $1`, [
+      taskId,
+      ts(lastWindow),
+    ]);
+  }
+
+  async addTaskEvent(
+    taskId: number,
+    kind: TaskEventKind,
+    e: { actor: string; window?: number; note?: string; details?: Record<string, unknown> },
+  ): Promise<void> {
+    await this.db.query(
+      `insert into task_events (task_id, kind, actor, note, window_start, details) values ($1, $2, $3, $4, $5, $6) on conflict do nothing`,
+      [taskId, kind, e.actor, e.note ?? null, e.window === undefined ? null : ts(e.window), JSON.stringify(e.details ?? {})],
+    );
   }
 }

@@ -93,8 +93,8 @@ export interface EvaluationRecord {
   readonly cleared: number;
 }
 
-/** What one evaluation does inside its single database transaction. */
-export interface EvaluationTx {
+/** The evaluation run of one window: its lock, idempotence, clock, rollup and final record. */
+export interface EvaluationRunPort {
   /** Creates the window's evaluation row if needed and locks it (serialises evaluations of one window). */
   lockWindow(series: SeriesKey, window: Window): Promise<void>;
   /** True when a job with this id already committed an evaluation (exactly once per job id). */
@@ -104,6 +104,11 @@ export interface EvaluationTx {
   /** The SQL rollup: statistics of usable readings per cell at the series' resolution. */
   aggregate(series: SeriesKey, window: Window, filter: UsableFilter): Promise<CellStats[]>;
   replaceCellStats(series: SeriesKey, window: number, cells: readonly CellResult[]): Promise<void>;
+  finish(series: SeriesKey, window: Window, r: EvaluationRecord): Promise<void>;
+}
+
+/** Persistence across windows: per-cell states, high-value flags and stored results of evaluated windows. */
+export interface PersistencePort {
   /** Serialises the persistence part of evaluations of one series (transaction-scoped lock). */
   lockSeries(series: SeriesKey): Promise<void>;
   /** Start of the latest evaluated (done) window before `window`, or null. */
@@ -115,6 +120,10 @@ export interface EvaluationTx {
   highCells(series: SeriesKey, window: number): Promise<Set<string>>;
   cellResults(series: SeriesKey, window: number, cells: readonly string[]): Promise<Map<string, StoredCell>>;
   baseline(series: SeriesKey, window: number): Promise<number | null>;
+}
+
+/** Evidence of a cell in a window: top devices, peak readings and wind observations. */
+export interface EvidencePort {
   topDevices(
     series: SeriesKey,
     window: Window,
@@ -130,6 +139,10 @@ export interface EvaluationTx {
     limit: number,
   ): Promise<Map<string, PeakReading[]>>;
   windObservations(window: Window): Promise<WindObservation[]>;
+}
+
+/** Hotspots and their per-window evidence rows. */
+export interface HotspotPort {
   getHotspot(series: SeriesKey, cell: string, openedWindow: number): Promise<HotspotRow | undefined>;
   insertHotspot(series: SeriesKey, cell: string, openedWindow: number): Promise<number>;
   updateHotspot(
@@ -138,6 +151,10 @@ export interface EvaluationTx {
   ): Promise<void>;
   upsertEvidence(e: EvidenceInput): Promise<void>;
   deleteEvidence(hotspotId: number, window: number): Promise<void>;
+}
+
+/** What the evaluation reads and writes of trace-to-source tasks. */
+export interface TaskOpeningPort {
   /** The active (open, acknowledged or in progress) task of a cell, if any. */
   activeTask(series: SeriesKey, cell: string): Promise<{ id: number; state: TaskState } | undefined>;
   taskState(taskId: number): Promise<TaskState | undefined>;
@@ -150,12 +167,26 @@ export interface EvaluationTx {
     kind: TaskEventKind,
     e: { actor: string; window?: number; note?: string; details?: Record<string, unknown> },
   ): Promise<void>;
+}
+
+/** Registered facilities and street-office areas, for candidate ranking and task routing. */
+export interface TraceContextPort {
   facilitiesNear(cells: readonly string[], resolution: number): Promise<Facility[]>;
   jurisdictions(): Promise<Jurisdiction[]>;
+}
+
+/** The alert outbox, written inside the evaluation. */
+export interface AlertOutboxWritePort {
   /** Writes an alert to the outbox; a second alert with the same id is ignored. */
   enqueueAlert(alert: Alert, kafkaKey: string): Promise<void>;
-  finish(series: SeriesKey, window: Window, r: EvaluationRecord): Promise<void>;
 }
+
+/**
+ * What one evaluation does inside its single database transaction: the narrow ports above, grouped by
+ * what they serve; `@voc/db` `EvaluationTransaction` implements them on one client.
+ */
+export interface EvaluationTx
+  extends EvaluationRunPort, PersistencePort, EvidencePort, HotspotPort, TaskOpeningPort, TraceContextPort, AlertOutboxWritePort {}
 
 /** Runs `fn` in one transaction: everything it wrote commits together or not at all. */
 export interface EvaluationStore {

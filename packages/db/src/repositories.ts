@@ -1,0 +1,49 @@
+import { AlertOutboxRepository } from './alert-outbox.js';
+import { DeadLetterRepository } from './deadletters.js';
+import { DeviceRepository } from './devices.js';
+import { EvaluationRepository } from './evaluation.js';
+import { FacilityRepository } from './facilities.js';
+import { HotspotReportRepository } from './hotspot-report.js';
+import { JurisdictionRepository } from './jurisdictions.js';
+import type { Pool } from './pool.js';
+import { ReadingRepository } from './readings.js';
+import type { RollupOptions } from './rollup.js';
+import { BackfillSourceRepository, ScheduleRepository } from './schedule.js';
+import { TaskRepository } from './tasks.js';
+
+/** Every repository of the database, one per aggregate, on one pool (what a composition root hands to `@voc/core`). */
+export interface Repositories {
+  readonly devices: DeviceRepository;
+  readonly readings: ReadingRepository;
+  readonly deadLetters: DeadLetterRepository;
+  /** Hotspot evaluations, cell stats and states, hotspots and evidence (one transaction per window). */
+  readonly evaluations: EvaluationRepository;
+  readonly hotspotReport: HotspotReportRepository;
+  readonly schedule: ScheduleRepository;
+  readonly backfillSource: BackfillSourceRepository;
+  /** Tasks and task events. */
+  readonly tasks: TaskRepository;
+  readonly facilities: FacilityRepository;
+  readonly jurisdictions: JurisdictionRepository;
+  readonly alertOutbox: AlertOutboxRepository;
+}
+
+/**
+ * Builds every repository on `pool` (the pool stays the caller's to close).
+ * @param opts.rollup connections and `work_mem` of the hotspot rollup (`config.hotspot.rollupConnections`, `workMem`)
+ */
+export function createRepositories(pool: Pool, opts: { rollup?: RollupOptions } = {}): Repositories {
+  return {
+    devices: new DeviceRepository(pool),
+    readings: new ReadingRepository(pool),
+    deadLetters: new DeadLetterRepository(pool),
+    evaluations: new EvaluationRepository(pool, opts.rollup),
+    hotspotReport: new HotspotReportRepository(pool),
+    schedule: new ScheduleRepository(pool),
+    backfillSource: new BackfillSourceRepository(pool),
+    tasks: new TaskRepository(pool),
+    facilities: new FacilityRepository(pool),
+    jurisdictions: new JurisdictionRepository(pool),
+    alertOutbox: new AlertOutboxRepository(pool),
+  };
+}
