@@ -25,11 +25,18 @@ export interface DeadLetterContext {
 }
 
 /**
- * Largest part of a raw payload copied into a dead letter (256 KiB, base64 ≈ 342 KiB): keeps every
+ * Largest part of a raw payload copied into a dead letter (512 KiB, base64 ≈ 683 KiB): keeps every
  * dead-letter record under Kafka's default 1 MiB `message.max.bytes` whatever the broker's MQTT
- * packet limit. The gateway and the stream writer both cut to it. A shortened copy says so in its detail; `payloadBytes` stays the received size.
+ * packet limit. A shortened copy says so in its detail; `payloadBytes` stays the received size.
  */
-export const DEAD_LETTER_MAX_PAYLOAD_BYTES = 256 * 1024;
+export const DEAD_LETTER_MAX_PAYLOAD_BYTES = 512 * 1024;
+
+/**
+ * Largest part of an unstorable Kafka record value the stream writer copies into its dead letter
+ * (256 KiB): a normalised reading message is far smaller than an MQTT payload may be, so anything
+ * above this is already garbage. Kept beside the gateway's cap so both limits have one home.
+ */
+export const UNSTORABLE_MAX_PAYLOAD_BYTES = 256 * 1024;
 
 /** Builds the dead-letter value for a rejection (raw payload base64-encoded). */
 export function deadLetter(rejection: Rejection, ctx: DeadLetterContext): DeadLetter {

@@ -4,7 +4,7 @@ import { buildReading } from '@voc/domain/testing';
 import {
   BatchAbandoned,
   backoffDelay,
-  DEAD_LETTER_MAX_PAYLOAD_BYTES as MAX_DEAD_LETTER_PAYLOAD_BYTES,
+  UNSTORABLE_MAX_PAYLOAD_BYTES as MAX_DEAD_LETTER_PAYLOAD_BYTES,
   settleBatch,
   type BatchControl,
 } from '@voc/messaging';

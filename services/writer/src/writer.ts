@@ -1,5 +1,5 @@
 import { KAFKA_HEADERS, formatIssues, readingMessageSchema, type DeadLetter, type Logger, type ReadingMessage } from '@voc/domain';
-import { chunkByWeight, DEAD_LETTER_MAX_PAYLOAD_BYTES, deadLetter } from '@voc/messaging';
+import { chunkByWeight, UNSTORABLE_MAX_PAYLOAD_BYTES, deadLetter } from '@voc/messaging';
 import {
   backoffOf,
   errorText,
@@ -231,16 +231,16 @@ export class StreamWriter {
 
   /**
    * Dead letter `unstorable` for a record, with its Kafka position and raw value (cut to
-   * {@link DEAD_LETTER_MAX_PAYLOAD_BYTES}; `payloadBytes` keeps the full size).
+   * {@link UNSTORABLE_MAX_PAYLOAD_BYTES}; `payloadBytes` keeps the full size).
    */
   private unstorable(batch: SourceBatch, record: SourceRecord, detail: string): DeadLetter {
     const raw = record.value ?? Buffer.alloc(0);
-    const cut = raw.length > DEAD_LETTER_MAX_PAYLOAD_BYTES;
+    const cut = raw.length > UNSTORABLE_MAX_PAYLOAD_BYTES;
     const letter = deadLetter(
-      { reason: 'unstorable', detail: cut ? `${detail} (payload cut to its first ${DEAD_LETTER_MAX_PAYLOAD_BYTES} bytes)` : detail },
+      { reason: 'unstorable', detail: cut ? `${detail} (payload cut to its first ${UNSTORABLE_MAX_PAYLOAD_BYTES} bytes)` : detail },
       {
         stage: 'writer',
-        payload: cut ? raw.subarray(0, DEAD_LETTER_MAX_PAYLOAD_BYTES) : raw,
+        payload: cut ? raw.subarray(0, UNSTORABLE_MAX_PAYLOAD_BYTES) : raw,
         receivedAt: recordTime(record, () => this.now()),
         deviceId: headerText(record.headers, KAFKA_HEADERS.deviceId) ?? record.key?.toString('utf8'),
         mqttTopic: headerText(record.headers, KAFKA_HEADERS.mqttTopic),

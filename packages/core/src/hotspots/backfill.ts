@@ -1,5 +1,6 @@
 import { windowMs, windowStarts } from '@voc/hotspot';
-import { evaluateWindow, type EvaluateOutcome, type EvaluationDeps } from './evaluate.js';
+import { evaluateWindow } from './evaluate.js';
+import type { EvaluateOutcome, EvaluationDeps } from './ports.js';
 
 /** Where the backfill learns which windows hold readings. */
 export interface BackfillSource {

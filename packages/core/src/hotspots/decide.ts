@@ -9,9 +9,9 @@ import {
   type PersistenceState,
   type TimedTransition,
 } from '@voc/hotspot';
-import type { EvaluationTx, HotspotRow, PeakReading, SeriesKey, StoredCell, TopDevice, UsableFilter } from './ports.js';
+import type { EvaluationTx, HotspotRow, SeriesKey, StoredCell, UsableFilter, EvaluationDeps, HotspotChange } from './ports.js';
+import type { PeakReading, TopDevice } from '../tasks/ports.js';
 import { AlertBuilder, alertStats, iso } from './alerts.js';
-import type { EvaluationDeps, HotspotChange } from './evaluate.js';
 import { round, SYSTEM_ACTOR, TaskOpener } from './open-tasks.js';
 
 /** How many top devices and peak readings a task and each evidence window keep. */

@@ -17,7 +17,8 @@ import { EvaluationRepository, FacilityRepository, JurisdictionRepository, Sched
 import { deleteHotspotRows } from '@voc/db/testing';
 import { getTask, listTasks, transitionTask } from '../tasks/service.js';
 import { centreCell12, diskCells, fixedReading, vanReading } from '../testing/fixtures.js';
-import { evaluateWindow, type EvaluationDeps } from './evaluate.js';
+import { evaluateWindow } from './evaluate.js';
+import type { EvaluationDeps } from './ports.js';
 
 // Known-answer tests of the hotspot evaluation against the real PostgreSQL (db voc_test). Each test
 // owns a device-id prefix and a ten-day range in 2031 that no other test uses, and deletes its rows.

@@ -1,62 +1,8 @@
-import type { Logger } from '@voc/domain';
 import { ERROR_CODES, isMetricId, METRICS, VocError } from '@voc/domain';
-import { evaluateCells, windowMs, type DistrictStats, type MethodSettings, type TraceSettings, type Window } from '@voc/hotspot';
-import type { EvaluationStore, SeriesKey, Trigger, UsableFilter } from './ports.js';
+import { evaluateCells, windowMs, type Window } from '@voc/hotspot';
+import type { EvaluateOutcome, EvaluateRequest, EvaluationDeps, SeriesKey, UsableFilter } from './ports.js';
 import { iso } from './alerts.js';
 import { Reconciler } from './decide.js';
-
-/** What {@link evaluateWindow} needs. */
-export interface EvaluationDeps {
-  readonly store: EvaluationStore;
-  readonly method: MethodSettings;
-  readonly trace: TraceSettings;
-  /** Readings stored less than this before the evaluation started count as possibly unseen (late-data check), ms. */
-  readonly watermarkMarginMs: number;
-  readonly log: Logger;
-}
-
-/** One evaluation to run. */
-export interface EvaluateRequest {
-  readonly metric: string;
-  /** Window start, epoch ms, aligned to the window length. */
-  readonly windowStart: number;
-  /** BullMQ job id; a job id commits at most one evaluation. Null for backfill and manual runs. */
-  readonly jobId: string | null;
-  readonly trigger: Trigger;
-  /**
-   * Re-run persistence over the evaluated windows after this one (default true). A backfill that
-   * evaluates every window of a range in order turns it off for all but the last window.
-   */
-  readonly cascade?: boolean;
-}
-
-/** A hotspot that changed in an evaluation. Times epoch ms. */
-export interface HotspotChange {
-  readonly hotspotId: number;
-  readonly cell: string;
-  readonly openedWindow: number;
-  readonly window: number;
-}
-
-/** Result of {@link evaluateWindow}. */
-export interface EvaluateOutcome {
-  /** True when this job id had already committed (nothing was done). */
-  readonly skipped: boolean;
-  readonly series: SeriesKey;
-  readonly windowStart: number;
-  readonly district: DistrictStats | null;
-  readonly opened: HotspotChange[];
-  readonly cleared: HotspotChange[];
-  readonly withdrawn: HotspotChange[];
-  readonly tasksOpened: number[];
-  /** Windows whose persistence state was (re)written, this one included. */
-  readonly windowsWritten: number;
-  readonly durationMs: number;
-  /** Where the time went, ms: rollup query, method, writing the rollup, persistence and reconciliation, commit. */
-  readonly phases: { rollupMs: number; methodMs: number; writeMs: number; persistenceMs: number; commitMs: number };
-}
-
-export { SYSTEM_ACTOR } from './open-tasks.js';
 
 /**
  * Evaluates one window of one metric (DOMAIN.md §6) in a single database transaction:

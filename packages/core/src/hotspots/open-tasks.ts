@@ -2,8 +2,8 @@ import { gridDisk } from 'h3-js';
 import type { SeriesKey } from '@voc/domain';
 import { cellCentre, cellPolygon, distanceM, findJurisdiction, rankCandidates, summariseWind, type WindSummary } from '@voc/hotspot';
 import { alertStats, iso, type AlertBuilder } from './alerts.js';
-import type { EvaluationDeps } from './evaluate.js';
-import type { EvaluationTx, HotspotRow, PeakReading, StoredCell, TopDevice, UsableFilter, WindObservation } from './ports.js';
+import type { EvaluationTx, HotspotRow, StoredCell, UsableFilter, WindObservation, EvaluationDeps } from './ports.js';
+import type { PeakReading, TopDevice } from '../tasks/ports.js';
 
 /** Actor recorded on task events written by the worker. */
 export const SYSTEM_ACTOR = 'hotspot-worker';

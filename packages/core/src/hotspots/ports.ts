@@ -1,5 +1,6 @@
-import type { Alert, SeriesKey } from '@voc/domain';
-import type { TaskEventKind, TaskInput } from '../tasks/ports.js';
+import type { Alert, Logger, SeriesKey } from '@voc/domain';
+import type { PeakReading, TaskEventKind, TaskInput, TopDevice } from '../tasks/ports.js';
+
 import type {
   CellResult,
   CellStats,
@@ -7,6 +8,7 @@ import type {
   Facility,
   Jurisdiction,
   MethodSettings,
+  TraceSettings,
   PersistenceState,
   TaskState,
   Window,
@@ -42,23 +44,6 @@ export interface HotspotRow {
   readonly clearedWindow: number | null;
   readonly state: 'open' | 'cleared' | 'withdrawn';
   readonly taskId: number | null;
-}
-
-/** A device's contribution to a cell in a window. */
-export interface TopDevice {
-  readonly deviceId: string;
-  readonly n: number;
-  readonly mean: number;
-  readonly max: number;
-}
-
-/** One of the highest readings of a cell in a window (position: the van's GPS, or the fixed device's registry position). */
-export interface PeakReading {
-  readonly deviceId: string;
-  readonly time: string;
-  readonly value: number;
-  readonly lat: number | null;
-  readonly lon: number | null;
 }
 
 /** One paired wind observation of a fixed device with a registry position. */
@@ -191,4 +176,55 @@ export interface EvaluationTx
 /** Runs `fn` in one transaction: everything it wrote commits together or not at all. */
 export interface EvaluationStore {
   run<T>(fn: (tx: EvaluationTx) => Promise<T>): Promise<T>;
+}
+
+/** What `evaluateWindow` (evaluate.ts) needs. */
+export interface EvaluationDeps {
+  readonly store: EvaluationStore;
+  readonly method: MethodSettings;
+  readonly trace: TraceSettings;
+  /** Readings stored less than this before the evaluation started count as possibly unseen (late-data check), ms. */
+  readonly watermarkMarginMs: number;
+  readonly log: Logger;
+}
+
+/** One evaluation to run. */
+export interface EvaluateRequest {
+  readonly metric: string;
+  /** Window start, epoch ms, aligned to the window length. */
+  readonly windowStart: number;
+  /** BullMQ job id; a job id commits at most one evaluation. Null for backfill and manual runs. */
+  readonly jobId: string | null;
+  readonly trigger: Trigger;
+  /**
+   * Re-run persistence over the evaluated windows after this one (default true). A backfill that
+   * evaluates every window of a range in order turns it off for all but the last window.
+   */
+  readonly cascade?: boolean;
+}
+
+/** A hotspot that changed in an evaluation. Times epoch ms. */
+export interface HotspotChange {
+  readonly hotspotId: number;
+  readonly cell: string;
+  readonly openedWindow: number;
+  readonly window: number;
+}
+
+/** Result of `evaluateWindow` (evaluate.ts). */
+export interface EvaluateOutcome {
+  /** True when this job id had already committed (nothing was done). */
+  readonly skipped: boolean;
+  readonly series: SeriesKey;
+  readonly windowStart: number;
+  readonly district: DistrictStats | null;
+  readonly opened: HotspotChange[];
+  readonly cleared: HotspotChange[];
+  readonly withdrawn: HotspotChange[];
+  readonly tasksOpened: number[];
+  /** Windows whose persistence state was (re)written, this one included. */
+  readonly windowsWritten: number;
+  readonly durationMs: number;
+  /** Where the time went, ms: rollup query, method, writing the rollup, persistence and reconciliation, commit. */
+  readonly phases: { rollupMs: number; methodMs: number; writeMs: number; persistenceMs: number; commitMs: number };
 }

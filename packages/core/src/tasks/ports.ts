@@ -1,7 +1,24 @@
 import type { TaskFinding, TaskState } from '@voc/hotspot';
-import type { PeakReading, SeriesKey, TopDevice } from '../hotspots/ports.js';
+import type { SeriesKey } from '@voc/domain';
 
 /** The ports the task use-cases need (the task repository of `@voc/db` implements them). */
+
+/** A device's contribution to a cell in a window. */
+export interface TopDevice {
+  readonly deviceId: string;
+  readonly n: number;
+  readonly mean: number;
+  readonly max: number;
+}
+
+/** One of the highest readings of a cell in a window (position: the van's GPS, or the fixed device's registry position). */
+export interface PeakReading {
+  readonly deviceId: string;
+  readonly time: string;
+  readonly value: number;
+  readonly lat: number | null;
+  readonly lon: number | null;
+}
 
 /** A new task's content (see `tasks` in migrations/003_hotspots.sql). */
 export interface TaskInput {
