@@ -1,6 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deferred, startHarness, until, upTopic, type Harness } from './test-harness.js';
+import { deferred, startHarness, until, upTopic, type Harness } from './harness.test-support.js';
 
 // MQTT.js 5.16 as a device: both protocol versions, against a server on a random loopback port.
 
