@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import mqttPacket, { type IConnectPacket, type IPublishPacket, type Packet } from 'mqtt-packet';
+import mqttPacket, { type IConnectPacket, type Packet } from 'mqtt-packet';
 import type { InflightBudget } from './budget.js';
 import { Framer, type OversizeFrame } from './framer.js';
 import type { ResolvedOptions } from './options.js';
@@ -255,7 +255,7 @@ export class Connection {
             },
           }
         : {}),
-    } as Packet);
+    });
     if (keepAlive > 0) {
       // MQTT 5.0 §3.1.2.10: no packet within 1.5 × Keep Alive → the server closes the connection.
       this.keepAliveTimer = setTimeout(() => this.close(REASON.keep_alive_timeout, 'keep_alive_timeout'), keepAlive * 1500);
@@ -285,7 +285,7 @@ export class Connection {
 
   private refuseRaw(code: number, why: string): void {
     this.state = 'connected'; // so send() encodes; closing follows at once
-    this.send({ cmd: 'connack', returnCode: code, reasonCode: code, sessionPresent: false } as Packet);
+    this.send({ cmd: 'connack', returnCode: code, reasonCode: code, sessionPresent: false });
     this.end(why);
   }
 
@@ -302,7 +302,7 @@ export class Connection {
   close(code: number, why: string): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
     this.ctx.metrics.inc('disconnects', { reason: why });
-    if (this.version === 5 && this.deviceId !== undefined) this.send({ cmd: 'disconnect', reasonCode: code } as Packet);
+    if (this.version === 5 && this.deviceId !== undefined) this.send({ cmd: 'disconnect', reasonCode: code });
     this.end(why);
   }
 

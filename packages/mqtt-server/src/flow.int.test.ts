@@ -1,4 +1,4 @@
-import type { IConnackPacket, IDisconnectPacket, IPubackPacket } from 'mqtt-packet';
+import type { IConnackPacket, IPubackPacket } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, startHarness, until, upTopic, type Deferred, type Harness } from './harness.test-support.js';
 import { RawClient } from './raw-client.test-support.js';
@@ -119,7 +119,7 @@ describe.each([4, 5] as const)('back-pressure and limits, protocol level %i', (v
     const full = r.encode(r.publishPacket(upTopic('dev-1'), Buffer.alloc(declared, 0x7a), 7));
     r.socket.write(full.subarray(0, 1024 * 1024));
     await r.closed;
-    if (v === 5) expect((r.of('disconnect')[0] as IDisconnectPacket | undefined)?.reasonCode).toBe(0x95);
+    if (v === 5) expect(r.of('disconnect')[0]?.reasonCode).toBe(0x95);
     expect(h.refused).toHaveLength(1);
     const rep = h.refused[0];
     expect(rep).toMatchObject({ reason: 'packet_too_large', deviceId: 'dev-1', topic: upTopic('dev-1'), qos: 1, complete: false });
@@ -170,7 +170,7 @@ describe.each([4, 5] as const)('back-pressure and limits, protocol level %i', (v
     await r.closed;
     const waited = Date.now() - started;
     expect(waited).toBeGreaterThanOrEqual(1_300);
-    if (v === 5) expect((r.of('disconnect')[0] as IDisconnectPacket | undefined)?.reasonCode).toBe(0x8d);
+    if (v === 5) expect(r.of('disconnect')[0]?.reasonCode).toBe(0x8d);
   });
 
   it('refuses QoS 2 (v5: DISCONNECT 0x9B) and reports it', async () => {
@@ -179,7 +179,7 @@ describe.each([4, 5] as const)('back-pressure and limits, protocol level %i', (v
     await connected(r);
     r.send(r.publishPacket(upTopic('dev-1'), 'q2', 9, 2));
     await r.closed;
-    if (v === 5) expect((r.of('disconnect')[0] as IDisconnectPacket | undefined)?.reasonCode).toBe(0x9b);
+    if (v === 5) expect(r.of('disconnect')[0]?.reasonCode).toBe(0x9b);
     expect(h.refused[0]).toMatchObject({ reason: 'qos_not_supported', qos: 2 });
     expect(h.received).toHaveLength(0);
   });
@@ -198,7 +198,7 @@ describe.each([4, 5] as const)('back-pressure and limits, protocol level %i', (v
     const kinds = r.packets.map((p) => p.cmd);
     expect(kinds.slice(1, 2)).toEqual(['puback']);
     expect((r.of('puback')[0] as IPubackPacket).messageId).toBe(1);
-    if (v === 5) expect((r.of('disconnect')[0] as IDisconnectPacket | undefined)?.reasonCode).toBe(0x8b);
+    if (v === 5) expect(r.of('disconnect')[0]?.reasonCode).toBe(0x8b);
     h = undefined;
   });
 });

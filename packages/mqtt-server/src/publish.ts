@@ -1,4 +1,4 @@
-import type { IPublishPacket, Packet } from 'mqtt-packet';
+import type { IPublishPacket } from 'mqtt-packet';
 import type { Connection } from './connection.js';
 import { decodePublishHead, type OversizeFrame } from './framer.js';
 import { REASON } from './reason-codes.js';
@@ -97,7 +97,7 @@ function settle(conn: Connection, entry: Inflight, ackCode: number | undefined):
       cmd: 'puback',
       messageId: e.packetId,
       ...(conn.version === 5 && e.ackCode !== 0 ? { reasonCode: e.ackCode } : {}),
-    } as Packet);
+    });
     if (e.ackCode < 0x80) conn.ctx.metrics.inc('publishes_acked');
   }
   conn.pump();

@@ -42,10 +42,10 @@ export class RawClient {
       username,
       password: Buffer.from(password),
       ...extra,
-    } as Packet;
+    };
   }
   publishPacket(topic: string, payload: Buffer | string, messageId: number, qos: 0 | 1 | 2 = 1): Packet {
-    return { cmd: 'publish', topic, payload, qos, retain: false, dup: false, ...(qos > 0 ? { messageId } : {}) } as Packet;
+    return { cmd: 'publish', topic, payload, qos, retain: false, dup: false, ...(qos > 0 ? { messageId } : {}) };
   }
   of<C extends Packet['cmd']>(cmd: C): Extract<Packet, { cmd: C }>[] {
     return this.packets.filter((p) => p.cmd === cmd) as Extract<Packet, { cmd: C }>[];
