@@ -85,8 +85,9 @@ export class Connection {
   }
 
   /** Why reading must stop now, or undefined. */
-  private blockedBy(): 'auth' | 'window' | 'global' | undefined {
+  private blockedBy(): 'auth' | 'stopping' | 'window' | 'global' | undefined {
     if (this.state === 'authenticating') return 'auth';
+    if (this.ctx.stopping && this.state === 'connected') return 'stopping';
     if (this.inflight.length >= this.ctx.opts.receiveMaximum) return 'window';
     if (this.ctx.budget.paused) return 'global';
     return undefined;
@@ -101,7 +102,7 @@ export class Connection {
         if (!this.paused) {
           this.paused = true;
           this.socket.pause();
-          if (blocked !== 'auth') this.ctx.metrics.inc('socket_pauses', { cause: blocked });
+          if (blocked === 'window' || blocked === 'global') this.ctx.metrics.inc('socket_pauses', { cause: blocked });
         }
         return;
       }
@@ -264,6 +265,18 @@ export class Connection {
       this.idleTimer = setTimeout(() => this.close(REASON.administrative_action, 'idle_timeout'), ctx.opts.idleTimeoutMs);
     ctx.log.debug({ deviceId: this.deviceId, clientId: this.clientId, version: this.version, tls: this.tls }, 'MQTT device connected');
     this.pump();
+  }
+
+  /**
+   * Keep-alive or idle expiry. While the adapter itself holds the device back (socket paused, publishes
+   * in flight) the silence is ours, not the device's: the timer restarts instead of closing.
+   */
+  private expire(timer: NodeJS.Timeout | undefined, code: number, why: string): void {
+    if (this.paused || this.inflight.length > 0) {
+      timer?.refresh();
+      return;
+    }
+    this.close(code, why);
   }
 
   private onOversize(o: OversizeFrame): void {

@@ -78,6 +78,7 @@ async function process(conn: Connection, entry: Inflight, p: IPublishPacket, pay
     ctx.metrics.inc('publishes_failed', { retry: String(retry) });
     ctx.log.warn({ err, deviceId, topic: p.topic, retry }, 'publish handler failed; no PUBACK, the device resends after reconnecting');
     settle(conn, entry, undefined);
+    if (entry.qos === 0) return; // best effort: counted, the connection goes on
     // DISCONNECT, not a negative PUBACK: a PUBACK of any code ends the exchange and the device would
     // drop the message (MQTT 5.0 §4.3.2). 0x88 "server unavailable" exists only in CONNACK; 0x89 is its DISCONNECT kin.
     conn.close(retry ? REASON.server_busy : REASON.unspecified_error, 'handler_failed');
