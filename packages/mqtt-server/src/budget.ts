@@ -21,9 +21,11 @@ export class InflightBudget {
     if (lowWaterBytes > highWaterBytes) throw new RangeError('lowWaterBytes must not exceed highWaterBytes');
   }
 
+  /** Packet bytes of the publishes in flight now. */
   get bytes(): number {
     return this.bytesNow;
   }
+  /** Publishes in flight now. */
   get count(): number {
     return this.countNow;
   }

@@ -49,6 +49,7 @@ export class Framer {
     return this.buf.length - this.pos;
   }
 
+  /** Appends bytes read from the socket (kept by reference until consumed). */
   push(chunk: Buffer): void {
     if (this.pos >= this.buf.length) {
       this.buf = chunk;

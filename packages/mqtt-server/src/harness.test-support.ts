@@ -15,6 +15,7 @@ export interface Deferred<T> {
   reject(e: unknown): void;
 }
 
+/** A promise settled from outside, for handlers the test releases. */
 export function deferred<T = void>(): Deferred<T> {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
@@ -61,6 +62,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The test directory: DEVICES with their passwords, `dev-off` disabled, a client id naming another device refused. */
 export function defaultAuthenticate(req: ConnectRequest): Promise<AuthResult> {
   const id = req.username ?? '';
   const pw = DEVICES[id];
@@ -71,6 +73,7 @@ export function defaultAuthenticate(req: ConnectRequest): Promise<AuthResult> {
   return Promise.resolve({ ok: true, deviceId: id });
 }
 
+/** Starts a server on a random loopback port (and TLS when given) with recording ports. */
 export async function startHarness(options: Partial<MqttServerOptions> = {}): Promise<Harness> {
   const metrics = new RecordingMetrics();
   const h: Omit<Harness, 'server' | 'port' | 'tlsPort' | 'close'> = {
@@ -124,6 +127,7 @@ export interface TestPki {
   remove(): void;
 }
 
+/** Makes a CA and a server certificate in a temporary directory (`remove()` deletes it). */
 export function makeTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'voc-mqtt-pki-'));
   const run = (args: string[]): void => {

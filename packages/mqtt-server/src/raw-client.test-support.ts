@@ -25,12 +25,15 @@ export class RawClient {
     this.closed = new Promise((resolve) => this.socket.on('close', () => resolve()));
   }
 
+  /** The wire bytes of `p` at this protocol level. */
   encode(p: Packet): Buffer {
     return mqttPacket.generate(p, { protocolVersion: this.protocolVersion });
   }
+  /** Writes `p`; false when the socket's write buffer is full. */
   send(p: Packet): boolean {
     return this.socket.write(this.encode(p));
   }
+  /** A CONNECT for `username` (client id = user name unless `extra` says otherwise). */
   connectPacket(username: string, password: string, extra: Record<string, unknown> = {}): Packet {
     return {
       cmd: 'connect',
@@ -44,9 +47,11 @@ export class RawClient {
       ...extra,
     };
   }
+  /** A PUBLISH; QoS > 0 carries `messageId`. */
   publishPacket(topic: string, payload: Buffer | string, messageId: number, qos: 0 | 1 | 2 = 1): Packet {
     return { cmd: 'publish', topic, payload, qos, retain: false, dup: false, ...(qos > 0 ? { messageId } : {}) };
   }
+  /** The packets received of one type. */
   of<C extends Packet['cmd']>(cmd: C): Extract<Packet, { cmd: C }>[] {
     return this.packets.filter((p) => p.cmd === cmd) as Extract<Packet, { cmd: C }>[];
   }
@@ -65,6 +70,7 @@ export class RawClient {
       });
     }
   }
+  /** Destroys the socket. */
   end(): void {
     this.socket.destroy();
   }

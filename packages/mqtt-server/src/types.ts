@@ -79,7 +79,7 @@ export interface RefusedPublish {
   readonly payloadHead: Buffer;
   /** True when `payloadHead` is the whole payload. */
   readonly complete: boolean;
-  /** Remaining length declared in the fixed header, bytes (MQTT 5.0 §2.1.4). */
+  /** `packet_too_large`: remaining length declared in the fixed header, bytes (MQTT 5.0 §2.1.4); otherwise the packet's size. */
   readonly declaredBytes: number;
   readonly receivedAt: Date;
   readonly protocolVersion: ProtocolVersion;
