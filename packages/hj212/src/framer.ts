@@ -81,6 +81,14 @@ export class Hj212Framer {
         continue;
       }
       if (c === 35 && pos + 1 < n && s.charCodeAt(pos + 1) === 35) {
+        // In a run of '#' (a logger repeating its header, line noise) the header is the last two.
+        let r = pos + 2;
+        while (r < n && s.charCodeAt(r) === 35) r++;
+        while (r - pos > 2) {
+          const end = Math.min(r - 2, pos + this.maxFrame);
+          this.rejected(out, 'garbage', `${end - pos} bytes outside any frame`, s.slice(pos, end), false);
+          pos = end;
+        }
         const next = this.frameAt(s, pos, final, out);
         if (next < 0) break;
         pos = next;

@@ -126,10 +126,13 @@ export function decodeObservations(msg: DecodableMessage, profile: FactorProfile
     }
     const unit = metricUnit(m.metric);
     const k = unitFactor(m.unit, unit) ?? 1; // checked by defineProfile
+    // Divide by an integer for down-scaling so 820 µg/m³ gives 0.82 mg/m³ exactly as printed.
+    const x = Number(raw);
+    const value = k >= 1 ? x * k : x / Math.round(1 / k);
     if (flag !== undefined && !isDataFlag(flag)) result.issues.push({ code: 'unknown_flag', factor, detail: `flag ${flag.slice(0, 8)}` });
     result.observations.push({
       metric: m.metric,
-      value: Number(raw) * k,
+      value,
       unit,
       observedAt,
       factor,
