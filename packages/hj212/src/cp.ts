@@ -1,6 +1,17 @@
 import type { CpData } from './frame.js';
 import type { Warning } from './reasons.js';
 
+/**
+ * Records without `Object.prototype` in their chain: any item name (`__proto__`, `constructor`) is an
+ * ordinary own key, and unlike `Object.create(null)` they keep V8's fast hidden-class layout.
+ */
+function NullRecord(this: Record<string, unknown>): void {}
+NullRecord.prototype = Object.create(null) as object;
+/** A new prototype-free record. */
+export function newRecord<V>(): Record<string, V> {
+  return new (NullRecord as unknown as new () => Record<string, V>)();
+}
+
 /** Result of {@link parseCp}: the data area, or the position and cause of the first malformed item. */
 export type CpResult = { ok: true; cp: CpData } | { ok: false; detail: string };
 
@@ -11,8 +22,8 @@ export type CpResult = { ok: true; cp: CpData } | { ok: false; detail: string };
  * Duplicate item names keep the last value and push `duplicate_item` on `warnings`.
  */
 export function parseCp(s: string, start: number, end: number, warnings: Warning[]): CpResult {
-  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
-  const factors: Record<string, Record<string, string>> = Object.create(null) as Record<string, Record<string, string>>;
+  const fields = newRecord<string>();
+  const factors = newRecord<Record<string, string>>();
   const factorOrder: string[] = [];
   let i = start;
   while (i < end) {
@@ -32,7 +43,7 @@ export function parseCp(s: string, start: number, end: number, warnings: Warning
       const value = s.slice(eq + 1, q);
       if (hy < 0) {
         const name = s.slice(i, eq);
-        if (name in fields) warnings.push('duplicate_item');
+        if (fields[name] !== undefined) warnings.push('duplicate_item');
         fields[name] = value;
       } else {
         if (hy === i || hy === eq - 1) return { ok: false, detail: `factor item with an empty code or field at offset ${i}` };
@@ -40,10 +51,10 @@ export function parseCp(s: string, start: number, end: number, warnings: Warning
         const field = s.slice(hy + 1, eq);
         let f = factors[code];
         if (f === undefined) {
-          f = Object.create(null) as Record<string, string>;
+          f = newRecord<string>();
           factors[code] = f;
           factorOrder.push(code);
-        } else if (field in f) warnings.push('duplicate_item');
+        } else if (f[field] !== undefined) warnings.push('duplicate_item');
         f[field] = value;
       }
     }

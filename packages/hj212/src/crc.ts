@@ -7,31 +7,29 @@
  * CRC-16/MODBUS (same polynomial, no preliminary shift) gives 0x4B37 on the same input.
  */
 
+/**
+ * Byte table of the reflected 0xA001 polynomial: `T[x]` is `x` after 8 shift/XOR steps. In the HJ 212
+ * routine the register after `(r >>> 8) ^ byte` fits in 8 bits, so one step is `T[(r >>> 8) ^ byte]`
+ * (which is also why its low byte takes only 8 values, SPEC-NOTES §4).
+ */
+const T = new Uint16Array(256);
+for (let x = 0; x < 256; x++) {
+  let r = x;
+  for (let k = 0; k < 8; k++) r = r & 1 ? (r >>> 1) ^ 0xa001 : r >>> 1;
+  T[x] = r;
+}
+
 /** HJ 212 CRC16 of `s[start..end)`, chars taken as bytes (latin1). Returns 0..0xFFFF. */
 export function crcHj212(s: string, start = 0, end = s.length): number {
   let r = 0xffff;
-  for (let i = start; i < end; i++) {
-    r = (r >>> 8) ^ (s.charCodeAt(i) & 0xff);
-    for (let k = 0; k < 8; k++) {
-      const lsb = r & 1;
-      r >>>= 1;
-      if (lsb) r ^= 0xa001;
-    }
-  }
+  for (let i = start; i < end; i++) r = T[(r >>> 8) ^ (s.charCodeAt(i) & 0xff)]!;
   return r;
 }
 
 /** CRC-16/MODBUS of `s[start..end)`, chars taken as bytes (latin1). Returns 0..0xFFFF, high byte first. */
 export function crcModbus(s: string, start = 0, end = s.length): number {
   let r = 0xffff;
-  for (let i = start; i < end; i++) {
-    r ^= s.charCodeAt(i) & 0xff;
-    for (let k = 0; k < 8; k++) {
-      const lsb = r & 1;
-      r >>>= 1;
-      if (lsb) r ^= 0xa001;
-    }
-  }
+  for (let i = start; i < end; i++) r = (r >>> 8) ^ T[(r ^ s.charCodeAt(i)) & 0xff]!;
   return r;
 }
 

@@ -1,6 +1,6 @@
 import { crcHj212, crcModbus, readCrcHex, swapBytes16 } from './crc.js';
 import { isKnownCommand, isKnownSystem } from './codes.js';
-import { parseCp } from './cp.js';
+import { newRecord, parseCp } from './cp.js';
 import {
   STANDARD_MAX_DATA_LENGTH,
   resolveParseOptions,
@@ -142,7 +142,7 @@ function parseSegment(
   let flagText: string | undefined;
   let pnumText: string | undefined;
   let pnoText: string | undefined;
-  const extraFields: Record<string, string> = Object.create(null) as Record<string, string>;
+  const extraFields: Record<string, string> = newRecord<string>();
   let cpStart = -1;
   let i = segStart;
   while (i < segEnd) {
@@ -193,7 +193,7 @@ function parseSegment(
         break;
       default:
         if (key.length === 0) return reject('bad_field', `header item with an empty name at offset ${i - segStart}`);
-        dup = key in extraFields;
+        dup = extraFields[key] !== undefined;
         extraFields[key] = value;
         warnings.push('unknown_header_field');
     }

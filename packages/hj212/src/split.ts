@@ -1,3 +1,4 @@
+import { newRecord } from './cp.js';
 import type { CpData, Hj212Frame } from './frame.js';
 import type { Tolerance } from './reasons.js';
 
@@ -58,15 +59,15 @@ function merge(key: string, pnum: number, parts: (Hj212Frame | undefined)[]): As
   for (let i = 0; i < pnum; i++) if (parts[i] === undefined) missing.push(i + 1);
   let cp = first.cp;
   if (got.length > 1) {
-    const fields: Record<string, string> = Object.create(null) as Record<string, string>;
-    const factors: Record<string, Record<string, string>> = Object.create(null) as Record<string, Record<string, string>>;
+    const fields: Record<string, string> = newRecord<string>();
+    const factors: Record<string, Record<string, string>> = newRecord<Record<string, string>>();
     const factorOrder: string[] = [];
     for (const p of got) {
       Object.assign(fields, p.cp.fields);
       for (const code of p.cp.factorOrder) {
         let f = factors[code];
         if (f === undefined) {
-          f = Object.create(null) as Record<string, string>;
+          f = newRecord<string>();
           factors[code] = f;
           factorOrder.push(code);
         }
