@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildFrame, flagValue, type FrameFields } from './build.js';
-import { Hj212Framer, type FramerEvent } from './framer.js';
+import { resolveParseOptions } from './frame.js';
+import { Hj212Framer, peekMn, type FramerEvent } from './framer.js';
 
 function frame(i: number, extra: Partial<FrameFields> = {}): string {
   return buildFrame({
@@ -107,5 +108,33 @@ describe('HJ 212 stream framer', () => {
     expect(summary([...f.push('\r\n' + frame(1) + '\r\n\r\n'), ...f.push(frame(2).slice(0, 40))])).toEqual(['frame 01']);
     const end = f.end();
     expect(summary(end)).toEqual(['rejected length_mismatch']);
+  });
+
+  it('applies each device its own settings by MN, from the first frame on a shared stream', () => {
+    const lenientA = resolveParseOptions({ tolerances: ['missing_crlf', 'datatime_ms'] });
+    const framer = new Hj212Framer({ tolerances: ['missing_crlf'], deviceOptions: (mn) => (mn === 'DEVA' ? lenientA : undefined) });
+    const a = frame(1, { mn: 'DEVA', fields: { DataTime: '20261201120100000' } }).slice(0, -2);
+    const b = frame(2, { mn: 'DEVB', fields: { DataTime: '20261201120200000' } });
+    const bNoCrlf = frame(3, { mn: 'DEVB' }).slice(0, -2);
+    expect(summary(feedAll(framer, [a + b + bNoCrlf + frame(4, { mn: 'DEVB' })]))).toEqual([
+      'frame 01',
+      'rejected bad_datatime',
+      'rejected bad_terminator',
+      'frame 04',
+    ]);
+  });
+
+  it('accepts a wrong length whose CRC is right on a device with length_mismatch, cut at its CR LF', () => {
+    const text = frame(1).replace(/^##(\d{4})/, (_, d: string) => `##${String(Number(d) + 3).padStart(4, '0')}`);
+    expect(summary(feedAll(new Hj212Framer(), [text + frame(2)]))).toEqual(['rejected length_mismatch', 'frame 02']);
+    const out = feedAll(new Hj212Framer({ tolerances: ['length_mismatch'] }), [text + frame(2)]);
+    expect(summary(out)).toEqual(['frame 01', 'frame 02']);
+    expect(out[0]?.kind === 'frame' && out[0].frame.tolerances).toEqual(['length_mismatch']);
+  });
+
+  it('peeks the MN of a header without parsing it', () => {
+    expect(peekMn(frame(1))).toBe('SIMFUME0000001');
+    expect(peekMn('##0040ST=22;XMN=1;CP=&&MN=2&&')).toBeUndefined();
+    expect(peekMn('##0040MN=ABC;CP=&&&&')).toBe('ABC');
   });
 });

@@ -1,4 +1,4 @@
-import { resolveParseOptions, type Hj212Frame, type ParseOptions, type ResolvedParseOptions } from './frame.js';
+import { STRICT, resolveParseOptions, type Hj212Frame, type ParseOptions, type ParseResult, type ResolvedParseOptions } from './frame.js';
 import { parseFrame } from './parse.js';
 import type { RejectReason } from './reasons.js';
 
@@ -25,6 +25,32 @@ export interface FramerOptions extends ParseOptions {
    * `maxDataLength` + 12 (`##`, 4 length digits, CRC, CR LF).
    */
   readonly maxFrameBytes?: number;
+  /**
+   * Per-device codec settings, looked up by the frame's `MN` (see {@link peekMn}) before it is
+   * parsed; `undefined` (unknown device) → strict settings (`STRICT`). Framing itself (where a frame ends: `missing_crlf`,
+   * `maxDataLength`) uses the framer's settings, so set those to the most lenient any device on the
+   * port may need; acceptance then follows each device's own settings. Return resolved options
+   * (`resolveParseOptions`, cached per device) to keep the lookup cheap.
+   */
+  readonly deviceOptions?: (mn: string | undefined) => ParseOptions | ResolvedParseOptions | undefined;
+}
+
+/**
+ * The `MN` of a frame's header without parsing it (first `MN=` item before `CP=&&`), or `undefined`.
+ * Used to pick a device's settings before the frame is parsed; never trusted for anything else.
+ */
+export function peekMn(text: string): string | undefined {
+  const cp = text.indexOf('CP=&&', 6);
+  const stop = cp < 0 ? text.length : cp;
+  let k = text.indexOf('MN=', 6);
+  while (k >= 0 && k < stop) {
+    if (k === 6 || text.charCodeAt(k - 1) === 59) {
+      const semi = text.indexOf(';', k + 3);
+      return text.slice(k + 3, semi < 0 || semi > stop ? stop : semi);
+    }
+    k = text.indexOf('MN=', k + 3);
+  }
+  return undefined;
 }
 
 /**
@@ -39,16 +65,25 @@ export class Hj212Framer {
   private buf = '';
   private opts: ResolvedParseOptions;
   private maxFrame: number;
+  private deviceOptions: FramerOptions['deviceOptions'];
 
   constructor(options: FramerOptions = {}) {
     this.opts = resolveParseOptions(options);
     this.maxFrame = Math.max(options.maxFrameBytes ?? 0, this.opts.maxDataLength + 12);
+    this.deviceOptions = options.deviceOptions;
   }
 
   /** Switches to a device's settings (e.g. once its MN is known); applies to frames not yet completed. */
   setOptions(options: FramerOptions): void {
     this.opts = resolveParseOptions(options);
     this.maxFrame = Math.max(options.maxFrameBytes ?? 0, this.opts.maxDataLength + 12);
+    this.deviceOptions = options.deviceOptions;
+  }
+
+  /** Parses one delimited frame with its device's settings. */
+  private parse(text: string): ParseResult {
+    if (this.deviceOptions === undefined) return parseFrame(text, this.opts);
+    return parseFrame(text, this.deviceOptions(peekMn(text)) ?? STRICT);
   }
 
   /** Bytes held waiting for the rest of a frame (for back-pressure and metrics). */
@@ -134,9 +169,15 @@ export class Hj212Framer {
     if (q >= 0 && q < e0 + 2) return this.broken(s, p, final, out);
     if (n >= e0 + 2 && s.charCodeAt(e0) === 13 && s.charCodeAt(e0 + 1) === 10) return this.candidate(s, p, e0 + 2, out);
     if (n >= e0 && this.opts.missingCrlf && (n === e0 || s.charCodeAt(e0) !== 13 || n >= e0 + 2)) {
-      const r = parseFrame(s.slice(p, e0), this.opts);
+      const text = s.slice(p, e0);
+      const r = this.parse(text);
       if (r.ok) {
-        out.push({ kind: 'frame', frame: r.frame, text: s.slice(p, e0) });
+        out.push({ kind: 'frame', frame: r.frame, text });
+        return e0;
+      }
+      // Delimited by its length and CRC, but this device may not omit CR LF.
+      if (r.reason === 'bad_terminator') {
+        this.rejected(out, r.reason, r.detail, text, false);
         return e0;
       }
     }
@@ -164,7 +205,7 @@ export class Hj212Framer {
 
   private candidate(s: string, p: number, end: number, out: FramerEvent[]): number {
     const text = s.slice(p, end);
-    const r = parseFrame(text, this.opts);
+    const r = this.parse(text);
     if (r.ok) out.push({ kind: 'frame', frame: r.frame, text });
     else this.rejected(out, r.reason, r.detail, text, end - p >= this.maxFrame);
     return end;
