@@ -57,7 +57,10 @@ export const TOLERANCES = {
   missing_crlf: 'missing_crlf',
   /** Declared length wrong, but the CRC over the actual segment is right. */
   length_mismatch: 'length_mismatch',
-  /** Data segment longer than the standard's 1024 (accepted up to the device's `maxDataLength`). */
+  /**
+   * Data segment longer than the standard's 1024. Recorded only: it is admitted by raising the
+   * device's `maxDataLength`, not by listing it in `tolerances`.
+   */
   oversize: 'oversize',
   /** A `CN` outside the 2005/2017 command lists. */
   unknown_command: 'unknown_command',
