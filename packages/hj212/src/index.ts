@@ -1,0 +1,14 @@
+export * from './reasons.js';
+export * from './crc.js';
+export * from './codes.js';
+export * from './time.js';
+export * from './frame.js';
+export { parseFrame } from './parse.js';
+export { parseCp, type CpResult } from './cp.js';
+export * from './build.js';
+export * from './framer.js';
+export * from './split.js';
+export * from './responses.js';
+export * from './profiles.js';
+export * from './observations.js';
+export * from './simulator.js';
