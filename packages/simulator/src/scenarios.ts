@@ -17,9 +17,9 @@ export const SCENARIO_NAMES = [
 /** One of {@link SCENARIO_NAMES}. */
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
-/** 2016-12-xx 00:00 China Standard Time as epoch ms. */
-function dec2016(day: number): number {
-  return Date.UTC(2016, 11, day) - 8 * 3_600_000;
+/** 2016-12-`day` `hour`:00 China Standard Time as epoch ms. */
+function dec2016(day: number, hour = 0): number {
+  return Date.UTC(2016, 11, day, hour) - 8 * 3_600_000;
 }
 
 /**
@@ -40,15 +40,17 @@ export const DEFAULT_NETWORK: NetworkSpec = Object.freeze({
 
 /**
  * The fixed catalogue. Start times pick real weather from the committed slice (December 2016,
- * Xicheng stations): `noise-only` and the source scenarios start on 13 and 26 December (district PM2.5
- * daily means 25–70 µg/m³), `regional-episode` on 16 December, the start of the 16–21 December 2016
- * heavy-pollution episode (district PM2.5 above 150 µg/m³ for days). Durations default to 48 h and can be
+ * Xicheng stations, local time): `noise-only` starts on 13 December 06:00, after an episode ended and
+ * 2.5 days before the next (district PM2.5 daily means 25–50 µg/m³); the source and sensor scenarios on
+ * 26 December 00:00 (daily means 40–70 µg/m³; the truth lists the short episodes at its edges);
+ * `regional-episode` on 16 December 00:00, before the 16–22 December 2016 heavy-pollution episode
+ * (district PM2.5 above 150 µg/m³ from 17 December 12:00 to 22 December 04:00, peak 532 µg/m³). Durations default to 48 h and can be
  * changed; the committed slice ends 2016-12-31 23:00 CST (longer spans need the full station files).
  */
-const CATALOGUE: Readonly<Record<ScenarioName, { description: string; day: number; patch: Partial<ScenarioSpec> }>> = {
-  'noise-only': { description: 'simulated street network with noise only: no sources, no faults', day: 13, patch: {} },
+const CATALOGUE: Readonly<Record<ScenarioName, { description: string; day: number; hour?: number; patch: Partial<ScenarioSpec> }>> = {
+  'noise-only': { description: 'simulated street network with noise only: no sources, no faults', day: 13, hour: 6, patch: {} },
   'regional-episode': {
-    description: 'simulated street network during the real 16-21 December 2016 regional episode: no sources, no faults',
+    description: 'simulated street network during the real 16-22 December 2016 regional episode: no sources, no faults',
     day: 16,
     patch: {},
   },
@@ -113,7 +115,7 @@ export function scenario(name: ScenarioName, opts: ScenarioOptions = {}): Scenar
     name,
     description: `SIMULATED: ${entry.description}`,
     seed: opts.seed ?? 20161201,
-    start: dec2016(entry.day),
+    start: dec2016(entry.day, entry.hour),
     durationHours: opts.durationHours ?? 48,
     network: DEFAULT_NETWORK,
     sources: { count: 0, schedule: 'usual' },

@@ -80,9 +80,9 @@ export interface Simulation {
    * Readings in time order, one chunk per fixed-sensor cadence step ([t, t + cadence)); within a chunk by
    * time, then device id. Each call starts afresh and yields the same chunks.
    */
-  chunks(): Generator<SimReading[]>;
+  chunks(): Generator<SimReading[], void, undefined>;
   /** {@link Simulation.chunks} as an async iterable (for a publisher that awaits between chunks). */
-  readings(): AsyncGenerator<SimReading[]>;
+  readings(): AsyncGenerator<SimReading[], void, undefined>;
 }
 
 /** Inputs besides the spec: the station data (default: the committed slice) and the district. */
@@ -124,7 +124,7 @@ export function simulate(spec: ScenarioSpec, inputs: SimulationInputs = {}): Sim
   const crossings = grid.nodes.map((n) => grid.projection.toLatLon(n));
   const truth = buildTruth({ spec, from, to, district, background, devices, facilities: built.facilities, sources, field, crossings });
 
-  function* chunks(): Generator<SimReading[]> {
+  function* chunks(): Generator<SimReading[], void, undefined> {
     const fixed = devices.filter((d) => d.kind === 'fixed');
     const vans = devices.filter((d) => d.kind === 'van');
     const rngs = new Map<string, Rng>(devices.map((d) => [d.id, createRng(spec.seed, `readings/${d.id}`)]));
