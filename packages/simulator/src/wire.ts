@@ -136,3 +136,20 @@ export function toReadingMessage(r: SimReading, devices: ReadonlyMap<string, Sim
     }),
   };
 }
+
+/**
+ * File names for a scenario's outputs, each carrying the word "simulated" so that a file separated from
+ * its folder still says what it is: truth JSON, device registry JSON, facilities CSV, readings JSON lines.
+ */
+export function simulatedFileNames(
+  scenario: string,
+  seed: number,
+): { truth: string; devices: string; facilities: string; readings: string } {
+  const base = `${scenario}.seed-${seed}.simulated`;
+  return {
+    truth: `${base}-truth.json`,
+    devices: `${base}-devices.json`,
+    facilities: `${base}-facilities.csv`,
+    readings: `${base}-readings.jsonl`,
+  };
+}
