@@ -122,6 +122,8 @@ describe('detection scoring', () => {
     const r = scoreScenario(truth(), { ...none, hotspots: [late, far, early, pm] });
     expect(r.sources[0]!.found).toBe(false);
     expect(r.detectionRate).toBe(0);
+    // The late one opened while the source was on (12:00, on 09:00-18:00).
+    expect(r.detectionRateWhileOn).toBe(1);
     expect(r.top3Rate).toBeNull();
     expect(scoreScenario(truth(), { ...none, hotspots: [late] }, { withinWindows: 3 }).detectionRate).toBe(1);
   });

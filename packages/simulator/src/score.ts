@@ -10,6 +10,8 @@ export interface SourceScore {
   readonly category: string;
   readonly detectable: boolean;
   readonly found: boolean;
+  /** True when a hotspot of its metrics opened within `ring` of it in a window while it was on, however late (information beside `found`). */
+  readonly foundWhileOn: boolean;
   /** The hotspot that found it (earliest opening, then nearest cell). */
   readonly hotspotId: string | null;
   /** Minutes from the start of the on-period to the opening (`openedAt`, default the opening window's end). */
@@ -28,6 +30,8 @@ export interface ScoreReport {
   /** Found / all sources, and found / detectable sources. */
   readonly detectionRate: number | null;
   readonly detectableDetectionRate: number | null;
+  /** Sources with a hotspot opening while they were on, at any delay / all sources. */
+  readonly detectionRateWhileOn: number | null;
   readonly medianTimeToDetectMin: number | null;
   readonly medianLocalisationM: number | null;
   /** Found sources whose facility is among the top-3 candidates / found sources. */
@@ -128,6 +132,7 @@ export function scoreScenario(truth: GroundTruth, out: SystemOutputs, opts: Scor
     sources,
     detectionRate: ratio(found.length, sources.length),
     detectableDetectionRate: ratio(detectable.filter((s) => s.found).length, detectable.length),
+    detectionRateWhileOn: ratio(sources.filter((s) => s.foundWhileOn).length, sources.length),
     medianTimeToDetectMin: median(found.flatMap((s) => (s.timeToDetectMin === null ? [] : [s.timeToDetectMin]))),
     medianLocalisationM: median(found.flatMap((s) => (s.localisationM === null ? [] : [s.localisationM]))),
     top3Rate: ratio(found.filter((s) => s.inTop3).length, found.length),
@@ -153,10 +158,12 @@ function scoreSource(
   idx: (t: number) => number,
 ): SourceScore {
   const matches: { h: ScoredHotspot; start: number; dist: number }[] = [];
+  let whileOn = false;
   for (const h of hotspots) {
     if (!s.metrics.includes(h.metric)) continue;
     const dist = ringDistance(s, h.cell);
     if (dist > ring) continue;
+    if (s.onPeriods.some((p) => p.start < h.window.end && p.end > h.window.start)) whileOn = true;
     const period = s.onPeriods.find((p) => {
       const k = idx(h.window.start) - idx(p.start);
       return k >= 0 && k <= within;
@@ -165,7 +172,13 @@ function scoreSource(
   }
   matches.sort((a, b) => a.h.window.start - b.h.window.start || a.dist - b.dist || (a.h.id < b.h.id ? -1 : a.h.id > b.h.id ? 1 : 0));
   const m = matches[0];
-  const base = { sourceId: s.id, facilityId: s.facilityId, category: s.category, detectable: s.detectability.detectable };
+  const base = {
+    sourceId: s.id,
+    facilityId: s.facilityId,
+    category: s.category,
+    detectable: s.detectability.detectable,
+    foundWhileOn: whileOn || !!m,
+  };
   if (!m) return { ...base, found: false, hotspotId: null, timeToDetectMin: null, localisationM: null, inTop3: false };
   const top = [...m.h.candidates].sort((a, b) => a.rank - b.rank);
   const first = top[0];
