@@ -13,7 +13,10 @@ import {
   type SimFacilityCategory,
 } from './sources.js';
 
-/** A simulated device: registry fields plus its class, per-metric uncertainty and injected faults. */
+/**
+ * A simulated device: registry fields plus its class, per-metric uncertainty and injected faults.
+ * `lat`/`lon` are WGS-84 degrees for fixed devices and NaN for vans (they report a position per reading).
+ */
 export interface SimDevice extends LatLon {
   readonly id: string;
   readonly kind: 'fixed' | 'van';
