@@ -1,4 +1,4 @@
-import type { Logger } from '@voc/config';
+import type { Logger } from '@voc/domain';
 
 export type { Logger };
 
