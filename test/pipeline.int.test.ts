@@ -4,7 +4,16 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository, type Pool } from '@voc/db';
-import { createKafka, ensureTopics, hashMqttPassword, readBrokerAuth, topicNames, writeBrokerAuth } from '@voc/messaging';
+import {
+  createKafka,
+  ensureAcls,
+  ensureTopics,
+  hashMqttPassword,
+  kafkaAcls,
+  readBrokerAuth,
+  topicNames,
+  writeBrokerAuth,
+} from '@voc/messaging';
 import { replayDeps } from '../services/cli/src/replay/adapters.js';
 import { replay } from '../services/cli/src/replay/engine.js';
 
@@ -99,6 +108,7 @@ beforeAll(async () => {
   const admin = createKafka(cfg.kafka, log).admin();
   await admin.connect();
   await ensureTopics(admin, topicNames(PREFIX));
+  await ensureAcls(admin, kafkaAcls(topicNames(PREFIX), PREFIX), cfg.kafka.principals);
   await admin.disconnect();
   await pool.query('delete from readings where device_id = $1', [VAN]);
   const devices = new DeviceRepository(pool);

@@ -4,7 +4,8 @@ export type { Logger };
 
 /**
  * Creates the pino logger of a service: JSON to stdout, `service` bound, credentials redacted
- * (passwords, authorization headers, connection strings).
+ * (passwords, authorization headers, connection strings, the Kafka SASL block, the database logins
+ * and the Redis password, wherever a {@link Config} or one of its parts is logged).
  * @param service name bound on every line, e.g. `gateway`
  * @param level pino level from config
  */
@@ -18,6 +19,17 @@ export function createLogger(service: string, level: string): Logger {
         '*.password',
         'config.mqtt.gatewayPassword',
         'mqtt.gatewayPassword',
+        'config.pg.password',
+        'pg.password',
+        'config.pg.logins',
+        'pg.logins',
+        'logins',
+        'config.kafka.sasl',
+        'kafka.sasl',
+        'sasl',
+        '*.sasl',
+        'config.redis.password',
+        'redis.password',
         'req.headers.authorization',
         'credential',
         '*.credential',

@@ -7,3 +7,4 @@ export * from './h3.js';
 export * from './sqlstate.js';
 export * from './health.js';
 export { pgExecutor } from './executor.js';
+export * from './roles.js';
