@@ -4,7 +4,8 @@
 -- LOGIN and its password from the configuration. Every object stays owned by the migration role that
 -- runs this file; the service roles own nothing, so they cannot alter or drop tables.
 --   voc_gateway: reads the device registry
---   voc_writer:  inserts readings and dead letters (ON CONFLICT DO NOTHING needs INSERT only)
+--   voc_writer:  inserts readings and dead letters (ON CONFLICT with a conflict target also needs SELECT
+--                on the target's columns, and only on them)
 --   voc_hotspot: its own tables (hotspot grid, tasks, alert outbox, schedule); reads readings, devices,
 --                facilities and jurisdictions
 --   voc_admin:   the CLI's admin commands: reads and writes every table, owns none
@@ -29,6 +30,8 @@ grant usage on schema public to voc_gateway, voc_writer, voc_hotspot, voc_admin;
 grant select on devices to voc_gateway;
 
 grant insert on readings, dead_letters to voc_writer;
+grant select (device_id, metric, time) on readings to voc_writer;
+grant select (dlq_topic, dlq_partition, dlq_offset) on dead_letters to voc_writer;
 grant usage on sequence dead_letters_id_seq to voc_writer;
 
 grant select on readings, devices, facilities, jurisdictions to voc_hotspot;
