@@ -181,7 +181,7 @@ kafka_up() {
   (
     umask 077
     sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" -e "s#@DATA_DIR@#$data#g" \
-      -e "s#@LISTENER@#$listener#g" -e "s#@ADMIN_USER@#$admin_user#g" "$ROOT/infra/kafka/server.properties.in" >"$dir/server.properties"
+      -e "s#@LISTENER@#$listener#g" -e "s#@BIND_HOST@#127.0.0.1#g" -e "s#@ADVERTISED_HOST@#127.0.0.1#g" -e "s#@ADMIN_USER@#$admin_user#g" "$ROOT/infra/kafka/server.properties.in" >"$dir/server.properties"
     local lname; lname="$(printf '%s' "$listener" | tr '[:upper:]' '[:lower:]')"
     printf 'listener.name.%s.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="%s" password="%s";\n' \
       "$lname" "$admin_user" "$admin_pw" >>"$dir/server.properties"
