@@ -2,7 +2,9 @@
 -- creates them only where they are missing (several databases share one cluster: tests, the demo,
 -- side-by-side deployments) and grants per database. They are created NOLOGIN: `voc setup` gives each
 -- LOGIN and its password from the configuration. Every object stays owned by the migration role that
--- runs this file; the service roles own nothing, so they cannot alter or drop tables.
+-- runs this file; the service roles own nothing, so they cannot alter or drop tables. They connect
+-- through PUBLIC's default CONNECT on the database; a deployment that revokes it from PUBLIC grants
+-- CONNECT to these roles.
 --   voc_gateway: reads the device registry
 --   voc_writer:  inserts readings and dead letters (ON CONFLICT with a conflict target also needs SELECT
 --                on the target's columns, and only on them)
@@ -20,7 +22,6 @@ begin
         null; -- created meanwhile by a migration of another database on this cluster
       end;
     end if;
-    execute format('grant connect, temporary on database %I to %I', current_database(), r);
   end loop;
 end
 $$;
@@ -30,7 +31,21 @@ grant usage on schema public to voc_gateway, voc_writer, voc_hotspot, voc_admin;
 grant select on devices to voc_gateway;
 
 grant insert on readings, dead_letters to voc_writer;
-grant select (device_id, metric, time) on readings to voc_writer;
+-- On a TimescaleDB hypertable a column grant cannot be propagated to the compressed chunks (their
+-- columns differ), so there the writer may read readings as a whole.
+do $$
+declare hypertable boolean := false;
+begin
+  if exists (select 1 from pg_extension where extname = 'timescaledb') then
+    execute $q$select exists (select 1 from timescaledb_information.hypertables where hypertable_name = 'readings')$q$ into hypertable;
+  end if;
+  if hypertable then
+    grant select on readings to voc_writer;
+  else
+    grant select (device_id, metric, time) on readings to voc_writer;
+  end if;
+end
+$$;
 grant select (dlq_topic, dlq_partition, dlq_offset) on dead_letters to voc_writer;
 grant usage on sequence dead_letters_id_seq to voc_writer;
 
