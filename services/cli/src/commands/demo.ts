@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { createLogger, loadConfig, type Config } from '@voc/config';
 import { createPool, DeviceRepository, type Pool } from '@voc/db';
-import { createKafka, ensureTopics, topicNames, writeBrokerAuth } from '@voc/messaging';
+import { createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames, writeBrokerAuth } from '@voc/messaging';
 import { mergeCredentialsFile } from '../devices/credentials-file.js';
 import { parseDeviceFile } from '../devices/device-file.js';
 import { createProvisioning } from '../devices/provisioning.js';
@@ -194,6 +194,10 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
       VOC_ALLOWED_LATENESS_MS: String(DEMO_ALLOWED_LATENESS_MS),
       LOG_LEVEL: 'info',
     };
+    // The services run as their own Kafka principals: ACLs for this run's consumer groups.
+    const aclAdmin = createKafka(cfg.kafka, log).admin();
+    await aclAdmin.connect();
+    await ensureAcls(aclAdmin, kafkaAcls(topics, env.VOC_KAFKA_GROUP_PREFIX), cfg.kafka.principals).finally(() => aclAdmin.disconnect());
     services.push(startService('gateway', 'services/gateway/dist/main.js', env, 'gateway ready', `${ROOT}.cache/demo/gateway.log`));
     services.push(startService('writer', 'services/writer/dist/main.js', env, 'writer started', `${ROOT}.cache/demo/writer.log`));
     await Promise.all(services.map((s) => s.ready));
