@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -8,9 +8,10 @@ export type { Logger };
  * and the Redis password, wherever a {@link Config} or one of its parts is logged).
  * @param service name bound on every line, e.g. `gateway`
  * @param level pino level from config
+ * @param destination where lines go (default stdout); tests pass a stream to read them back
  */
-export function createLogger(service: string, level: string): Logger {
-  return pino({
+export function createLogger(service: string, level: string, destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: service,
     level,
     redact: {
@@ -36,5 +37,6 @@ export function createLogger(service: string, level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

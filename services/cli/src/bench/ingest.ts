@@ -37,7 +37,8 @@ import { ProcessMonitor, round } from './procstat.js';
 import { numberArg, recreateDatabase } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const DB = 'voc_bench';
+// VOC_BENCH_DATABASE lets two checkouts on one cluster benchmark side by side.
+const DB = process.env.VOC_BENCH_DATABASE ?? 'voc_bench';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
