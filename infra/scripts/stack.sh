@@ -2,8 +2,11 @@
 # Local stack for development, the demo and the tests. Idempotent: `up` starts only what is not running.
 #   stack.sh up | down | status
 # Kafka (KRaft, single node) is assembled once from Maven Central into .cache/kafka and listens on
-# 127.0.0.1:${VOC_KAFKA_PORT:-9092} with SASL/SCRAM-SHA-512 only (TLS too when VOC_KAFKA_TLS_KEYSTORE
-# is set) and the StandardAuthorizer; this script creates its SCRAM users, `voc setup` their ACLs.
+# 127.0.0.1:${VOC_KAFKA_PORT:-9092} with SASL/SCRAM-SHA-512 only and the StandardAuthorizer; this
+# script creates its SCRAM users, `voc setup` their ACLs. TLS (SASL_SSL) when VOC_KAFKA_TLS_KEYSTORE
+# (PKCS12 with the broker's key) and VOC_KAFKA_TLS_TRUSTSTORE (PKCS12 with its CA) are set, with
+# VOC_KAFKA_TLS_KEYSTORE_PASSWORD / VOC_KAFKA_TLS_TRUSTSTORE_PASSWORD (or *_FILE); clients then set
+# VOC_KAFKA_SECURITY=sasl_ssl and VOC_KAFKA_CA_FILE. Switching TLS on or off: `down`, then `up`.
 # The project's Redis runs on 127.0.0.1:${VOC_REDIS_PORT:-6380} with an ACL file (default user off, one
 # password user for BullMQ). PostgreSQL (5432) and the system Mosquitto (1883) are the machine's own:
 # started if stopped, never stopped by `down`; the machine's Redis (6379) is never touched. The project's
@@ -106,8 +109,9 @@ CONF
 redis_down() {
   local pidf="$CACHE/redis/redis.pid"
   if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
-    log "stopping project Redis"; kill "$(cat "$pidf")"
-    for _ in $(seq 1 40); do kill -0 "$(cat "$pidf")" 2>/dev/null || break; sleep 0.25; done
+    local pid; pid="$(cat "$pidf")"
+    log "stopping project Redis"; kill "$pid"
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   fi
 }
 
@@ -186,13 +190,17 @@ kafka_up() {
     printf 'listener.name.%s.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="%s" password="%s";\n' \
       "$lname" "$admin_user" "$admin_pw" >>"$dir/server.properties"
     if [ "$listener" = SASL_SSL ]; then
-      printf 'ssl.keystore.type=PKCS12\nssl.keystore.location=%s\nssl.keystore.password=%s\n' \
-        "$VOC_KAFKA_TLS_KEYSTORE" "$(secret VOC_KAFKA_TLS_KEYSTORE_PASSWORD '')" >>"$dir/server.properties"
+      # The broker's own inter-broker connection verifies its certificate too: it needs the truststore.
+      printf 'ssl.keystore.type=PKCS12\nssl.keystore.location=%s\nssl.keystore.password=%s\nssl.truststore.type=PKCS12\nssl.truststore.location=%s\nssl.truststore.password=%s\n' \
+        "$VOC_KAFKA_TLS_KEYSTORE" "$(secret VOC_KAFKA_TLS_KEYSTORE_PASSWORD '')" \
+        "${VOC_KAFKA_TLS_TRUSTSTORE:?VOC_KAFKA_TLS_TRUSTSTORE (PKCS12 holding the CA) is needed with VOC_KAFKA_TLS_KEYSTORE}" \
+        "$(secret VOC_KAFKA_TLS_TRUSTSTORE_PASSWORD '')" >>"$dir/server.properties"
     fi
     printf 'security.protocol=%s\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="%s" password="%s";\n' \
       "$listener" "$admin_user" "$admin_pw" >"$dir/admin.properties"
-    if [ -n "${VOC_KAFKA_TLS_TRUSTSTORE:-}" ]; then
-      printf 'ssl.truststore.type=PKCS12\nssl.truststore.location=%s\n' "$VOC_KAFKA_TLS_TRUSTSTORE" >>"$dir/admin.properties"
+    if [ "$listener" = SASL_SSL ]; then
+      printf 'ssl.truststore.type=PKCS12\nssl.truststore.location=%s\nssl.truststore.password=%s\n' \
+        "$VOC_KAFKA_TLS_TRUSTSTORE" "$(secret VOC_KAFKA_TLS_TRUSTSTORE_PASSWORD '')" >>"$dir/admin.properties"
     fi
   )
   local java_opts=(-Xms256m "-Xmx$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true
