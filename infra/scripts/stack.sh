@@ -71,6 +71,7 @@ redis_up() {
   if [ "$REDIS_PORT" = 6379 ]; then log "VOC_REDIS_PORT=6379 is the machine's shared Redis; choose another port"; exit 1; fi
   local dir="$CACHE/redis" user="${VOC_REDIS_USERNAME:-voc-bullmq}" pw
   pw="$(secret VOC_REDIS_PASSWORD voc-dev-redis-bullmq)"
+  case "$user$pw" in *[[:space:]]* | '') log "VOC_REDIS_USERNAME and VOC_REDIS_PASSWORD must be non-empty and hold no whitespace"; exit 1 ;; esac
   mkdir -p "$dir/data"
   (
     umask 077
