@@ -9,7 +9,17 @@ import { createLogger, loadConfig, type Config } from '@voc/config';
 import { CONSUMER_GROUPS, deadLetterSchema, type DeadLetter, type ReadingMessage } from '@voc/domain';
 import { buildReading } from '@voc/domain/testing';
 import { createPool, type Pool } from '@voc/db';
-import { createKafka, deadLetter, deadLetterRecord, ensureTopics, readingRecord, topicNames, type TopicNames } from '@voc/messaging';
+import {
+  createKafka,
+  deadLetter,
+  deadLetterRecord,
+  ensureAcls,
+  ensureTopics,
+  kafkaAcls,
+  readingRecord,
+  topicNames,
+  type TopicNames,
+} from '@voc/messaging';
 import { buildWriter, type WriterApp } from './app.js';
 
 // Integration tests of the writer against the real Kafka broker and PostgreSQL (db voc_test). Every
@@ -56,6 +66,7 @@ async function fixture(env: Record<string, string> = {}): Promise<Fixture> {
   const prefix = `t-${randomUUID().slice(0, 8)}.`;
   const topics = topicNames(prefix);
   await ensureTopics(admin, topics);
+  await ensureAcls(admin, kafkaAcls(topics, prefix), baseConfig.kafka.principals);
   const config = loadConfig({ ...process.env, VOC_KAFKA_TOPIC_PREFIX: prefix, VOC_KAFKA_GROUP_PREFIX: prefix, ...env });
   cleanups.push(async () => {
     await pool.query(`delete from readings where device_id like $1`, [`${prefix}%`]);
