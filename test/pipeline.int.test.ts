@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository, type Pool } from '@voc/db';
-import { createKafka, ensureTopics, hashMqttPassword, readBrokerAuth, topicNames, writeBrokerAuth } from '@voc/messaging';
+import {
+  createKafka,
+  ensureAcls,
+  ensureTopics,
+  hashMqttPassword,
+  kafkaAcls,
+  readBrokerAuth,
+  topicNames,
+  writeBrokerAuth,
+} from '@voc/messaging';
 import { replay, replayDeps, startService, type ServiceProcess } from '@voc/tools';
 
 // The whole ingest path on real data: the van drive of data/demo published over MQTT as `van-01`,
@@ -93,6 +102,7 @@ beforeAll(async () => {
   const admin = createKafka(cfg.kafka, log).admin();
   await admin.connect();
   await ensureTopics(admin, topicNames(PREFIX));
+  await ensureAcls(admin, kafkaAcls(topicNames(PREFIX), PREFIX), cfg.kafka.principals);
   await admin.disconnect();
   await pool.query('delete from readings where device_id = $1', [VAN]);
   const devices = new DeviceRepository(pool);

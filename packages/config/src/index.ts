@@ -1,6 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { VocError, ERROR_CODES, formatIssues } from '@voc/domain';
 import { DEFAULT_METHOD_SETTINGS as M, DEFAULT_TRACE_SETTINGS as T } from '@voc/hotspot';
+import { resolveSecretFiles, SECRET_DEFAULTS, weakSecrets, type SecretName } from './secrets.js';
+import {
+  KAFKA_PRINCIPALS,
+  kafkaSecretName,
+  PG_ROLES,
+  SERVICE_IDENTITIES,
+  type KafkaPrincipal,
+  type PgRoleKey,
+  type ServiceName,
+} from './principals.js';
 
 // The hotspot method's defaults have one home, `@voc/hotspot` settings.ts; the variables below only name them.
 
@@ -22,35 +33,66 @@ const bool = (def: boolean) =>
  * Every environment variable the system reads, with its default. The README's "Settings" table is
  * this schema. Durations are in milliseconds unless the name says otherwise.
  */
+const secret = (name: SecretName) => z.string().default(SECRET_DEFAULTS[name]);
+const kafkaUser = (p: KafkaPrincipal) => z.string().min(1).default(`voc-${p}`);
+/** A URL that must not carry credentials (connection URLs end up in logs and error messages). */
+const credentialFree = (u: string) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === '');
+
 const envSchema = z.object({
+  /** `production` refuses default, empty or weak secrets (SECURITY.md). */
+  VOC_ENV: z.enum(['development', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PGHOST: z.string().default('127.0.0.1'),
   PGPORT: int(5432, 1, 65535),
   PGUSER: z.string().default('postgres'),
   PGPASSWORD: z.string().optional(),
+  VOC_PG_GATEWAY_PASSWORD: secret('VOC_PG_GATEWAY_PASSWORD'),
+  VOC_PG_WRITER_PASSWORD: secret('VOC_PG_WRITER_PASSWORD'),
+  VOC_PG_HOTSPOT_PASSWORD: secret('VOC_PG_HOTSPOT_PASSWORD'),
+  VOC_PG_ADMIN_PASSWORD: secret('VOC_PG_ADMIN_PASSWORD'),
   PGDATABASE: z.string().default('voc'),
   VOC_PG_POOL_MAX: int(8, 1),
   VOC_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
   VOC_KAFKA_CLIENT_ID: z.string().default('voc'),
   VOC_KAFKA_TOPIC_PREFIX: z.string().default(''),
   VOC_KAFKA_GROUP_PREFIX: z.string().default(''),
+  /** `sasl_ssl` adds TLS to the SCRAM-SHA-512 connection; `VOC_KAFKA_CA_FILE` (PEM) replaces the system CAs. */
+  VOC_KAFKA_SECURITY: z.enum(['sasl_plaintext', 'sasl_ssl']).default('sasl_plaintext'),
+  VOC_KAFKA_CA_FILE: z.string().optional(),
+  VOC_KAFKA_ADMIN_USERNAME: kafkaUser('admin'),
+  VOC_KAFKA_GATEWAY_USERNAME: kafkaUser('gateway'),
+  VOC_KAFKA_WRITER_USERNAME: kafkaUser('writer'),
+  VOC_KAFKA_DEADLETTERS_USERNAME: kafkaUser('deadletters'),
+  VOC_KAFKA_HOTSPOT_USERNAME: kafkaUser('hotspot'),
+  VOC_KAFKA_API_USERNAME: kafkaUser('api'),
+  VOC_KAFKA_ADMIN_PASSWORD: secret('VOC_KAFKA_ADMIN_PASSWORD'),
+  VOC_KAFKA_GATEWAY_PASSWORD: secret('VOC_KAFKA_GATEWAY_PASSWORD'),
+  VOC_KAFKA_WRITER_PASSWORD: secret('VOC_KAFKA_WRITER_PASSWORD'),
+  VOC_KAFKA_DEADLETTERS_PASSWORD: secret('VOC_KAFKA_DEADLETTERS_PASSWORD'),
+  VOC_KAFKA_HOTSPOT_PASSWORD: secret('VOC_KAFKA_HOTSPOT_PASSWORD'),
+  VOC_KAFKA_API_PASSWORD: secret('VOC_KAFKA_API_PASSWORD'),
   VOC_MQTT_URL: z
     .string()
     .refine((u) => /^(mqtts?|wss?):\/\/[^/]/.test(u) && URL.canParse(u), 'must be a URL such as mqtt://host:1884 (mqtt, mqtts, ws or wss)')
-    .refine(
-      (u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''),
-      'must not hold credentials (the URL is logged): use VOC_MQTT_GATEWAY_USERNAME and VOC_MQTT_GATEWAY_PASSWORD',
-    )
+    .refine(credentialFree, 'must not hold credentials (the URL is logged): use VOC_MQTT_GATEWAY_USERNAME and VOC_MQTT_GATEWAY_PASSWORD')
     .default('mqtt://127.0.0.1:1884'),
   VOC_MQTT_GATEWAY_USERNAME: z.string().default('voc-gateway'),
-  VOC_MQTT_GATEWAY_PASSWORD: z.string().min(8).default('voc-gateway-dev-secret'),
+  VOC_MQTT_GATEWAY_PASSWORD: z.string().min(8).default(SECRET_DEFAULTS.VOC_MQTT_GATEWAY_PASSWORD),
   VOC_MQTT_SHARE_GROUP: z.string().default('voc-gateway'),
   VOC_MQTT_CLIENT_ID: z.string().optional(),
   // MQTT 5 §3.1.2.11: Receive Maximum is a two-byte integer, Session Expiry Interval a four-byte one.
   VOC_MQTT_RECEIVE_MAXIMUM: int(2000, 1, 65535),
   VOC_MQTT_SESSION_EXPIRY_SECONDS: int(3600, 0, 0xffffffff),
   VOC_MQTT_DIR: z.string().default('.cache/mosquitto'),
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  /** Port of the project's own Redis (stack.sh); the default of REDIS_URL. Never the machine's shared 6379. */
+  VOC_REDIS_PORT: int(6380, 1, 65535),
+  REDIS_URL: z
+    .string()
+    .refine((u) => /^rediss?:\/\/[^/]/.test(u) && URL.canParse(u), 'must be a URL such as redis://host:6380 (redis or rediss)')
+    .refine(credentialFree, 'must not hold credentials (the URL is logged): use VOC_REDIS_USERNAME and VOC_REDIS_PASSWORD')
+    .optional(),
+  VOC_REDIS_USERNAME: z.string().min(1).default('voc-bullmq'),
+  VOC_REDIS_PASSWORD: secret('VOC_REDIS_PASSWORD'),
   VOC_MAX_PAYLOAD_BYTES: int(256 * 1024, 64),
   VOC_ALLOWED_LATENESS_MS: int(7 * 24 * 3600 * 1000),
   VOC_MAX_CLOCK_SKEW_MS: int(5 * 60 * 1000),
@@ -107,10 +149,38 @@ export type Env = z.infer<typeof envSchema>;
 
 /** Configuration, nested by concern, frozen. Build it once in a composition root with {@link loadConfig}. */
 export interface Config {
+  /** `production`: the secrets this service uses were checked at load (none default, empty or weak). */
+  readonly env: Env['VOC_ENV'];
+  /** The service this configuration was loaded for; it chose `pg.user`, `kafka.sasl` and the checked secrets. */
+  readonly service: ServiceName;
   readonly logLevel: Env['LOG_LEVEL'];
-  readonly pg: { host: string; port: number; user: string; password?: string; database: string; poolMax: number };
-  /** `topicPrefix`/`groupPrefix` are prepended to every catalogue topic and consumer group (tests, benchmarks, side-by-side deployments). */
-  readonly kafka: { brokers: string[]; clientId: string; topicPrefix: string; groupPrefix: string };
+  /**
+   * `user`/`password`: the service's own role (`PGUSER`/`PGPASSWORD` for `admin`, the migration role).
+   * `logins`: every service role with its password, which `voc setup` gives LOGIN.
+   */
+  readonly pg: {
+    host: string;
+    port: number;
+    user: string;
+    password?: string;
+    database: string;
+    poolMax: number;
+    logins: Record<PgRoleKey, { role: string; password: string }>;
+  };
+  /**
+   * `topicPrefix`/`groupPrefix` are prepended to every catalogue topic and consumer group (tests, benchmarks, side-by-side deployments).
+   * `sasl`: this service's SCRAM-SHA-512 principal; `principals`: every principal's user name (for ACLs);
+   * `ssl`: TLS on (with an optional CA in PEM) or off.
+   */
+  readonly kafka: {
+    brokers: string[];
+    clientId: string;
+    topicPrefix: string;
+    groupPrefix: string;
+    ssl: false | { ca?: string };
+    sasl: KafkaSasl;
+    principals: Record<KafkaPrincipal, string>;
+  };
   readonly mqtt: {
     url: string;
     gatewayUsername: string;
@@ -123,7 +193,8 @@ export interface Config {
     /** Folder of the project broker's generated password file and ACL. */
     brokerDir: string;
   };
-  readonly redis: { url: string };
+  /** `url` holds no credentials (it may be logged); `username`/`password` authenticate (Redis ACL user). */
+  readonly redis: { url: string; username: string; password: string };
   readonly ingest: {
     maxPayloadBytes: number;
     allowedLatenessMs: number;
@@ -185,6 +256,19 @@ export interface Config {
   readonly timescale: { compressAfter: string; retention: string };
 }
 
+/** SCRAM-SHA-512 credentials of one Kafka principal, in the shape kafkajs takes. */
+export interface KafkaSasl {
+  readonly mechanism: 'scram-sha-512';
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** The service loading its configuration (default `admin`: migrations, setup, tests, demo, benchmarks). */
+  service?: ServiceName;
+}
+
 function parseThresholds(raw: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const part of raw
@@ -199,26 +283,64 @@ function parseThresholds(raw: string): Record<string, number> {
   return out;
 }
 
-/**
- * Parses the environment once and returns a frozen {@link Config}.
- * @param env defaults to `process.env`; tests pass their own object
- * @throws VocError `VOC_ERR_CONFIG_INVALID` listing every bad variable at once
- */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => formatIssues([i], { root: '' }));
-    throw new VocError(ERROR_CODES.config_invalid, `invalid configuration:\n  ${lines.join('\n  ')}`);
+function configError(lines: string[]): VocError {
+  return new VocError(ERROR_CODES.config_invalid, `invalid configuration:\n  ${lines.join('\n  ')}`);
+}
+
+function readCa(file: string | undefined, problems: string[]): string | undefined {
+  if (file === undefined || file === '') return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(`VOC_KAFKA_CA_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
   }
+}
+
+/**
+ * Parses the environment once and returns a frozen {@link Config} for one service. Every secret may
+ * come from a file (`<NAME>_FILE`, see `SECRET_DEFAULTS`). Under `VOC_ENV=production` the secrets the
+ * service uses must not be empty, the public development default or shorter than 16 characters.
+ * @param env defaults to `process.env`; tests pass their own object
+ * @param opts.service whose database role, Kafka principal and secrets to use (default `admin`)
+ * @throws VocError `VOC_ERR_CONFIG_INVALID` listing every bad variable at once (names, never secret values)
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, opts: LoadConfigOptions = {}): Config {
+  const service = opts.service ?? 'admin';
+  const identity = SERVICE_IDENTITIES[service];
+  const resolved = resolveSecretFiles(env);
+  const parsed = envSchema.safeParse(resolved.env);
+  const problems = [...resolved.problems];
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => formatIssues([i], { root: '' })));
+  if (!parsed.success) throw configError(problems);
   const e = parsed.data;
+  if (e.VOC_ENV === 'production') problems.push(...weakSecrets(e, identity.secrets));
+  const ca = e.VOC_KAFKA_SECURITY === 'sasl_ssl' ? readCa(e.VOC_KAFKA_CA_FILE, problems) : undefined;
+  if (problems.length > 0) throw configError(problems);
+
+  const logins = Object.fromEntries(
+    (Object.keys(PG_ROLES) as PgRoleKey[]).map((k) => [k, { role: PG_ROLES[k].role, password: e[PG_ROLES[k].secret] }]),
+  ) as Record<PgRoleKey, { role: string; password: string }>;
+  const pgLogin =
+    identity.pg === 'migration'
+      ? { user: e.PGUSER, password: e.PGPASSWORD }
+      : { user: logins[identity.pg].role, password: logins[identity.pg].password };
+  const principals = Object.fromEntries(
+    KAFKA_PRINCIPALS.map((p) => [p, e[`VOC_KAFKA_${p.toUpperCase()}_USERNAME` as keyof Env] as string]),
+  ) as Record<KafkaPrincipal, string>;
   const cfg: Config = {
+    env: e.VOC_ENV,
+    service,
     logLevel: e.LOG_LEVEL,
-    pg: { host: e.PGHOST, port: e.PGPORT, user: e.PGUSER, password: e.PGPASSWORD, database: e.PGDATABASE, poolMax: e.VOC_PG_POOL_MAX },
+    pg: { host: e.PGHOST, port: e.PGPORT, ...pgLogin, database: e.PGDATABASE, poolMax: e.VOC_PG_POOL_MAX, logins },
     kafka: {
       brokers: e.VOC_KAFKA_BROKERS.split(',').map((s) => s.trim()),
       clientId: e.VOC_KAFKA_CLIENT_ID,
       topicPrefix: e.VOC_KAFKA_TOPIC_PREFIX,
       groupPrefix: e.VOC_KAFKA_GROUP_PREFIX,
+      ssl: e.VOC_KAFKA_SECURITY === 'sasl_ssl' ? (ca === undefined ? {} : { ca }) : false,
+      sasl: { mechanism: 'scram-sha-512', username: principals[identity.kafka], password: e[kafkaSecretName(identity.kafka)] ?? '' },
+      principals,
     },
     mqtt: {
       url: e.VOC_MQTT_URL,
@@ -230,7 +352,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sessionExpirySeconds: e.VOC_MQTT_SESSION_EXPIRY_SECONDS,
       brokerDir: e.VOC_MQTT_DIR,
     },
-    redis: { url: e.REDIS_URL },
+    redis: { url: e.REDIS_URL ?? `redis://127.0.0.1:${e.VOC_REDIS_PORT}`, username: e.VOC_REDIS_USERNAME, password: e.VOC_REDIS_PASSWORD },
     ingest: {
       maxPayloadBytes: e.VOC_MAX_PAYLOAD_BYTES,
       allowedLatenessMs: e.VOC_ALLOWED_LATENESS_MS,
@@ -296,4 +418,15 @@ function deepFreeze<T>(o: T): T {
 export { envSchema };
 
 export { createLogger } from './logger.js';
+export { SECRET_DEFAULTS, MIN_PRODUCTION_SECRET_LENGTH, type SecretName } from './secrets.js';
+export {
+  SERVICES,
+  SERVICE_IDENTITIES,
+  KAFKA_PRINCIPALS,
+  PG_ROLES,
+  type ServiceName,
+  type KafkaPrincipal,
+  type PgRoleKey,
+  type ServiceIdentity,
+} from './principals.js';
 export { installShutdown } from './shutdown.js';

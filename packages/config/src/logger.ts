@@ -1,15 +1,17 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
 /**
  * Creates the pino logger of a service: JSON to stdout, `service` bound, credentials redacted
- * (passwords, authorization headers, connection strings).
+ * (passwords, authorization headers, connection strings, the Kafka SASL block, the database logins
+ * and the Redis password, wherever a {@link Config} or one of its parts is logged).
  * @param service name bound on every line, e.g. `gateway`
  * @param level pino level from config
+ * @param destination where lines go (default stdout); tests pass a stream to read them back
  */
-export function createLogger(service: string, level: string): Logger {
-  return pino({
+export function createLogger(service: string, level: string, destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: service,
     level,
     redact: {
@@ -18,11 +20,23 @@ export function createLogger(service: string, level: string): Logger {
         '*.password',
         'config.mqtt.gatewayPassword',
         'mqtt.gatewayPassword',
+        'config.pg.password',
+        'pg.password',
+        'config.pg.logins',
+        'pg.logins',
+        'logins',
+        'config.kafka.sasl',
+        'kafka.sasl',
+        'sasl',
+        '*.sasl',
+        'config.redis.password',
+        'redis.password',
         'req.headers.authorization',
         'credential',
         '*.credential',
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -3,6 +3,7 @@ import type { Config } from '@voc/config';
 import { migrate } from './migrate.js';
 import { pgExecutor } from './executor.js';
 import { createPool } from './pool.js';
+import { ensureRoleLogins } from './roles.js';
 
 /** A logger that drops everything, for one-shot administrative connections. */
 const QUIET: Logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: () => undefined, child: () => QUIET };
@@ -30,6 +31,22 @@ export async function migrateDatabase(cfg: Config['pg'], opts?: Parameters<typeo
   const client = await pool.connect();
   try {
     await migrate(pgExecutor(client), opts);
+  } finally {
+    client.release();
+    await pool.end();
+  }
+}
+
+/**
+ * Gives every service role LOGIN and its password (`cfg.logins`, see {@link ensureRoleLogins}) over
+ * one session of the migration role, then closes it (tests, benchmarks; `voc setup` does the same).
+ * @returns the roles updated
+ */
+export async function enableRoleLogins(cfg: Config['pg']): Promise<string[]> {
+  const pool = createPool({ ...cfg, poolMax: 1 }, QUIET, 'voc-migrate');
+  const client = await pool.connect();
+  try {
+    return await ensureRoleLogins(pgExecutor(client), Object.values(cfg.logins));
   } finally {
     client.release();
     await pool.end();

@@ -18,3 +18,4 @@ export * from './admin.js';
 export * from './usable.js';
 export * from './rollup.js';
 export * from './repositories.js';
+export * from './roles.js';

@@ -16,7 +16,10 @@ export const REJECT_REASONS = {
   device_disabled: 'VOC_ERR_DEVICE_DISABLED',
   /** Topic claims a device kind other than the registered one. */
   kind_mismatch: 'VOC_ERR_KIND_MISMATCH',
-  /** Payload names a device id other than the one in its topic. */
+  /**
+   * Payload names a device id other than the one in its topic (gateway); or, at the stream writer, a
+   * reading record whose Kafka key, `voc-device-id` header and value disagree on the device id (or lack one).
+   */
   device_id_mismatch: 'VOC_ERR_DEVICE_ID_MISMATCH',
   /** Metric not in the catalogue, or not allowed for the device kind. */
   unknown_metric: 'VOC_ERR_UNKNOWN_METRIC',
@@ -40,6 +43,8 @@ export const REJECT_REASONS = {
   duplicate_reading: 'VOC_ERR_DUPLICATE_READING',
   /** A normalised reading on Kafka that the stream writer cannot parse or store (poison message). */
   unstorable: 'VOC_ERR_UNSTORABLE',
+  /** A record on the readings topic whose `voc-schema` header is absent or not `voc.reading.v1` (stream writer). */
+  unknown_schema: 'VOC_ERR_UNKNOWN_SCHEMA',
 } as const;
 
 /** Reason code of a rejected reading, as carried on the dead-letter topic and in `dead_letters.reason`. */

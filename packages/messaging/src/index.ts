@@ -4,3 +4,4 @@ export * from './mosquitto.js';
 export * from './chunks.js';
 export * from './alerts.js';
 export * from './batching.js';
+export * from './acls.js';

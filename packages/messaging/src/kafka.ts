@@ -2,14 +2,27 @@ import type { Logger } from '@voc/domain';
 import { Kafka, logLevel, type Admin, type IHeaders, type LogEntry } from 'kafkajs';
 import { ERROR_CODES, KAFKA_TOPICS, VocError, type KafkaTopicKey } from '@voc/domain';
 
+/** How a client reaches the brokers: `config.kafka` (packages/config) satisfies it. */
+export interface KafkaClientOptions {
+  /** `host:port` list. */
+  brokers: string[];
+  clientId: string;
+  /** TLS (SASL_SSL listener) with an optional CA in PEM; `false` or absent: SASL_PLAINTEXT. */
+  ssl?: false | { ca?: string };
+  /** The principal's SCRAM-SHA-512 credentials; absent: an anonymous client (which the brokers refuse). */
+  sasl?: { mechanism: 'scram-sha-512'; username: string; password: string };
+}
+
 /**
- * Builds a kafkajs client whose log lines go to the service logger.
- * @param brokers `host:port` list
+ * Builds a kafkajs client whose log lines go to the service logger. It authenticates with SCRAM-SHA-512
+ * as `opts.sasl` (each service passes its own principal from `loadConfig(env, { service })`).
  */
-export function createKafka(opts: { brokers: string[]; clientId: string }, log: Logger): Kafka {
+export function createKafka(opts: KafkaClientOptions, log: Logger): Kafka {
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
+    ...(opts.ssl ? { ssl: opts.ssl.ca === undefined ? true : { ca: [opts.ssl.ca] } } : {}),
+    ...(opts.sasl ? { sasl: { mechanism: opts.sasl.mechanism, username: opts.sasl.username, password: opts.sasl.password } } : {}),
     connectionTimeout: 5000,
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
     logLevel: logLevel.WARN,

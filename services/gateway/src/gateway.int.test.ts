@@ -25,7 +25,9 @@ import {
 } from '@voc/domain';
 import {
   createKafka,
+  ensureAcls,
   ensureTopics,
+  kafkaAcls,
   hashMqttPassword,
   headerString,
   topicNames,
@@ -181,6 +183,7 @@ async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Pro
 async function createTopics(prefix: string): Promise<TopicNames> {
   const names = topicNames(prefix);
   await ensureTopics(admin, names);
+  await ensureAcls(admin, kafkaAcls(names, prefix), cfg.kafka.principals);
   cleanups.push(() => admin.deleteTopics({ topics: Object.values(names) }).catch(() => undefined));
   return names;
 }

@@ -18,7 +18,7 @@ const STATS_INTERVAL_MS = 10_000;
  * there. SIGTERM/SIGINT: stop intake, flush the in-flight batch, disconnect MQTT, producer, pool.
  */
 async function main(): Promise<void> {
-  const cfg = loadConfig();
+  const cfg = loadConfig(process.env, { service: 'gateway' });
   const log = createLogger('gateway', cfg.logLevel);
   const pool = createPool(cfg.pg, log, 'voc-gateway');
   await pool.query('select 1');

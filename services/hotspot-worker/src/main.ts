@@ -18,7 +18,7 @@ import { buildHotspotWorker } from './app.js';
 const SHUTDOWN_TIMEOUT_MS = 60_000;
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { service: 'hotspot-worker' });
   const log = createLogger('hotspot-worker', config.logLevel);
   const pool = createPool(config.pg, log, 'voc-hotspot-worker');
   const kafka = createKafka(config.kafka, log);
@@ -28,7 +28,8 @@ async function main(): Promise<void> {
     config,
     log,
     pool,
-    redis: () => new Redis(config.redis.url, { maxRetriesPerRequest: null }),
+    redis: () =>
+      new Redis(config.redis.url, { username: config.redis.username, password: config.redis.password, maxRetriesPerRequest: null }),
     producer,
     alertsTopic: topics.alerts,
   });

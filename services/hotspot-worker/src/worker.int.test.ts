@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig, type Config } from '@voc/config';
 import { createPool, DeviceRepository, ReadingRepository, type Pool } from '@voc/db';
 import { alertSchema, type Alert, type ReadingMessage } from '@voc/domain';
-import { createKafka, ensureTopics, headerString, topicNames, type TopicNames } from '@voc/messaging';
+import { createKafka, ensureAcls, ensureTopics, headerString, kafkaAcls, topicNames, type TopicNames } from '@voc/messaging';
 import { buildHotspotWorker, type HotspotWorker } from './app.js';
 import { centreCell12, diskCells, fixedReading } from '@voc/core/testing';
 import { deleteHotspotRows } from '@voc/db/testing';
@@ -78,7 +78,11 @@ async function fixture(env: Record<string, string> = {}): Promise<Fixture> {
   });
   const f: Fixture = { prefix, queue, topics, base, config, dev: (i) => `${prefix}f${String(i).padStart(2, '0')}` };
   cleanups.push(async () => {
-    const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+    const connection = new Redis(config.redis.url, {
+      username: config.redis.username,
+      password: config.redis.password,
+      maxRetriesPerRequest: null,
+    });
     const q = new Queue(queue, { connection });
     await q.obliterate({ force: true });
     await q.close();
@@ -109,7 +113,8 @@ function worker(f: Fixture, clock: () => number, producer: Producer | null = nul
     config: f.config,
     log,
     pool,
-    redis: () => new Redis(f.config.redis.url, { maxRetriesPerRequest: null }),
+    redis: () =>
+      new Redis(f.config.redis.url, { username: f.config.redis.username, password: f.config.redis.password, maxRetriesPerRequest: null }),
     producer,
     alertsTopic: f.topics.alerts,
     clock,
@@ -216,6 +221,7 @@ describe('hotspot worker (BullMQ on Redis)', () => {
   it('loses no evaluation when a worker process is killed mid-evaluation: the job is taken over and each window is evaluated exactly once', async () => {
     const f = await fixture({ VOC_HOTSPOT_CONCURRENCY: '1' });
     await ensureTopics(admin, f.topics);
+    await ensureAcls(admin, kafkaAcls(f.topics), baseConfig.kafka.principals);
     cleanups.push(() => admin.deleteTopics({ topics: Object.values(f.topics) }));
     await new ReadingRepository(pool).insertBatch([...windowReadings(f, 0, 40), ...windowReadings(f, 1, 40), ...windowReadings(f, 2, 10)]);
     const now = f.base + 3 * H + 11 * 60_000;

@@ -31,19 +31,33 @@ function consumersFromArgs(argv: string[]): WriterConsumers {
 
 async function main(): Promise<void> {
   const consumers = consumersFromArgs(process.argv.slice(2));
-  const config = loadConfig();
+  // Each consumer runs as its own Kafka principal (writer: readings; deadletters: the dead-letter store);
+  // both use the writer's database role.
+  const config = loadConfig(process.env, { service: consumers.readings ? 'writer' : 'deadletters' });
   const log = createLogger('writer', config.logLevel);
   const pool = createPool(config.pg, log, 'voc-writer');
-  const kafka = createKafka(config.kafka, log);
-  const app = buildWriter({ config, log, pool, kafka, consumers });
+  const apps = [
+    ...(consumers.readings
+      ? [buildWriter({ config, log, pool, kafka: createKafka(config.kafka, log), consumers: { readings: true, deadLetters: false } })]
+      : []),
+    ...(consumers.deadLetters
+      ? [
+          ((c) =>
+            buildWriter({ config: c, log, pool, kafka: createKafka(c.kafka, log), consumers: { readings: false, deadLetters: true } }))(
+            loadConfig(process.env, { service: 'deadletters' }),
+          ),
+        ]
+      : []),
+  ];
+  const stopAll = () => Promise.all(apps.map((a) => a.stop())).then(() => undefined);
 
-  installShutdown(log, [() => app.stop(), () => pool.end()], SHUTDOWN_TIMEOUT_MS);
+  installShutdown(log, [stopAll, () => pool.end()], SHUTDOWN_TIMEOUT_MS);
 
   try {
-    await app.start();
+    for (const app of apps) await app.start();
   } catch (err) {
     log.fatal({ err }, 'writer failed to start');
-    await app.stop().catch(() => undefined);
+    await stopAll().catch(() => undefined);
     await pool.end().catch(() => undefined);
     process.exit(1);
   }

@@ -6,10 +6,20 @@ import { latLngToCell } from 'h3-js';
 import type { Kafka, Message, Producer, Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig, type Config } from '@voc/config';
-import { CONSUMER_GROUPS, deadLetterSchema, type DeadLetter, type ReadingMessage } from '@voc/domain';
+import { CONSUMER_GROUPS, KAFKA_HEADERS, SCHEMA_IDS, deadLetterSchema, type DeadLetter, type ReadingMessage } from '@voc/domain';
 import { buildReading } from '@voc/domain/testing';
 import { createPool, type Pool } from '@voc/db';
-import { createKafka, deadLetter, deadLetterRecord, ensureTopics, readingRecord, topicNames, type TopicNames } from '@voc/messaging';
+import {
+  createKafka,
+  deadLetter,
+  deadLetterRecord,
+  ensureAcls,
+  ensureTopics,
+  kafkaAcls,
+  readingRecord,
+  topicNames,
+  type TopicNames,
+} from '@voc/messaging';
 import { buildWriter, type WriterApp } from './app.js';
 
 // Integration tests of the writer against the real Kafka broker and PostgreSQL (db voc_test). Every
@@ -56,6 +66,7 @@ async function fixture(env: Record<string, string> = {}): Promise<Fixture> {
   const prefix = `t-${randomUUID().slice(0, 8)}.`;
   const topics = topicNames(prefix);
   await ensureTopics(admin, topics);
+  await ensureAcls(admin, kafkaAcls(topics, prefix), baseConfig.kafka.principals);
   const config = loadConfig({ ...process.env, VOC_KAFKA_TOPIC_PREFIX: prefix, VOC_KAFKA_GROUP_PREFIX: prefix, ...env });
   cleanups.push(async () => {
     await pool.query(`delete from readings where device_id like $1`, [`${prefix}%`]);
@@ -152,7 +163,12 @@ describe('stream writer', () => {
     const f = await fixture();
     const probe = await dlqProbe(f);
     const good = (i: number): Message => ({ ...readingRecord(reading(f.device(1), i)), partition: 0 });
-    const badJson: Message = { key: f.device(1), value: Buffer.from('{"deviceId": "oops", not json'), partition: 0 };
+    const badJson: Message = {
+      key: f.device(1),
+      value: Buffer.from('{"deviceId": "oops", not json'),
+      headers: { [KAFKA_HEADERS.schema]: SCHEMA_IDS.reading, [KAFKA_HEADERS.deviceId]: f.device(1) },
+      partition: 0,
+    };
     const yearZero = reading(f.device(1), 1000, { time: '0000-01-01T00:00:00Z' }); // valid ISO, refused by PostgreSQL (22008)
     const nulDevice = reading(`${f.prefix}dev-\u0000-nul`, 1001); // text with NUL, refused by PostgreSQL (22021)
     const messages: Message[] = [
@@ -200,6 +216,58 @@ describe('stream writer', () => {
     );
     expect(rows).toEqual([5, 9, 10].map((o) => ({ source_offset: o, reason: 'unstorable', stage: 'writer' })));
     expect(await rowStats(f)).toEqual({ rows: 36, keys: 36 });
+  });
+
+  it("dead-letters records the gateway's pipeline never writes, produced with the gateway's own credentials", async () => {
+    // The ACLs let only the gateway principal write readings; a stolen gateway secret or a bypassing
+    // producer still meets the writer's own check (key = header = value device id, known schema header).
+    const f = await fixture();
+    const probe = await dlqProbe(f);
+    const env = { ...process.env, VOC_KAFKA_TOPIC_PREFIX: f.prefix, VOC_KAFKA_GROUP_PREFIX: f.prefix };
+    const gatewayCfg = loadConfig(env, { service: 'gateway' });
+    const forger = createKafka(gatewayCfg.kafka, log).producer({ allowAutoTopicCreation: false });
+    await forger.connect();
+    cleanups.push(() => forger.disconnect());
+    const victim = f.device(1);
+    const good = readingRecord(reading(victim, 0));
+    const forged = readingRecord(reading(victim, 1, { values: [{ ...reading(victim, 1).values[0]!, value: 99_999 }] }));
+    const messages: Message[] = [
+      { ...good, partition: 0 },
+      { ...forged, key: f.device(2), partition: 0 }, // key names another device
+      { ...forged, headers: { ...forged.headers, [KAFKA_HEADERS.deviceId]: f.device(2) }, partition: 0 },
+      { ...readingRecord(reading(f.device(2), 1)), key: victim, headers: { ...forged.headers }, partition: 0 }, // value names another
+      { ...forged, headers: { ...forged.headers, [KAFKA_HEADERS.schema]: 'voc.reading.v9' }, partition: 0 },
+      { key: victim, value: forged.value, partition: 0 }, // no headers at all
+    ];
+    await forger.send({ topic: f.topics.readings, acks: -1, messages });
+
+    const writerCfg = loadConfig(env, { service: 'writer' });
+    const writerPool = createPool({ ...writerCfg.pg, poolMax: 2 }, log, 'voc-writer-test');
+    cleanups.push(() => writerPool.end());
+    const a = app(
+      { ...f, config: writerCfg },
+      { kafka: createKafka(writerCfg.kafka, log), consumers: { readings: true, deadLetters: false } },
+      writerPool,
+    );
+    await a.start();
+    await waitUntil('5 dead letters published', () => probe.letters.length >= 5);
+    await waitUntil('offsets committed', async () => (await committed(a.groups.writer, f.topics.readings)) === messages.length);
+    await a.stop();
+
+    const got = probe.letters.map(({ letter }) => [letter.source?.offset, letter.reason, letter.code, letter.stage]);
+    expect(got.sort()).toEqual([
+      ['1', 'device_id_mismatch', 'VOC_ERR_DEVICE_ID_MISMATCH', 'writer'],
+      ['2', 'device_id_mismatch', 'VOC_ERR_DEVICE_ID_MISMATCH', 'writer'],
+      ['3', 'device_id_mismatch', 'VOC_ERR_DEVICE_ID_MISMATCH', 'writer'],
+      ['4', 'unknown_schema', 'VOC_ERR_UNKNOWN_SCHEMA', 'writer'],
+      ['5', 'unknown_schema', 'VOC_ERR_UNKNOWN_SCHEMA', 'writer'],
+    ]);
+    const { rows } = await pool.query<{ device_id: string; value: number }>(
+      `select device_id, value from readings where device_id like $1 order by device_id, time, metric`,
+      [`${f.prefix}%`],
+    );
+    expect(rows.map((r) => r.device_id)).toEqual([victim, victim, victim]);
+    expect(rows.some((r) => r.value === 99_999)).toBe(false);
   });
 
   it('stores every reading once after the writer process is SIGKILLed mid-backlog and restarted', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DeadLetter, Logger, ReadingMessage } from '@voc/domain';
+import { KAFKA_HEADERS, SCHEMA_IDS, type DeadLetter, type Logger, type ReadingMessage } from '@voc/domain';
 import { buildReading } from '@voc/domain/testing';
 import {
   BatchAbandoned,
@@ -8,7 +8,7 @@ import {
   settleBatch,
   type BatchControl,
 } from '@voc/messaging';
-import { parseReadingValue, StreamWriter, type ReadingStore, type SourceBatch } from './writer.js';
+import { parseReadingValue, StreamWriter, type ReadingStore, type RecordHeaders, type SourceBatch } from './writer.js';
 
 // Unit tests of the writer's batch logic. The database and Kafka sit behind the service's own ports
 // (ReadingStore, DeadLetterSink); the integration tests run them against the real services. Time is
@@ -35,17 +35,26 @@ function reading(deviceId: string, i: number): ReadingMessage {
   );
 }
 
-function batch(values: (ReadingMessage | string)[]): SourceBatch {
+/** A partition batch at offsets 100, 101, ...: key and headers as the gateway writes them (`readingRecord`); a string value is keyed `dev`. */
+function batch(values: (ReadingMessage | string)[], headers: (deviceId: string) => RecordHeaders = gatewayHeaders): SourceBatch {
   return {
     topic: 'voc.readings.v1',
     partition: 2,
-    records: values.map((v, i) => ({
-      offset: String(100 + i),
-      key: Buffer.from('dev'),
-      value: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)),
-      timestamp: '1714521600000',
-    })),
+    records: values.map((v, i) => {
+      const deviceId = typeof v === 'string' ? 'dev' : v.deviceId;
+      return {
+        offset: String(100 + i),
+        key: Buffer.from(deviceId),
+        value: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)),
+        timestamp: '1714521600000',
+        headers: headers(deviceId),
+      };
+    }),
   };
+}
+
+function gatewayHeaders(deviceId: string): RecordHeaders {
+  return { [KAFKA_HEADERS.schema]: Buffer.from(SCHEMA_IDS.reading), [KAFKA_HEADERS.deviceId]: Buffer.from(deviceId) };
 }
 
 /** In-memory store keyed like the table: (device, metric, time). Refuses devices named `refuse*` as data (SQLSTATE 22008). */
@@ -180,6 +189,40 @@ describe('writer helpers', () => {
 });
 
 describe('writer dead letters', () => {
+  it('refuses records the gateway did not write: unknown schema header, or key, header and value naming different devices', async () => {
+    const { writer, store, published } = setup();
+    const good = reading('dev-1', 0);
+    const b = batch([good, good, good, good, reading('dev-1', 1)]);
+    const [, noSchema, otherSchema, keyOther, headerOther] = b.records;
+    noSchema!.headers = { [KAFKA_HEADERS.deviceId]: 'dev-1' };
+    otherSchema!.headers = { ...gatewayHeaders('dev-1'), [KAFKA_HEADERS.schema]: 'voc.reading.v0' };
+    keyOther!.key = Buffer.from('dev-2');
+    headerOther!.headers = { ...gatewayHeaders('dev-2') };
+    expect(await writer.storeBatch(b, alive())).toBe('stored');
+    expect(store.keys.size).toBe(2);
+    expect(published[0]?.map((l) => [l.source?.offset, l.reason, l.code])).toEqual([
+      ['101', 'unknown_schema', 'VOC_ERR_UNKNOWN_SCHEMA'],
+      ['102', 'unknown_schema', 'VOC_ERR_UNKNOWN_SCHEMA'],
+      ['103', 'device_id_mismatch', 'VOC_ERR_DEVICE_ID_MISMATCH'],
+      ['104', 'device_id_mismatch', 'VOC_ERR_DEVICE_ID_MISMATCH'],
+    ]);
+    expect(published[0]?.[0]?.detail).toBe('record has no voc-schema header; the readings topic carries voc.reading.v1');
+    expect(published[0]?.[1]?.detail).toBe('voc-schema header "voc.reading.v0" is not voc.reading.v1');
+    expect(published[0]?.[2]?.detail).toBe('device id disagrees: key "dev-2", voc-device-id header "dev-1", value "dev-1"');
+    expect(published[0]?.[3]?.detail).toBe('device id disagrees: key "dev-1", voc-device-id header "dev-2", value "dev-1"');
+  });
+
+  it('refuses a reading record without a key or device header', async () => {
+    const { writer, published } = setup();
+    const b = batch([reading('dev-1', 0)], () => ({ [KAFKA_HEADERS.schema]: SCHEMA_IDS.reading }));
+    b.records[0]!.key = null;
+    expect(await writer.storeBatch(b, alive())).toBe('stored');
+    expect(published[0]?.[0]).toMatchObject({
+      reason: 'device_id_mismatch',
+      detail: 'device id disagrees: key absent, voc-device-id header absent, value "dev-1"',
+    });
+  });
+
   it('cuts an oversize raw value so the dead letter stays publishable, keeping its full size', async () => {
     const { writer, published } = setup();
     const huge = 'x'.repeat(MAX_DEAD_LETTER_PAYLOAD_BYTES + 10);

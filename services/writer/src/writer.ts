@@ -1,4 +1,12 @@
-import { KAFKA_HEADERS, formatIssues, readingMessageSchema, type DeadLetter, type Logger, type ReadingMessage } from '@voc/domain';
+import {
+  KAFKA_HEADERS,
+  formatIssues,
+  readingMessageSchema,
+  type DeadLetter,
+  type Logger,
+  type ReadingMessage,
+  type Rejection,
+} from '@voc/domain';
 import { chunkByWeight, UNSTORABLE_MAX_PAYLOAD_BYTES, deadLetter } from '@voc/messaging';
 import {
   backoffOf,
@@ -12,9 +20,10 @@ import {
   type RetryContext,
   type Sleep,
 } from '@voc/messaging';
+import { deviceIdRejection, schemaRejection } from './envelope.js';
+import { headerText, type RecordHeaders } from './headers.js';
 
-/** Kafka header values as kafkajs delivers them. */
-export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+export { headerText, type RecordHeaders } from './headers.js';
 
 /** One Kafka record as the writer sees it (a subset of kafkajs `KafkaMessage`). */
 export interface SourceRecord {
@@ -130,8 +139,9 @@ export function parseReadingValue(value: Buffer | null): { ok: true; reading: Re
 /**
  * The stream writer: stores batches of reading records from `voc.readings.v1`.
  *
- * Per batch: records that do not parse become dead letters (`unstorable`, stage `writer`, with their
- * Kafka position and raw value); the rest are inserted in chunks of at most `maxBatchRows` rows, one
+ * Per batch: records without the reading schema header (`unknown_schema`), that do not parse
+ * (`unstorable`) or whose key, header and value disagree on the device id (`device_id_mismatch`)
+ * become dead letters (stage `writer`, with their Kafka position and raw value); the rest are inserted in chunks of at most `maxBatchRows` rows, one
  * transaction per chunk, idempotent on (device, metric, time). A chunk the database refuses as data
  * is bisected until the refused records are isolated; they become dead letters with the database
  * error in `detail` and the rest are stored. While the database is unreachable the same statement is
@@ -170,9 +180,9 @@ export class StreamWriter {
     const letters: DeadLetter[] = [];
     const parsed: Parsed[] = [];
     for (const record of batch.records) {
-      const r = parseReadingValue(record.value);
-      if (r.ok) parsed.push({ record, reading: r.reading });
-      else letters.push(this.unstorable(batch, record, r.detail));
+      const r = this.accept(record);
+      if ('reading' in r) parsed.push({ record, reading: r.reading });
+      else letters.push(this.refused(batch, record, r));
     }
     return settleBatch(batch.records, 'batch', log, this.counters, async () => {
       const chunks = chunkByWeight(parsed, (p) => p.reading.values.length, this.deps.options.maxBatchRows);
@@ -182,7 +192,9 @@ export class StreamWriter {
           (items) => this.insert(items, control, log),
           (err) => this.deps.errors.isRefused(err),
           (item, err) => {
-            letters.push(this.unstorable(batch, item.record, `database refused the reading: ${errorText(err)}`));
+            letters.push(
+              this.refused(batch, item.record, { reason: 'unstorable', detail: `database refused the reading: ${errorText(err)}` }),
+            );
           },
         );
         await control.heartbeat();
@@ -230,14 +242,27 @@ export class StreamWriter {
   }
 
   /**
-   * Dead letter `unstorable` for a record, with its Kafka position and raw value (cut to
+   * The reading a record carries, or why it is refused: schema header (`unknown_schema`), value
+   * (`unstorable`), then key, header and value device ids (`device_id_mismatch`; see envelope.ts).
+   */
+  private accept(record: SourceRecord): { reading: ReadingMessage } | Rejection {
+    const schema = schemaRejection(record.headers);
+    if (schema) return schema;
+    const r = parseReadingValue(record.value);
+    if (!r.ok) return { reason: 'unstorable', detail: r.detail };
+    return deviceIdRejection(record.key, record.headers, r.reading) ?? { reading: r.reading };
+  }
+
+  /**
+   * Dead letter for a refused record, with its Kafka position and raw value (cut to
    * {@link UNSTORABLE_MAX_PAYLOAD_BYTES}; `payloadBytes` keeps the full size).
    */
-  private unstorable(batch: SourceBatch, record: SourceRecord, detail: string): DeadLetter {
+  private refused(batch: SourceBatch, record: SourceRecord, rejection: Rejection): DeadLetter {
     const raw = record.value ?? Buffer.alloc(0);
     const cut = raw.length > UNSTORABLE_MAX_PAYLOAD_BYTES;
+    const { reason, detail } = rejection;
     const letter = deadLetter(
-      { reason: 'unstorable', detail: cut ? `${detail} (payload cut to its first ${UNSTORABLE_MAX_PAYLOAD_BYTES} bytes)` : detail },
+      { reason, detail: cut ? `${detail} (payload cut to its first ${UNSTORABLE_MAX_PAYLOAD_BYTES} bytes)` : detail },
       {
         stage: 'writer',
         payload: cut ? raw.subarray(0, UNSTORABLE_MAX_PAYLOAD_BYTES) : raw,
@@ -265,12 +290,4 @@ export class StreamWriter {
 export function recordTime(record: SourceRecord, fallback: () => Date): Date {
   const ts = Number(record.timestamp);
   return Number.isFinite(ts) && ts > 0 ? new Date(ts) : fallback();
-}
-
-/** First value of a header as UTF-8 text. */
-export function headerText(headers: RecordHeaders | undefined, name: string): string | undefined {
-  const v = headers?.[name];
-  const one = Array.isArray(v) ? v[0] : v;
-  if (one === undefined) return undefined;
-  return typeof one === 'string' ? one : one.toString('utf8');
 }

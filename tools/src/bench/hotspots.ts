@@ -38,7 +38,8 @@ import { beijingReadings, beijingStations, centreCell12, fixedReading, stationDe
 import { numberArg, recreateBenchDatabase } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DB = 'voc_bench_hotspots';
+// VOC_BENCH_DATABASE lets two checkouts on one cluster benchmark side by side.
+const DB = process.env.VOC_BENCH_DATABASE ?? 'voc_bench_hotspots';
 // The full files when present, else the committed demo slice (same file names, January 2017).
 const BEIJING =
   [`${ROOT}../shared/data/beijing-multisite`, `${ROOT}data/demo/beijing-multisite`].find((d) => existsSync(d)) ??

@@ -19,12 +19,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { createLogger, loadConfig } from '@voc/config';
-import { createPool, DeviceRepository, migrate, pgExecutor, ReadingRepository, type Pool } from '@voc/db';
+import { createPool, DeviceRepository, ensureRoleLogins, migrate, pgExecutor, ReadingRepository, type Pool } from '@voc/db';
 import { deviceUpTopic, type ReadingMessage } from '@voc/domain';
 import { buildReading } from '@voc/domain/testing';
 import {
   createKafka,
+  ensureAcls,
   ensureTopics,
+  kafkaAcls,
   hashMqttPassword,
   readingRecord,
   topicNames,
@@ -36,7 +38,8 @@ import { ProcessMonitor, round } from './procstat.js';
 import { numberArg, recreateBenchDatabase } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DB = 'voc_bench';
+// VOC_BENCH_DATABASE lets two checkouts on one cluster benchmark side by side.
+const DB = process.env.VOC_BENCH_DATABASE ?? 'voc_bench';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -169,10 +172,12 @@ async function main(): Promise<void> {
   const pool = createPool(cfg.pg, log, 'voc-bench');
   const client = await pool.connect();
   await migrate(pgExecutor(client));
+  await ensureRoleLogins(pgExecutor(client), Object.values(cfg.pg.logins));
   client.release();
   const admin = createKafka(cfg.kafka, log).admin();
   await admin.connect();
   await ensureTopics(admin, topicNames(prefix));
+  await ensureAcls(admin, kafkaAcls(topicNames(prefix), prefix), cfg.kafka.principals);
   await admin.disconnect();
 
   const devices = new DeviceRepository(pool);

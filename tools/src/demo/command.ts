@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import mqtt from 'mqtt';
 import { createLogger, loadConfig, type Config } from '@voc/config';
 import { createPool, DeviceRepository, type Pool } from '@voc/db';
-import { createKafka, ensureTopics, topicNames, writeBrokerAuth } from '@voc/messaging';
+import { createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames, writeBrokerAuth } from '@voc/messaging';
 import { commandArgs as args, mergeCredentialsFile, parseDeviceFile, runDemoHotspots, type Command } from '@voc/cli';
 import { createProvisioning } from '@voc/core';
 import { REPO_ROOT, startService, type ServiceProcess } from '../spawn.js';
@@ -156,6 +156,10 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
       VOC_ALLOWED_LATENESS_MS: String(DEMO_ALLOWED_LATENESS_MS),
       LOG_LEVEL: 'info',
     };
+    // The services run as their own Kafka principals: ACLs for this run's consumer groups.
+    const aclAdmin = createKafka(cfg.kafka, log).admin();
+    await aclAdmin.connect();
+    await ensureAcls(aclAdmin, kafkaAcls(topics, env.VOC_KAFKA_GROUP_PREFIX), cfg.kafka.principals).finally(() => aclAdmin.disconnect());
     services.push(
       startService('gateway', 'services/gateway/dist/main.js', {
         env,

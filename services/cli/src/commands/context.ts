@@ -8,7 +8,7 @@ import { createPool, type Pool } from '@voc/db';
  * @param applicationName shown in `pg_stat_activity`, e.g. `voc-tasks`
  */
 export async function withPool<T>(applicationName: string, fn: (pool: Pool, cfg: Config, log: Logger) => Promise<T>): Promise<T> {
-  const cfg = loadConfig();
+  const cfg = loadConfig(process.env, { service: 'cli' });
   const log = createLogger('cli', cfg.logLevel);
   const pool = createPool(cfg.pg, log, applicationName);
   try {

@@ -48,7 +48,7 @@ export const devicesRegisterCommand: Command = {
     const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
       throw new UsageError(`${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
     });
-    const cfg = loadConfig();
+    const cfg = loadConfig(process.env, { service: 'cli' });
     const parsed = parseDeviceFile(text, format, [cfg.mqtt.gatewayUsername]);
     if (!parsed.ok) {
       for (const e of parsed.errors) process.stderr.write(`${file}:${e.line}: ${e.message}\n`);

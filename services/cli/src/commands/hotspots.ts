@@ -191,7 +191,7 @@ export const hotspotsBackfillCommand: Command = {
       'all-windows': { type: 'boolean' },
       'no-publish': { type: 'boolean' },
     });
-    const cfg = loadConfig();
+    const cfg = loadConfig(process.env, { service: 'cli' });
     const from = parseTime('from', values.from);
     const to = parseTime('to', values.to);
     if (to <= from) throw new UsageError('--to must be after --from');
@@ -264,7 +264,7 @@ export const hotspotsListCommand: Command = {
       resolution: { type: 'string' },
       'window-minutes': { type: 'string' },
     });
-    const cfg = loadConfig();
+    const cfg = loadConfig(process.env, { service: 'cli' });
     const to = values.to === undefined ? Date.now() : parseTime('to', values.to);
     const from = values.from === undefined ? to - 7 * 24 * 3_600_000 : parseTime('from', values.from);
     const pool = createPool(cfg.pg, createLogger('cli', cfg.logLevel), 'voc-hotspots');
@@ -294,11 +294,11 @@ export const hotspotsEnqueueCommand: Command = {
   Adds a manual evaluation job (id eval/<metric>/<resolution>/<window>/manual-<time>) to VOC_HOTSPOT_QUEUE.`,
   async run(argv) {
     const { values } = args(argv, { metric: { type: 'string' }, window: { type: 'string' } });
-    const cfg = loadConfig();
+    const cfg = loadConfig(process.env, { service: 'cli' });
     if (typeof values.metric !== 'string') throw new UsageError('--metric is required');
     const metric = metricsOf(values.metric, cfg)[0]!;
     const w = windowOf(parseTime('window', values.window), cfg.hotspot.windowMinutes).start;
-    const connection = new Redis(cfg.redis.url, { maxRetriesPerRequest: null });
+    const connection = new Redis(cfg.redis.url, { username: cfg.redis.username, password: cfg.redis.password, maxRetriesPerRequest: null });
     const queue = new Queue(cfg.hotspot.queue, { connection });
     try {
       const id = `${evaluationJobId({ metric, resolution: cfg.hotspot.resolution, windowMinutes: cfg.hotspot.windowMinutes }, w)}/manual-${Date.now()}`;
