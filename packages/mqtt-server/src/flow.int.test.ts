@@ -151,7 +151,7 @@ describe.each([4, 5] as const)('back-pressure and limits, protocol level %i', (v
     ] as const) {
       const r = raw(h.port, v);
       const c = await connected(r, user, pw, { clientId: `${user}-${codes.length}` });
-      codes.push(v === 5 ? (c.reasonCode ?? 0) : c.returnCode);
+      codes.push(v === 5 ? (c.reasonCode ?? 0) : (c.returnCode ?? -1));
     }
     expect(codes).toEqual([0, 0, v === 5 ? 0x97 : 3]);
     await h.close();
