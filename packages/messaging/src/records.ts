@@ -28,15 +28,10 @@ export interface DeadLetterContext {
  * Largest part of a raw payload copied into a dead letter (512 KiB, base64 ≈ 683 KiB): keeps every
  * dead-letter record under Kafka's default 1 MiB `message.max.bytes` whatever the broker's MQTT
  * packet limit. A shortened copy says so in its detail; `payloadBytes` stays the received size.
+ * The one cap for every dead letter: the gateway's (raw device payloads) and the stream writer's
+ * (unstorable Kafka record values).
  */
 export const DEAD_LETTER_MAX_PAYLOAD_BYTES = 512 * 1024;
-
-/**
- * Largest part of an unstorable Kafka record value the stream writer copies into its dead letter
- * (256 KiB): a normalised reading message is far smaller than an MQTT payload may be, so anything
- * above this is already garbage. Kept beside the gateway's cap so both limits have one home.
- */
-export const UNSTORABLE_MAX_PAYLOAD_BYTES = 256 * 1024;
 
 /** Builds the dead-letter value for a rejection (raw payload base64-encoded). */
 export function deadLetter(rejection: Rejection, ctx: DeadLetterContext): DeadLetter {

@@ -4,7 +4,7 @@ import { buildReading } from '@voc/domain/testing';
 import {
   BatchAbandoned,
   backoffDelay,
-  UNSTORABLE_MAX_PAYLOAD_BYTES as MAX_DEAD_LETTER_PAYLOAD_BYTES,
+  DEAD_LETTER_MAX_PAYLOAD_BYTES as MAX_DEAD_LETTER_PAYLOAD_BYTES,
   settleBatch,
   type BatchControl,
 } from '@voc/messaging';
@@ -230,7 +230,7 @@ describe('writer dead letters', () => {
     const letter = published[0]?.[0];
     expect(letter?.payloadBytes).toBe(MAX_DEAD_LETTER_PAYLOAD_BYTES + 10);
     expect(Buffer.from(letter?.payload ?? '', 'base64').length).toBe(MAX_DEAD_LETTER_PAYLOAD_BYTES);
-    expect(letter?.detail).toMatch(/payload cut to its first 262144 bytes/);
+    expect(letter?.detail).toMatch(new RegExp(`payload cut to its first ${MAX_DEAD_LETTER_PAYLOAD_BYTES} bytes`));
   });
 });
 

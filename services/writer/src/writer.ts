@@ -7,7 +7,7 @@ import {
   type ReadingMessage,
   type Rejection,
 } from '@voc/domain';
-import { chunkByWeight, UNSTORABLE_MAX_PAYLOAD_BYTES, deadLetter } from '@voc/messaging';
+import { chunkByWeight, DEAD_LETTER_MAX_PAYLOAD_BYTES, deadLetter } from '@voc/messaging';
 import {
   backoffOf,
   errorText,
@@ -255,17 +255,17 @@ export class StreamWriter {
 
   /**
    * Dead letter for a refused record, with its Kafka position and raw value (cut to
-   * {@link UNSTORABLE_MAX_PAYLOAD_BYTES}; `payloadBytes` keeps the full size).
+   * {@link DEAD_LETTER_MAX_PAYLOAD_BYTES}; `payloadBytes` keeps the full size).
    */
   private refused(batch: SourceBatch, record: SourceRecord, rejection: Rejection): DeadLetter {
     const raw = record.value ?? Buffer.alloc(0);
-    const cut = raw.length > UNSTORABLE_MAX_PAYLOAD_BYTES;
+    const cut = raw.length > DEAD_LETTER_MAX_PAYLOAD_BYTES;
     const { reason, detail } = rejection;
     const letter = deadLetter(
-      { reason, detail: cut ? `${detail} (payload cut to its first ${UNSTORABLE_MAX_PAYLOAD_BYTES} bytes)` : detail },
+      { reason, detail: cut ? `${detail} (payload cut to its first ${DEAD_LETTER_MAX_PAYLOAD_BYTES} bytes)` : detail },
       {
         stage: 'writer',
-        payload: cut ? raw.subarray(0, UNSTORABLE_MAX_PAYLOAD_BYTES) : raw,
+        payload: cut ? raw.subarray(0, DEAD_LETTER_MAX_PAYLOAD_BYTES) : raw,
         receivedAt: recordTime(record, () => this.now()),
         deviceId: headerText(record.headers, KAFKA_HEADERS.deviceId) ?? record.key?.toString('utf8'),
         mqttTopic: headerText(record.headers, KAFKA_HEADERS.mqttTopic),
