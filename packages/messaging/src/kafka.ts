@@ -91,7 +91,13 @@ export async function requireTopics(admin: Admin, names: readonly string[]): Pro
   }
 }
 
-/** Reads a string header (kafkajs gives Buffers). */
+/** Kafka record headers as kafkajs delivers them (values are Buffers, strings or arrays of them). */
+export type RecordHeaders = IHeaders;
+
+/**
+ * First value of the header `name` as UTF-8 text; `undefined` when the header is absent. The one
+ * header reader of the project (the stream writer's envelope checks, tests).
+ */
 export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
   const v = headers?.[name];
   if (v === undefined) return undefined;

@@ -1,5 +1,5 @@
 import { KAFKA_HEADERS, SCHEMA_IDS, type ReadingMessage, type Rejection } from '@voc/domain';
-import { headerText, type RecordHeaders } from './headers.js';
+import { headerString, type RecordHeaders } from '@voc/messaging';
 
 /**
  * Defence in depth behind the Kafka ACLs (SECURITY.md): only the gateway may write readings, and it
@@ -11,7 +11,7 @@ import { headerText, type RecordHeaders } from './headers.js';
  *   before the value is parsed, since an unknown schema says nothing about the value's shape); else `null`
  */
 export function schemaRejection(headers: RecordHeaders | undefined): Rejection | null {
-  const schema = headerText(headers, KAFKA_HEADERS.schema);
+  const schema = headerString(headers, KAFKA_HEADERS.schema);
   if (schema === SCHEMA_IDS.reading) return null;
   return {
     reason: 'unknown_schema',
@@ -29,7 +29,7 @@ export function schemaRejection(headers: RecordHeaders | undefined): Rejection |
  */
 export function deviceIdRejection(key: Buffer | null, headers: RecordHeaders | undefined, reading: ReadingMessage): Rejection | null {
   const keyId = key === null ? undefined : key.toString('utf8');
-  const headerId = headerText(headers, KAFKA_HEADERS.deviceId);
+  const headerId = headerString(headers, KAFKA_HEADERS.deviceId);
   if (keyId === reading.deviceId && headerId === reading.deviceId) return null;
   const show = (v: string | undefined) => (v === undefined ? 'absent' : JSON.stringify(v));
   return {

@@ -7,7 +7,7 @@ import {
   type ReadingMessage,
   type Rejection,
 } from '@voc/domain';
-import { chunkByWeight, DEAD_LETTER_MAX_PAYLOAD_BYTES, deadLetter } from '@voc/messaging';
+import { chunkByWeight, DEAD_LETTER_MAX_PAYLOAD_BYTES, deadLetter, headerString, type RecordHeaders } from '@voc/messaging';
 import {
   backoffOf,
   errorText,
@@ -21,9 +21,8 @@ import {
   type Sleep,
 } from '@voc/messaging';
 import { deviceIdRejection, schemaRejection } from './envelope.js';
-import { headerText, type RecordHeaders } from './headers.js';
 
-export { headerText, type RecordHeaders } from './headers.js';
+export type { RecordHeaders } from '@voc/messaging';
 
 /** One Kafka record as the writer sees it (a subset of kafkajs `KafkaMessage`). */
 export interface SourceRecord {
@@ -267,8 +266,8 @@ export class StreamWriter {
         stage: 'writer',
         payload: cut ? raw.subarray(0, DEAD_LETTER_MAX_PAYLOAD_BYTES) : raw,
         receivedAt: recordTime(record, () => this.now()),
-        deviceId: headerText(record.headers, KAFKA_HEADERS.deviceId) ?? record.key?.toString('utf8'),
-        mqttTopic: headerText(record.headers, KAFKA_HEADERS.mqttTopic),
+        deviceId: headerString(record.headers, KAFKA_HEADERS.deviceId) ?? record.key?.toString('utf8'),
+        mqttTopic: headerString(record.headers, KAFKA_HEADERS.mqttTopic),
         source: { topic: batch.topic, partition: batch.partition, offset: record.offset },
       },
     );
