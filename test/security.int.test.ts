@@ -127,7 +127,46 @@ afterAll(async () => {
   await pool?.end();
 });
 
+/**
+ * Sends one unauthenticated DescribeCluster v1 request (endpoint type: controller) to the KRaft
+ * controller listener on `VOC_KAFKA_CONTROLLER_PORT` (stack.sh's default 9093), as
+ * `kafka-configs --bootstrap-controller` would.
+ * @returns `answered` when the controller replied (it served an anonymous client), `closed` when it
+ *   dropped the connection without a reply
+ */
+function anonymousControllerRequest(): Promise<'answered' | 'closed'> {
+  const port = Number(process.env.VOC_KAFKA_CONTROLLER_PORT ?? '9093');
+  const clientId = Buffer.from('sec-test');
+  const header = Buffer.alloc(10);
+  header.writeInt16BE(60, 0); // DescribeCluster
+  header.writeInt16BE(1, 2);
+  header.writeInt32BE(1, 4); // correlation id
+  header.writeInt16BE(clientId.length, 8);
+  // header tagged fields; include_cluster_authorized_operations=false; endpoint_type=2 (controller); tagged fields
+  const request = Buffer.concat([header, clientId, Buffer.from([0, 0, 2, 0])]);
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(request.length);
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write(Buffer.concat([size, request])));
+    const timer = setTimeout(() => socket.destroy(), 10_000);
+    let answered = false;
+    socket.on('data', () => {
+      answered = true;
+      socket.destroy();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answered ? 'answered' : 'closed');
+    });
+  });
+}
+
 describe('Kafka principals', () => {
+  it('refuses an anonymous client on the controller listener (it answers admin requests directly)', async () => {
+    expect(await anonymousControllerRequest()).toBe('closed');
+  });
+
   it('refuses an anonymous client and a wrong password', async () => {
     expect(await produce(undefined, topics.readings)).not.toBe('ok');
     expect(await produce('gateway', topics.readings, 'not-the-password')).toMatch(/SASL|Authentication|KafkaJSSASLAuthenticationError/i);

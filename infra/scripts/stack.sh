@@ -2,7 +2,8 @@
 # Local stack for development, the demo and the tests. Idempotent: `up` starts only what is not running.
 #   stack.sh up | down | status
 # Kafka (KRaft, single node) is assembled once from Maven Central into .cache/kafka and listens on
-# 127.0.0.1:${VOC_KAFKA_PORT:-9092} with SASL/SCRAM-SHA-512 only and the StandardAuthorizer; this
+# 127.0.0.1:${VOC_KAFKA_PORT:-9092} with SASL/SCRAM-SHA-512 only and the StandardAuthorizer (its
+# controller listener, on loopback, with SASL PLAIN as the super user); this
 # script creates its SCRAM users, `voc setup` their ACLs. TLS (SASL_SSL) when VOC_KAFKA_TLS_KEYSTORE
 # (PKCS12 with the broker's key) and VOC_KAFKA_TLS_TRUSTSTORE (PKCS12 with its CA) are set, with
 # VOC_KAFKA_TLS_KEYSTORE_PASSWORD / VOC_KAFKA_TLS_TRUSTSTORE_PASSWORD (or *_FILE); clients then set
@@ -173,8 +174,10 @@ kafka_up() {
   local dir="$CACHE/kafka" data="$CACHE/kafka/data" admin_user admin_pw listener=SASL_PLAINTEXT
   read -r _ admin_user admin_pw < <(kafka_principals | head -n1)
   if port_open "$KAFKA_PORT"; then
-    if [ -f "$data/.voc-auth" ] || [ ! -f "$dir/kafka.pid" ]; then kafka_users; return 0; fi
-    log "Kafka is running without authentication: restarting it"; kafka_down
+    if [ -f "$dir/kafka.pid" ] && ! grep -q '^listener.name.controller.plain.sasl.jaas.config=' "$dir/server.properties" 2>/dev/null; then
+      log "Kafka's controller listener is running without authentication: restarting it"; kafka_down
+    elif [ -f "$data/.voc-auth" ] || [ ! -f "$dir/kafka.pid" ]; then kafka_users; return 0
+    else log "Kafka is running without authentication: restarting it"; kafka_down; fi
   fi
   kafka_fetch
   local p u pw
@@ -190,6 +193,9 @@ kafka_up() {
     local lname; lname="$(printf '%s' "$listener" | tr '[:upper:]' '[:lower:]')"
     printf 'listener.name.%s.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="%s" password="%s";\n' \
       "$lname" "$admin_user" "$admin_pw" >>"$dir/server.properties"
+    # The controller listener (loopback) authenticates the broker's own connections as the super user.
+    printf 'listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="%s" password="%s" user_%s="%s";\n' \
+      "$admin_user" "$admin_pw" "$admin_user" "$admin_pw" >>"$dir/server.properties"
     if [ "$listener" = SASL_SSL ]; then
       # The broker's own inter-broker connection verifies its certificate too: it needs the truststore.
       printf 'ssl.keystore.type=PKCS12\nssl.keystore.location=%s\nssl.keystore.password=%s\nssl.truststore.type=PKCS12\nssl.truststore.location=%s\nssl.truststore.password=%s\n' \
