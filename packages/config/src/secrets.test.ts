@@ -49,6 +49,23 @@ describe('secrets in production', () => {
     expect(msg).not.toMatch(/VOC_MQTT_GATEWAY_PASSWORD/);
   });
 
+  it("refuses another secret's public default and a secret of only blanks, without printing them", () => {
+    const msg = refusal(
+      {
+        ...strong,
+        VOC_ENV: 'production',
+        VOC_PG_GATEWAY_PASSWORD: SECRET_DEFAULTS.VOC_PG_HOTSPOT_PASSWORD,
+        VOC_KAFKA_GATEWAY_PASSWORD: SECRET_DEFAULTS.VOC_KAFKA_ADMIN_PASSWORD,
+        VOC_MQTT_GATEWAY_PASSWORD: ' '.repeat(20),
+      },
+      'gateway',
+    );
+    expect(msg).toMatch(/VOC_PG_GATEWAY_PASSWORD: is a public development default/);
+    expect(msg).toMatch(/VOC_KAFKA_GATEWAY_PASSWORD: is a public development default/);
+    expect(msg).toMatch(/VOC_MQTT_GATEWAY_PASSWORD: is blank/);
+    for (const value of Object.values(SECRET_DEFAULTS)) if (value !== '') expect(msg).not.toContain(value);
+  });
+
   it('starts with strong secrets and uses the service’s own principal and role', () => {
     const cfg = loadConfig({ ...strong, VOC_ENV: 'production' }, { service: 'gateway' });
     expect(cfg.env).toBe('production');

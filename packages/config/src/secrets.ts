@@ -57,9 +57,14 @@ export function resolveSecretFiles(env: Record<string, string | undefined>): {
   return { env: out, problems };
 }
 
+/** Every non-empty development default: public, so never a production secret for any variable. */
+const PUBLIC_DEFAULTS: ReadonlySet<string> = new Set(Object.values(SECRET_DEFAULTS).filter((v) => v !== ''));
+
 /**
- * Production check of the secrets one service uses: each must be set, differ from its public
- * development default and be at least {@link MIN_PRODUCTION_SECRET_LENGTH} characters long.
+ * Production check of the secrets one service uses: each must be set, hold more than blanks, differ
+ * from every public development default (its own and the others': a value copied from another
+ * variable's default is just as public) and be at least {@link MIN_PRODUCTION_SECRET_LENGTH}
+ * characters long.
  * @param values the secrets after defaults and `_FILE` resolution
  * @returns one problem line per refused secret, naming it (never its value)
  */
@@ -68,7 +73,10 @@ export function weakSecrets(values: Partial<Record<SecretName, string | undefine
   for (const name of names) {
     const v = values[name] ?? '';
     if (v === '') problems.push(`${name}: is empty; production needs a secret (or ${name}_FILE)`);
+    else if (v.trim() === '') problems.push(`${name}: is blank; production needs a secret (or ${name}_FILE)`);
     else if (v === SECRET_DEFAULTS[name]) problems.push(`${name}: is the public development default; set a secret (or ${name}_FILE)`);
+    else if (PUBLIC_DEFAULTS.has(v))
+      problems.push(`${name}: is a public development default (of another variable); set a secret (or ${name}_FILE)`);
     else if (v.length < MIN_PRODUCTION_SECRET_LENGTH)
       problems.push(`${name}: is shorter than ${MIN_PRODUCTION_SECRET_LENGTH} characters; set a stronger secret`);
   }
