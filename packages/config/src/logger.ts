@@ -4,8 +4,9 @@ export type { Logger };
 
 /**
  * Creates the pino logger of a service: JSON to stdout, `service` bound, credentials redacted
- * (passwords, authorization headers, connection strings, the Kafka SASL block, the database logins
- * and the Redis password, wherever a {@link Config} or one of its parts is logged).
+ * (passwords, authorization headers, connection strings, the Kafka SASL block and the SCRAM exchange
+ * kafkajs logs at debug level, the database logins and the Redis password, wherever a
+ * {@link Config} or one of its parts is logged).
  * @param service name bound on every line, e.g. `gateway`
  * @param level pino level from config
  * @param destination where lines go (default stdout); tests pass a stream to read them back
@@ -31,6 +32,9 @@ export function createLogger(service: string, level: string, destination?: Desti
         '*.sasl',
         'config.redis.password',
         'redis.password',
+        // kafkajs debug lines of SaslAuthenticate responses: the SCRAM salt, nonces and server
+        // signature, enough to test password guesses offline.
+        'kafka.data.authBytes',
         'req.headers.authorization',
         'credential',
         '*.credential',
