@@ -45,6 +45,18 @@ kafka_principals() {
 }
 
 log() { printf '[stack] %s\n' "$*" >&2; }
+# own_pid PIDFILE CONFIG: prints the pid in PIDFILE if that process is running with CONFIG (this
+# checkout's own config file) on its command line. A pid file copied from another checkout, or a pid
+# reused by an unrelated process, is never signalled.
+own_pid() {
+  local pid
+  [ -f "$1" ] || return 1
+  pid="$(cat "$1")"
+  case "$pid" in '' | *[!0-9]*) return 1 ;; esac
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" || return 1
+  printf '%s' "$pid"
+}
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() { # port seconds name
   local i
@@ -109,9 +121,8 @@ CONF
 }
 
 redis_down() {
-  local pidf="$CACHE/redis/redis.pid"
-  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
-    local pid; pid="$(cat "$pidf")"
+  local pid
+  if pid="$(own_pid "$CACHE/redis/redis.pid" "127.0.0.1:$REDIS_PORT")"; then
     log "stopping project Redis"; kill "$pid"
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   fi
@@ -258,18 +269,18 @@ kafka_users() {
 }
 
 kafka_down() {
-  local pidf="$CACHE/kafka/kafka.pid"
-  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
-    log "stopping Kafka"; kill "$(cat "$pidf")"
-    for _ in $(seq 1 60); do kill -0 "$(cat "$pidf")" 2>/dev/null || break; sleep 0.5; done
+  local pidf="$CACHE/kafka/kafka.pid" pid
+  if pid="$(own_pid "$pidf" "$CACHE/kafka/server.properties")"; then
+    log "stopping Kafka"; kill "$pid"
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   fi
   rm -f "$pidf"
 }
 
 mosquitto_down() {
-  local pidf
+  local pidf pid
   for pidf in "$CACHE/mosquitto/mosquitto.pid" "$CACHE/mosquitto-test/mosquitto.pid"; do
-    if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then log "stopping project Mosquitto ($(dirname "$pidf"))"; kill "$(cat "$pidf")"; fi
+    if pid="$(own_pid "$pidf" "$(dirname "$pidf")/mosquitto.conf")"; then log "stopping project Mosquitto ($(dirname "$pidf"))"; kill "$pid"; fi
   done
 }
 
