@@ -259,10 +259,13 @@ kafka_users() {
   while read -r p u pw; do
     if ! grep -qxF "$(printf '%s %s %s' "$p" "$u" "$(printf '%s' "$pw" | sha256sum | cut -c1-16)")" "$data/.voc-auth"; then
       log "Kafka: setting SCRAM credentials of $u"
-      java -Xmx256m -cp "$dir/libs/*" "-Dlog4j2.configurationFile=$ROOT/infra/kafka/log4j2.properties" kafka.admin.ConfigCommand \
+      # kafka-configs echoes its arguments (the new password) when it fails: never into the log or the terminal.
+      if ! java -Xmx256m -cp "$dir/libs/*" "-Dlog4j2.configurationFile=$ROOT/infra/kafka/log4j2.properties" kafka.admin.ConfigCommand \
         --bootstrap-server "127.0.0.1:$KAFKA_PORT" --command-config "$dir/admin.properties" --alter \
-        --add-config "SCRAM-SHA-512=[iterations=8192,password=$pw]" --entity-type users --entity-name "$u" >"$dir/logs/users.log" 2>&1 ||
-        { cat "$dir/logs/users.log" >&2; exit 1; }
+        --add-config "SCRAM-SHA-512=[iterations=8192,password=$pw]" --entity-type users --entity-name "$u" 2>&1 |
+        sed -e 's/password=[^]]*\]/password=[redacted]]/g' | (umask 077; cat >"$dir/logs/users.log"); then
+        cat "$dir/logs/users.log" >&2; exit 1
+      fi
     fi
   done < <(kafka_principals | tail -n +2)
   (umask 077; printf '%s\n' "$want" >"$data/.voc-auth")
