@@ -260,7 +260,7 @@ kafka_users() {
     if ! grep -qxF "$(printf '%s %s %s' "$p" "$u" "$(printf '%s' "$pw" | sha256sum | cut -c1-16)")" "$data/.voc-auth"; then
       log "Kafka: setting SCRAM credentials of $u"
       # kafka-configs echoes its arguments (the new password) when it fails: never into the log or the terminal.
-      if ! java -Xmx256m -cp "$dir/libs/*" "-Dlog4j2.configurationFile=$ROOT/infra/kafka/log4j2.properties" kafka.admin.ConfigCommand \
+      if ! java -Xmx256m -cp "$dir/libs/*" "-Dkafka.logs.dir=$dir/logs" "-Dlog4j2.configurationFile=$ROOT/infra/kafka/log4j2.properties" kafka.admin.ConfigCommand \
         --bootstrap-server "127.0.0.1:$KAFKA_PORT" --command-config "$dir/admin.properties" --alter \
         --add-config "SCRAM-SHA-512=[iterations=8192,password=$pw]" --entity-type users --entity-name "$u" 2>&1 |
         sed -e 's/password=[^]]*\]/password=[redacted]]/g' | (umask 077; cat >"$dir/logs/users.log"); then
