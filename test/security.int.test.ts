@@ -251,6 +251,7 @@ describe('Redis', () => {
       expect(await errorOf(r.set(`other:sec-${RUN}`, '1'))).toMatch(/NOPERM/);
       expect(await errorOf(r.flushall())).toMatch(/NOPERM/);
       expect(await errorOf(r.config('GET', 'requirepass'))).toMatch(/NOPERM/);
+      expect(await errorOf(r.script('FLUSH'))).toMatch(/NOPERM/);
     } finally {
       r.disconnect();
     }
