@@ -141,6 +141,7 @@ export async function connectDevice(port: number, id: string, password: string, 
     await new Promise<void>((resolve, reject) => {
       c.once('connect', () => resolve());
       c.once('error', reject);
+      c.once('close', () => reject(Object.assign(new Error('connection closed before CONNACK'), { code: -2 })));
     });
   } catch (err) {
     c.end(true);
