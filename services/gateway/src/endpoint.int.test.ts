@@ -91,9 +91,13 @@ describe('device endpoint: CONNECT', () => {
     const tls = { protocol: 'mqtts' as const, ca: pki.ca, servername: 'localhost', clientId: `${DEV.a}-tls` };
     const c = await connectDevice(gw.tlsPort!, DEV.a, PW(DEV.a), tls);
     const ts = new Date().toISOString();
-    await c.publishAsync(deviceUpTopic('fixed', DEV.a), JSON.stringify({ ts, seq: 1, values: [{ metric: 'tvoc', value: 1, unit: 'ppb' }] }), {
-      qos: 1,
-    });
+    await c.publishAsync(
+      deviceUpTopic('fixed', DEV.a),
+      JSON.stringify({ ts, seq: 1, values: [{ metric: 'tvoc', value: 1, unit: 'ppb' }] }),
+      {
+        qos: 1,
+      },
+    );
     await c.endAsync();
     expect(await connackCode(gw.tlsPort!, DEV.a, PW(DEV.a), { clientId: `${DEV.a}-plain`, connectTimeout: 2000 })).not.toBe(0);
     await until('the TLS reading on Kafka', () => seen.readings.some((r) => r.msg.deviceId === DEV.a && r.msg.seq === 1));
@@ -103,11 +107,30 @@ describe('device endpoint: CONNECT', () => {
     ['mqttv311', false],
     ['mqttv5', true],
   ] as const)('acknowledges mosquitto_pub (%s, TLS %s) after Kafka and refuses its wrong password', async (V, tls) => {
-    const target = tls ? ['-h', 'localhost', '-p', String(gw.tlsPort), '--cafile', pki.caFile] : ['-h', '127.0.0.1', '-p', String(gw.mqttPort)];
+    const target = tls
+      ? ['-h', 'localhost', '-p', String(gw.tlsPort), '--cafile', pki.caFile]
+      : ['-h', '127.0.0.1', '-p', String(gw.mqttPort)];
     const run = (pw: string, seq: number) =>
       new Promise<{ code: number; out: string }>((resolve) => {
         const payload = JSON.stringify({ ts: new Date().toISOString(), seq, values: [{ metric: 'tvoc', value: seq, unit: 'ppb' }] });
-        const args = [...target, '-d', '-V', V, '-q', '1', '-i', `${DEV.a}-m${seq}`, '-u', DEV.a, '-P', pw, '-t', deviceUpTopic('fixed', DEV.a), '-m', payload];
+        const args = [
+          ...target,
+          '-d',
+          '-V',
+          V,
+          '-q',
+          '1',
+          '-i',
+          `${DEV.a}-m${seq}`,
+          '-u',
+          DEV.a,
+          '-P',
+          pw,
+          '-t',
+          deviceUpTopic('fixed', DEV.a),
+          '-m',
+          payload,
+        ];
         execFile('mosquitto_pub', args, { timeout: 20_000 }, (err, stdout, stderr) =>
           resolve({ code: err ? Number(err.code ?? -1) : 0, out: `${stdout}${stderr}` }),
         );
@@ -139,11 +162,21 @@ describe('device endpoint: registry changes', () => {
 
   it('accepts a legacy $7$ hash and replaces it by scrypt (the gateway role may update that column only)', async () => {
     expect(await connackCode(gw.mqttPort, DEV.legacy, PW(DEV.legacy))).toBe(0);
-    await until('the upgraded hash', async () => ((await repo.credentialRecord(DEV.legacy))?.credentialHash ?? '').startsWith('$scrypt$'), 10_000);
+    await until(
+      'the upgraded hash',
+      async () => ((await repo.credentialRecord(DEV.legacy))?.credentialHash ?? '').startsWith('$scrypt$'),
+      10_000,
+    );
     expect(await connackCode(gw.mqttPort, DEV.legacy, PW(DEV.legacy))).toBe(0);
-    const gwRole = createPool({ ...cfg.pg, user: cfg.pg.logins.gateway.role, password: cfg.pg.logins.gateway.password, poolMax: 1 }, log, 'ept-gw-role');
+    const gwRole = createPool(
+      { ...cfg.pg, user: cfg.pg.logins.gateway.role, password: cfg.pg.logins.gateway.password, poolMax: 1 },
+      log,
+      'ept-gw-role',
+    );
     try {
-      await expect(gwRole.query(`update devices set status = 'active' where id = $1`, [DEV.legacy])).rejects.toMatchObject({ code: '42501' });
+      await expect(gwRole.query(`update devices set status = 'active' where id = $1`, [DEV.legacy])).rejects.toMatchObject({
+        code: '42501',
+      });
     } finally {
       await gwRole.end();
     }
@@ -174,12 +207,18 @@ describe('device endpoint: project database unavailable', () => {
       expect(await connackCode(gw.mqttPort, ID('unknown'), 'whatever', { clientId: ID('unknown'), protocolVersion: 4 })).toBe(3);
       const c = await connectDevice(gw.mqttPort, DEV.a, PW(DEV.a), { clientId: `${DEV.a}-outage` });
       const ts = new Date().toISOString();
-      await c.publishAsync(deviceUpTopic('fixed', DEV.a), JSON.stringify({ ts, seq: 900, values: [{ metric: 'tvoc', value: 9, unit: 'ppb' }] }), {
-        qos: 1,
-      });
+      await c.publishAsync(
+        deviceUpTopic('fixed', DEV.a),
+        JSON.stringify({ ts, seq: 900, values: [{ metric: 'tvoc', value: 9, unit: 'ppb' }] }),
+        {
+          qos: 1,
+        },
+      );
       await c.endAsync();
       // The PUBACK came after Kafka's acknowledgement: the reading is there for any consumer.
-      await until('the reading acknowledged during the outage', () => seen.readings.some((r) => r.msg.deviceId === DEV.a && r.msg.seq === 900));
+      await until('the reading acknowledged during the outage', () =>
+        seen.readings.some((r) => r.msg.deviceId === DEV.a && r.msg.seq === 900),
+      );
     } finally {
       await su.query(`alter database "${db}" allow_connections true`);
       await su.end();

@@ -53,17 +53,18 @@ async function main(): Promise<void> {
   await producer.connect();
 
   const metrics = createGatewayMetrics();
-  let gateway: Gateway | undefined;
+  // The directory is built before the gateway it reports revoked devices to.
+  const late: { gateway?: Gateway } = {};
   const directory = createDeviceDirectory(repo, {
     refreshMs: cfg.ingest.deviceRefreshMs,
     fullRefreshMs: cfg.ingest.deviceFullRefreshMs,
     log,
     onRevoked: (id) => {
-      const n = gateway?.disconnectDevice(id) ?? 0;
+      const n = late.gateway?.disconnectDevice(id) ?? 0;
       if (n > 0) log.info({ deviceId: id, connections: n }, 'device disabled: its connections were closed');
     },
   });
-  gateway = buildGateway({
+  const gw = buildGateway({
     directory,
     hasher: { hash: hashPassword, verify: verifyPassword, needsRehash },
     upgrader: repo,
@@ -74,8 +75,12 @@ async function main(): Promise<void> {
     log,
     metrics,
   });
-  const gw = gateway;
-  metrics.bind({ snapshot: () => gw.snapshot(), stats: () => gw.stats(), directory: () => ({ size: directory.size(), healthy: directory.healthy() }) });
+  late.gateway = gw;
+  metrics.bind({
+    snapshot: () => gw.snapshot(),
+    stats: () => gw.stats(),
+    directory: () => ({ size: directory.size(), healthy: directory.healthy() }),
+  });
   const metricsServer = await serveMetrics(metrics.registry, cfg.gatewayMetrics.host, cfg.gatewayMetrics.port);
 
   const statsTimer = setInterval(() => {

@@ -205,7 +205,11 @@ async function main(): Promise<void> {
     VOC_KAFKA_GROUP_PREFIX: prefix,
     VOC_GATEWAY_METRICS_PORT: '0',
   };
-  const gateway = startService('gateway', 'services/gateway/dist/main.js', { env: { ...env, LOG_LEVEL: 'info' }, readyMsg: 'gateway ready', logFile: `${ROOT}/.cache/bench/gateway.log` });
+  const gateway = startService('gateway', 'services/gateway/dist/main.js', {
+    env: { ...env, LOG_LEVEL: 'info' },
+    readyMsg: 'gateway ready',
+    logFile: `${ROOT}/.cache/bench/gateway.log`,
+  });
   const writer = startService('writer', 'services/writer/dist/main.js', { env });
   await gateway.ready;
   await sleep(3000);

@@ -43,7 +43,8 @@ const DRAIN_MS = 60_000;
 
 async function main(): Promise<void> {
   const [credPath, rateArg, secondsArg, url, windowArg, outPath] = process.argv.slice(2);
-  if (!credPath || !rateArg || !secondsArg || !url) throw new Error('usage: loadgen <credentials.json> <rate> <seconds> <mqtt url> [window] [out.jsonl]');
+  if (!credPath || !rateArg || !secondsArg || !url)
+    throw new Error('usage: loadgen <credentials.json> <rate> <seconds> <mqtt url> [window] [out.jsonl]');
   const creds = Object.values(JSON.parse(await readFile(credPath, 'utf8')) as Record<string, Cred>);
   const rate = Number(rateArg);
   const seconds = Number(secondsArg);

@@ -45,7 +45,9 @@ beforeAll(async () => {
   consumer = kafka.consumer({ groupId: `${PREFIX}collect` });
   await consumer.connect();
   await consumer.subscribe({ topics: [topicNames(PREFIX).readings], fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void readings.push(readingMessageSchema.parse(JSON.parse(String(message.value)))) });
+  await consumer.run({
+    eachMessage: async ({ message }) => void readings.push(readingMessageSchema.parse(JSON.parse(String(message.value)))),
+  });
   const port = 20000 + Math.floor(Math.random() * 20000);
   url = `mqtt://127.0.0.1:${port}`;
   gateway = startService('gateway', 'services/gateway/dist/main.js', {
@@ -80,7 +82,14 @@ afterAll(async () => {
 async function connect(username: string, password: string): Promise<MqttClient> {
   const c = await mqtt.connectAsync(
     url,
-    { protocolVersion: 5, clientId: `${username}-${randomUUID().slice(0, 6)}`, username, password, reconnectPeriod: 0, connectTimeout: 5000 },
+    {
+      protocolVersion: 5,
+      clientId: `${username}-${randomUUID().slice(0, 6)}`,
+      username,
+      password,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    },
     false,
   );
   clients.push(c);
