@@ -1,36 +1,16 @@
 #!/usr/bin/env node
 import { Partitioners } from 'kafkajs';
-import { createLogger, installShutdown, loadConfig, type Config } from '@voc/config';
+import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { hashPassword, needsRehash, verifyPassword } from '@voc/core';
 import { createPool, DeviceRepository } from '@voc/db';
 import { createKafka, requireTopics, topicNames } from '@voc/messaging';
 import { buildGateway, formatStats, type Gateway } from './app.js';
 import { createDeviceDirectory } from './directory.js';
-import type { EndpointOptions } from './endpoint.js';
+import { endpointOptions } from './endpoint.js';
 import { createGatewayMetrics, serveMetrics } from './metrics.js';
 
 /** Interval of the one-line stats summary at info level, ms. */
 const STATS_INTERVAL_MS = 10_000;
-
-/** Room for the fixed header, topic and properties above the largest payload, bytes. */
-const PACKET_HEADER_ALLOWANCE = 1024;
-
-/** The endpoint's listeners and limits from `config.mqtt` (the packet limit from `config.ingest.maxPayloadBytes`). */
-export function endpointOptions(cfg: Config): EndpointOptions {
-  const m = cfg.mqtt;
-  return {
-    tcp: { host: m.host, port: m.port },
-    ...(m.tls ? { tls: { host: m.host, ...m.tls } } : {}),
-    connectTimeoutMs: m.connectTimeoutMs,
-    maxPacketBytes: cfg.ingest.maxPayloadBytes + PACKET_HEADER_ALLOWANCE,
-    receiveMaximum: m.receiveMaximum,
-    maxInflightBytes: m.maxInflightBytes,
-    maxConnections: m.maxConnections,
-    maxConnectionsPerAddress: m.maxConnectionsPerAddress,
-    idleTimeoutMs: m.idleTimeoutMs,
-    ...(m.serverKeepAliveSeconds > 0 ? { serverKeepAliveSeconds: m.serverKeepAliveSeconds } : {}),
-  };
-}
 
 /**
  * Composition root of the ingest gateway: config, logger, pool and device registry (the gateway's own
