@@ -14,8 +14,6 @@ export PGDATABASE="${VOC_DEMO_DATABASE:-voc_demo}"
 export VOC_KAFKA_TOPIC_PREFIX="${VOC_KAFKA_TOPIC_PREFIX:-demo.}"
 export VOC_KAFKA_GROUP_PREFIX="${VOC_KAFKA_GROUP_PREFIX:-demo.}"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
-# The project broker stack.sh started (VOC_MQTT_PORT), unless a URL is given.
-export VOC_MQTT_URL="${VOC_MQTT_URL:-mqtt://127.0.0.1:${VOC_MQTT_PORT:-1884}}"
 PGOPTIONS="-c client_min_messages=warning" psql -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U "${PGUSER:-postgres}" -d postgres -qc "drop database if exists \"$PGDATABASE\" with (force)" -c "create database \"$PGDATABASE\""
 # setup = migrate + service role logins + topics and ACLs for the demo prefix (the services run as their own principals).
 node services/cli/dist/main.js setup >/dev/null

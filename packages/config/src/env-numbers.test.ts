@@ -15,7 +15,7 @@ describe('numeric environment variables', () => {
   it('use their default when unset', () => {
     const cfg = loadConfig({});
     expect(cfg.ingest.allowedLatenessMs).toBe(7 * 24 * 3600 * 1000);
-    expect(cfg.mqtt.receiveMaximum).toBe(2000);
+    expect(cfg.mqtt.receiveMaximum).toBe(64);
   });
 
   it('refuse an empty or blank value instead of reading it as 0', () => {
@@ -30,13 +30,19 @@ describe('numeric environment variables', () => {
   });
 
   it('refuse MQTT 5 and TCP values the protocols cannot carry', () => {
-    const msg = problems({ VOC_MQTT_RECEIVE_MAXIMUM: '70000', VOC_MQTT_SESSION_EXPIRY_SECONDS: '99999999999', PGPORT: '99999' });
+    const msg = problems({
+      VOC_MQTT_RECEIVE_MAXIMUM: '70000',
+      VOC_MQTT_SERVER_KEEP_ALIVE_S: '70000',
+      VOC_MQTT_PORT: '99999',
+      PGPORT: '99999',
+    });
     expect(msg).toContain('VOC_MQTT_RECEIVE_MAXIMUM');
-    expect(msg).toContain('VOC_MQTT_SESSION_EXPIRY_SECONDS');
+    expect(msg).toContain('VOC_MQTT_SERVER_KEEP_ALIVE_S');
+    expect(msg).toContain('VOC_MQTT_PORT');
     expect(msg).toContain('PGPORT');
-    const cfg = loadConfig({ VOC_MQTT_RECEIVE_MAXIMUM: '65535', VOC_MQTT_SESSION_EXPIRY_SECONDS: '4294967295' });
+    const cfg = loadConfig({ VOC_MQTT_RECEIVE_MAXIMUM: '65535', VOC_MQTT_SERVER_KEEP_ALIVE_S: '65535' });
     expect(cfg.mqtt.receiveMaximum).toBe(65535);
-    expect(cfg.mqtt.sessionExpirySeconds).toBe(4294967295);
+    expect(cfg.mqtt.serverKeepAliveSeconds).toBe(65535);
   });
 
   it('still read the bounded hotspot settings', () => {

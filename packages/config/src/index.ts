@@ -71,19 +71,31 @@ const envSchema = z.object({
   VOC_KAFKA_DEADLETTERS_PASSWORD: secret('VOC_KAFKA_DEADLETTERS_PASSWORD'),
   VOC_KAFKA_HOTSPOT_PASSWORD: secret('VOC_KAFKA_HOTSPOT_PASSWORD'),
   VOC_KAFKA_API_PASSWORD: secret('VOC_KAFKA_API_PASSWORD'),
+  /** Where the load generator, replay and demo connect as devices: the gateway's endpoint (default its TCP port). */
   VOC_MQTT_URL: z
     .string()
     .refine((u) => /^(mqtts?|wss?):\/\/[^/]/.test(u) && URL.canParse(u), 'must be a URL such as mqtt://host:1884 (mqtt, mqtts, ws or wss)')
-    .refine(credentialFree, 'must not hold credentials (the URL is logged): use VOC_MQTT_GATEWAY_USERNAME and VOC_MQTT_GATEWAY_PASSWORD')
-    .default('mqtt://127.0.0.1:1884'),
-  VOC_MQTT_GATEWAY_USERNAME: z.string().default('voc-gateway'),
-  VOC_MQTT_GATEWAY_PASSWORD: z.string().min(8).default(SECRET_DEFAULTS.VOC_MQTT_GATEWAY_PASSWORD),
-  VOC_MQTT_SHARE_GROUP: z.string().default('voc-gateway'),
-  VOC_MQTT_CLIENT_ID: z.string().optional(),
-  // MQTT 5 §3.1.2.11: Receive Maximum is a two-byte integer, Session Expiry Interval a four-byte one.
-  VOC_MQTT_RECEIVE_MAXIMUM: int(2000, 1, 65535),
-  VOC_MQTT_SESSION_EXPIRY_SECONDS: int(3600, 0, 0xffffffff),
-  VOC_MQTT_DIR: z.string().default('.cache/mosquitto'),
+    .refine(credentialFree, 'must not hold credentials (the URL is logged): devices authenticate with their own user name and password')
+    .optional(),
+  /** The gateway's device endpoint: interface, TCP port, TLS port (used when a certificate and key are set). */
+  VOC_MQTT_HOST: z.string().min(1).default('127.0.0.1'),
+  VOC_MQTT_PORT: int(1884, 0, 65535),
+  VOC_MQTT_TLS_PORT: int(8884, 0, 65535),
+  /** PEM text of the TLS certificate chain, key and (optional) client CA; `*_FILE` gives a path instead. */
+  VOC_MQTT_TLS_CERT: z.string().optional(),
+  VOC_MQTT_TLS_KEY: z.string().optional(),
+  VOC_MQTT_TLS_CA: z.string().optional(),
+  // MQTT 5 §3.2.2.3.3: Receive Maximum is a two-byte integer.
+  VOC_MQTT_RECEIVE_MAXIMUM: int(64, 1, 65535),
+  VOC_MQTT_MAX_INFLIGHT_BYTES: int(64 * 1024 * 1024, 64 * 1024),
+  VOC_MQTT_MAX_CONNECTIONS: int(10_000, 1),
+  VOC_MQTT_MAX_CONNECTIONS_PER_ADDRESS: int(1_000, 1),
+  VOC_MQTT_CONNECT_TIMEOUT_MS: int(5_000, 100),
+  VOC_MQTT_IDLE_TIMEOUT_MS: int(15 * 60_000, 0),
+  VOC_MQTT_SERVER_KEEP_ALIVE_S: int(0, 0, 65535),
+  /** Port of the gateway's Prometheus `/metrics` (0: a free port, logged at start). */
+  VOC_GATEWAY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  VOC_GATEWAY_METRICS_PORT: int(9464, 0, 65535),
   /** Port of the project's own Redis (stack.sh); the default of REDIS_URL. Never the machine's shared 6379. */
   VOC_REDIS_PORT: int(6380, 1, 65535),
   REDIS_URL: z
@@ -98,11 +110,15 @@ const envSchema = z.object({
   VOC_MAX_CLOCK_SKEW_MS: int(5 * 60 * 1000),
   VOC_GATEWAY_LINGER_MS: int(5),
   VOC_GATEWAY_MAX_BATCH: int(2000, 1),
-  VOC_DEVICE_CACHE_TTL_MS: int(5000, 0),
+  /** Period of the gateway's device-directory refresh (changes since the last read), ms. */
+  VOC_DEVICE_REFRESH_MS: int(2000, 100),
+  /** Period of its full re-read (catches deleted rows), ms. */
+  VOC_DEVICE_FULL_REFRESH_MS: int(300_000, 1000),
   VOC_WRITER_MAX_BATCH_ROWS: int(20000, 1),
   VOC_WRITER_RETRY_MAX_MS: int(30000, 100),
   VOC_WRITER_PARTITIONS_CONCURRENTLY: int(3, 1),
-  VOC_WRITER_SESSION_TIMEOUT_MS: int(30000, 6000),
+  VOC_WRITER_SESSION_TIMEOUT_MS: int(10000, 6000),
+  VOC_WRITER_HEARTBEAT_MS: int(1000, 100),
   VOC_HOTSPOT_RESOLUTION: int(M.resolution, 7).pipe(z.number().max(10)),
   VOC_HOTSPOT_WINDOW_MINUTES: int(M.windowMinutes, 1),
   VOC_HOTSPOT_LATENESS_MS: int(10 * 60 * 1000),
@@ -181,18 +197,26 @@ export interface Config {
     sasl: KafkaSasl;
     principals: Record<KafkaPrincipal, string>;
   };
+  /**
+   * The gateway's device endpoint (packages/mqtt-server). `url`: where device clients (load generator,
+   * replay, demo) connect. `tls`: PEM certificate and key when both are set. `serverKeepAliveSeconds`
+   * 0 keeps each client's own keep-alive.
+   */
   readonly mqtt: {
     url: string;
-    gatewayUsername: string;
-    gatewayPassword: string;
-    shareGroup: string;
-    clientId?: string;
+    host: string;
+    port: number;
+    tls?: { port: number; cert: string; key: string; ca?: string };
     receiveMaximum: number;
-    /** MQTT 5 Session Expiry Interval (s) of the gateway's persistent session: how long the broker keeps queueing for a stopped gateway. */
-    sessionExpirySeconds: number;
-    /** Folder of the project broker's generated password file and ACL. */
-    brokerDir: string;
+    maxInflightBytes: number;
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+    connectTimeoutMs: number;
+    idleTimeoutMs: number;
+    serverKeepAliveSeconds: number;
   };
+  /** The gateway's Prometheus endpoint (`GET /metrics`). */
+  readonly gatewayMetrics: { host: string; port: number };
   /** `url` holds no credentials (it may be logged); `username`/`password` authenticate (Redis ACL user). */
   readonly redis: { url: string; username: string; password: string };
   readonly ingest: {
@@ -201,10 +225,23 @@ export interface Config {
     maxClockSkewMs: number;
     lingerMs: number;
     maxBatch: number;
-    deviceCacheTtlMs: number;
+    /** Device directory: incremental refresh period and full re-read period, ms. */
+    deviceRefreshMs: number;
+    deviceFullRefreshMs: number;
   };
-  /** `sessionTimeoutMs`: Kafka consumer-group session timeout; a killed writer's partitions move to another member after it (broker minimum 6000). */
-  readonly writer: { maxBatchRows: number; retryMaxMs: number; partitionsConsumedConcurrently: number; sessionTimeoutMs: number };
+  /**
+   * `sessionTimeoutMs`: Kafka consumer-group session timeout; a killed writer's partitions move to
+   * another member after it (broker minimum 6000; default 10 s, measured takeover in README).
+   * `heartbeatMs`: heartbeat period (at most a third of the session timeout), which also bounds how
+   * soon the surviving members learn of the rebalance.
+   */
+  readonly writer: {
+    maxBatchRows: number;
+    retryMaxMs: number;
+    partitionsConsumedConcurrently: number;
+    sessionTimeoutMs: number;
+    heartbeatMs: number;
+  };
   readonly hotspot: {
     resolution: number;
     windowMinutes: number;
@@ -316,6 +353,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   if (e.VOC_ENV === 'production') problems.push(...weakSecrets(e, identity.secrets));
   const ca = e.VOC_KAFKA_SECURITY === 'sasl_ssl' ? readCa(e.VOC_KAFKA_CA_FILE, problems) : undefined;
+  if (!e.VOC_MQTT_TLS_CERT !== !e.VOC_MQTT_TLS_KEY)
+    problems.push('VOC_MQTT_TLS_CERT and VOC_MQTT_TLS_KEY: set both (or both *_FILE) for the TLS listener, or neither');
   if (problems.length > 0) throw configError(problems);
 
   const logins = Object.fromEntries(
@@ -343,15 +382,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       principals,
     },
     mqtt: {
-      url: e.VOC_MQTT_URL,
-      gatewayUsername: e.VOC_MQTT_GATEWAY_USERNAME,
-      gatewayPassword: e.VOC_MQTT_GATEWAY_PASSWORD,
-      shareGroup: e.VOC_MQTT_SHARE_GROUP,
-      clientId: e.VOC_MQTT_CLIENT_ID,
+      url: e.VOC_MQTT_URL ?? `mqtt://127.0.0.1:${e.VOC_MQTT_PORT}`,
+      host: e.VOC_MQTT_HOST,
+      port: e.VOC_MQTT_PORT,
+      ...(e.VOC_MQTT_TLS_CERT && e.VOC_MQTT_TLS_KEY
+        ? {
+            tls: {
+              port: e.VOC_MQTT_TLS_PORT,
+              cert: e.VOC_MQTT_TLS_CERT,
+              key: e.VOC_MQTT_TLS_KEY,
+              ...(e.VOC_MQTT_TLS_CA ? { ca: e.VOC_MQTT_TLS_CA } : {}),
+            },
+          }
+        : {}),
       receiveMaximum: e.VOC_MQTT_RECEIVE_MAXIMUM,
-      sessionExpirySeconds: e.VOC_MQTT_SESSION_EXPIRY_SECONDS,
-      brokerDir: e.VOC_MQTT_DIR,
+      maxInflightBytes: e.VOC_MQTT_MAX_INFLIGHT_BYTES,
+      maxConnections: e.VOC_MQTT_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: e.VOC_MQTT_MAX_CONNECTIONS_PER_ADDRESS,
+      connectTimeoutMs: e.VOC_MQTT_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: e.VOC_MQTT_IDLE_TIMEOUT_MS,
+      serverKeepAliveSeconds: e.VOC_MQTT_SERVER_KEEP_ALIVE_S,
     },
+    gatewayMetrics: { host: e.VOC_GATEWAY_METRICS_HOST, port: e.VOC_GATEWAY_METRICS_PORT },
     redis: { url: e.REDIS_URL ?? `redis://127.0.0.1:${e.VOC_REDIS_PORT}`, username: e.VOC_REDIS_USERNAME, password: e.VOC_REDIS_PASSWORD },
     ingest: {
       maxPayloadBytes: e.VOC_MAX_PAYLOAD_BYTES,
@@ -359,13 +411,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxClockSkewMs: e.VOC_MAX_CLOCK_SKEW_MS,
       lingerMs: e.VOC_GATEWAY_LINGER_MS,
       maxBatch: e.VOC_GATEWAY_MAX_BATCH,
-      deviceCacheTtlMs: e.VOC_DEVICE_CACHE_TTL_MS,
+      deviceRefreshMs: e.VOC_DEVICE_REFRESH_MS,
+      deviceFullRefreshMs: e.VOC_DEVICE_FULL_REFRESH_MS,
     },
     writer: {
       maxBatchRows: e.VOC_WRITER_MAX_BATCH_ROWS,
       retryMaxMs: e.VOC_WRITER_RETRY_MAX_MS,
       partitionsConsumedConcurrently: e.VOC_WRITER_PARTITIONS_CONCURRENTLY,
       sessionTimeoutMs: e.VOC_WRITER_SESSION_TIMEOUT_MS,
+      heartbeatMs: Math.min(e.VOC_WRITER_HEARTBEAT_MS, Math.floor(e.VOC_WRITER_SESSION_TIMEOUT_MS / 3)),
     },
     hotspot: {
       resolution: e.VOC_HOTSPOT_RESOLUTION,

@@ -19,8 +19,8 @@ export function createLogger(service: string, level: string, destination?: Desti
       paths: [
         'password',
         '*.password',
-        'config.mqtt.gatewayPassword',
-        'mqtt.gatewayPassword',
+        'config.mqtt.tls',
+        'mqtt.tls',
         'config.pg.password',
         'pg.password',
         'config.pg.logins',

@@ -11,18 +11,22 @@ const message = (url: string): string => {
 };
 
 describe('VOC_MQTT_URL', () => {
-  it('accepts broker URLs', () => {
-    for (const url of ['mqtt://127.0.0.1:1884', 'mqtts://broker.example:8883', 'ws://mosquitto:9001/mqtt']) {
+  it('defaults to the gateway endpoint on VOC_MQTT_PORT', () => {
+    expect(loadConfig({ VOC_MQTT_PORT: '11884' }).mqtt.url).toBe('mqtt://127.0.0.1:11884');
+  });
+
+  it('accepts endpoint URLs', () => {
+    for (const url of ['mqtt://127.0.0.1:1884', 'mqtts://broker.example:8883', 'ws://gateway:9001/mqtt']) {
       expect(loadConfig({ VOC_MQTT_URL: url }).mqtt.url).toBe(url);
     }
   });
 
-  it('refuses credentials inside the URL, which the gateway logs', () => {
+  it('refuses credentials inside the URL, which is logged', () => {
     expect(message('mqtt://voc-gateway:secret@127.0.0.1:1884')).toMatch(/VOC_MQTT_URL: must not hold credentials/);
     expect(message('mqtt://voc-gateway:secret@127.0.0.1:1884')).not.toContain('secret@');
   });
 
-  it('refuses text that is not a broker URL at boot', () => {
+  it('refuses text that is not an MQTT URL at boot', () => {
     expect(message('notaurl')).toMatch(/VOC_MQTT_URL: must be a URL/);
     expect(message('http://127.0.0.1:1884')).toMatch(/VOC_MQTT_URL: must be a URL/);
   });

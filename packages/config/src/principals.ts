@@ -61,12 +61,12 @@ export const SERVICE_IDENTITIES: Record<ServiceName, ServiceIdentity> = {
   cli: {
     pg: 'admin',
     kafka: 'admin',
-    secrets: ['VOC_PG_ADMIN_PASSWORD', 'VOC_KAFKA_ADMIN_PASSWORD', 'VOC_REDIS_PASSWORD', 'VOC_MQTT_GATEWAY_PASSWORD'],
+    secrets: ['VOC_PG_ADMIN_PASSWORD', 'VOC_KAFKA_ADMIN_PASSWORD', 'VOC_REDIS_PASSWORD'],
   },
   gateway: {
     pg: 'gateway',
     kafka: 'gateway',
-    secrets: ['VOC_PG_GATEWAY_PASSWORD', 'VOC_KAFKA_GATEWAY_PASSWORD', 'VOC_MQTT_GATEWAY_PASSWORD'],
+    secrets: ['VOC_PG_GATEWAY_PASSWORD', 'VOC_KAFKA_GATEWAY_PASSWORD'],
   },
   writer: { pg: 'writer', kafka: 'writer', secrets: ['VOC_PG_WRITER_PASSWORD', 'VOC_KAFKA_WRITER_PASSWORD'] },
   deadletters: { pg: 'writer', kafka: 'deadletters', secrets: ['VOC_PG_WRITER_PASSWORD', 'VOC_KAFKA_DEADLETTERS_PASSWORD'] },

@@ -108,6 +108,22 @@ describe('secrets from files (*_FILE)', () => {
   });
 });
 
+describe('the TLS listener of the device endpoint', () => {
+  it('reads the PEM certificate and key from files (VOC_MQTT_TLS_CERT_FILE, VOC_MQTT_TLS_KEY_FILE)', () => {
+    const cfg = loadConfig({
+      VOC_MQTT_TLS_CERT_FILE: secretFile('cert.pem', '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n'),
+      VOC_MQTT_TLS_KEY_FILE: secretFile('key.pem', '-----BEGIN PRIVATE KEY-----\nBBB\n-----END PRIVATE KEY-----\n'),
+      VOC_MQTT_TLS_PORT: '18883',
+    });
+    expect(cfg.mqtt.tls).toMatchObject({ port: 18883, cert: expect.stringContaining('AAA'), key: expect.stringContaining('BBB') });
+    expect(loadConfig({}).mqtt.tls).toBeUndefined();
+  });
+
+  it('refuses a certificate without a key', () => {
+    expect(refusal({ VOC_MQTT_TLS_CERT: 'pem' })).toMatch(/VOC_MQTT_TLS_CERT and VOC_MQTT_TLS_KEY: set both/);
+  });
+});
+
 describe('connection URLs', () => {
   it('refuse credentials in REDIS_URL (URLs are logged)', () => {
     expect(refusal({ REDIS_URL: 'redis://voc-bullmq:pw@127.0.0.1:6380' })).toMatch(/REDIS_URL: must not hold credentials/);

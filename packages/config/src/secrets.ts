@@ -20,17 +20,22 @@ export const SECRET_DEFAULTS = {
   VOC_KAFKA_HOTSPOT_PASSWORD: 'voc-dev-kafka-hotspot',
   VOC_KAFKA_API_PASSWORD: 'voc-dev-kafka-api',
   VOC_REDIS_PASSWORD: 'voc-dev-redis-bullmq',
-  VOC_MQTT_GATEWAY_PASSWORD: 'voc-gateway-dev-secret',
 } as const;
 
 /** Name of a secret variable (without `_FILE`). */
 export type SecretName = keyof typeof SECRET_DEFAULTS;
 
+/**
+ * Settings that are not secrets with a development default but, like them, may come from a file
+ * (`<NAME>_FILE`): the PEM certificate, key and CA of the gateway's TLS listener.
+ */
+export const FILE_SETTINGS = ['VOC_MQTT_TLS_CERT', 'VOC_MQTT_TLS_KEY', 'VOC_MQTT_TLS_CA'] as const;
+
 /** Shortest secret accepted under `VOC_ENV=production` (characters). 16 random characters from a 62-letter alphabet are about 95 bits. */
 export const MIN_PRODUCTION_SECRET_LENGTH = 16;
 
 /**
- * Resolves `<NAME>_FILE` for every secret: returns a copy of `env` where each such variable is
+ * Resolves `<NAME>_FILE` for every secret and every {@link FILE_SETTINGS} entry: returns a copy of `env` where each such variable is
  * replaced by the file's content (one trailing `\n` or `\r\n` removed).
  * @returns the resolved environment and one problem line per variable that could not be resolved
  *   (both `NAME` and `NAME_FILE` set, or the file unreadable); a line never holds a secret's value
@@ -41,7 +46,7 @@ export function resolveSecretFiles(env: Record<string, string | undefined>): {
 } {
   const out = { ...env };
   const problems: string[] = [];
-  for (const name of Object.keys(SECRET_DEFAULTS) as SecretName[]) {
+  for (const name of [...(Object.keys(SECRET_DEFAULTS) as SecretName[]), ...FILE_SETTINGS]) {
     const file = env[`${name}_FILE`];
     if (file === undefined || file === '') continue;
     if (env[name] !== undefined) {

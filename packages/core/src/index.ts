@@ -14,3 +14,4 @@ export * from './facilities/import.js';
 export * from './jurisdictions/import.js';
 export * from './devices/credentials.js';
 export * from './devices/provisioning.js';
+export * from './devices/passwords.js';

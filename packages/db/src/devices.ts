@@ -12,12 +12,50 @@ interface DeviceRow {
   metadata: Record<string, unknown>;
 }
 
-/** Device with its broker credential hash, for generating the broker's password file. */
-export interface DeviceCredential {
-  id: string;
-  kind: Device['kind'];
-  status: Device['status'];
+/**
+ * What the gateway's device directory holds of one device: identity, status and credentials (hashes
+ * only). `previousCredentialHash` is set during a password rotation, accepted until `previousUntil`.
+ */
+export interface DeviceCredentialRecord extends Device {
   credentialHash: string | null;
+  previousCredentialHash: string | null;
+  previousUntil: Date | null;
+  /** Last change of the row (status, credential, description), database clock. */
+  updatedAt: Date;
+}
+
+/** A directory read: the rows and the database time the read ran at (the next incremental read's `since`). */
+export interface DeviceCredentialSnapshot {
+  readonly rows: DeviceCredentialRecord[];
+  readonly readAt: Date;
+}
+
+interface CredentialRow extends DeviceRow {
+  credential_hash: string | null;
+  previous_credential_hash: string | null;
+  previous_credential_until: Date | null;
+  updated_at: Date;
+  read_at: Date;
+}
+
+const CREDENTIAL_COLS =
+  'id, kind, status, name, sensor, lat, lon, metadata, credential_hash, previous_credential_hash, previous_credential_until, updated_at, now() as read_at';
+
+function toRecord(r: CredentialRow): DeviceCredentialRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    status: r.status,
+    name: r.name,
+    sensor: r.sensor,
+    lat: r.lat,
+    lon: r.lon,
+    metadata: r.metadata,
+    credentialHash: r.credential_hash,
+    previousCredentialHash: r.previous_credential_hash,
+    previousUntil: r.previous_credential_until,
+    updatedAt: r.updated_at,
+  };
 }
 
 const COLS = 'id, kind, status, name, sensor, lat, lon, metadata';
@@ -52,9 +90,50 @@ export class DeviceRepository {
     return rows.filter((r) => r.created).map((r) => r.id);
   }
 
-  /** Stores the broker credential hash of a device. @returns false when the device does not exist. */
+  /** Replaces a device's credential hash and ends any rotation. @returns false when the device does not exist. */
   async setCredentialHash(id: string, hash: string): Promise<boolean> {
-    const r = await this.pool.query(`update devices set credential_hash = $2, updated_at = now() where id = $1`, [id, hash]);
+    const r = await this.pool.query(
+      `update devices set credential_hash = $2, previous_credential_hash = null, previous_credential_until = null, updated_at = now()
+       where id = $1`,
+      [id, hash],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /**
+   * Starts a password rotation: the current hash becomes the previous one, accepted until
+   * `graceUntil`; `hash` becomes the current one. @returns false when the device does not exist.
+   */
+  async rotateCredential(id: string, hash: string, graceUntil: Date): Promise<boolean> {
+    const r = await this.pool.query(
+      `update devices set previous_credential_hash = credential_hash, previous_credential_until = $3,
+         credential_hash = $2, updated_at = now() where id = $1`,
+      [id, hash, graceUntil],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /** Ends a rotation: the previous hash is forgotten. @returns false when the device does not exist. */
+  async endRotation(id: string): Promise<boolean> {
+    const r = await this.pool.query(
+      `update devices set previous_credential_hash = null, previous_credential_until = null, updated_at = now() where id = $1`,
+      [id],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /**
+   * Replaces a legacy hash by a stronger one after a successful login, only if the stored hash is still
+   * `oldHash` (a rotation meanwhile wins). Runs as the gateway's role, which may update this column
+   * only (migrations/006_device_credentials.sql), so `updated_at` is left as it is.
+   * @returns whether the hash was replaced
+   */
+  async upgradeCredentialHash(id: string, oldHash: string, newHash: string): Promise<boolean> {
+    const r = await this.pool.query(`update devices set credential_hash = $3 where id = $1 and credential_hash = $2`, [
+      id,
+      oldHash,
+      newHash,
+    ]);
     return (r.rowCount ?? 0) > 0;
   }
 
@@ -79,11 +158,29 @@ export class DeviceRepository {
     return rows;
   }
 
-  /** Credentials of every device, for the broker password file and ACL. */
-  async credentials(): Promise<DeviceCredential[]> {
-    const { rows } = await this.pool.query<{ id: string; kind: Device['kind']; status: Device['status']; credential_hash: string | null }>(
-      `select id, kind, status, credential_hash from devices order by id`,
-    );
-    return rows.map((r) => ({ id: r.id, kind: r.kind, status: r.status, credentialHash: r.credential_hash }));
+  /** Ids of the devices that have a credential hash. */
+  async withCredentials(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(`select id from devices where credential_hash is not null order by id`);
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * The gateway's directory read: every device, or (with `since`) those changed at or after `since`,
+   * with their credential hashes; `readAt` is the database time of the read.
+   */
+  async credentialSnapshot(since?: Date): Promise<DeviceCredentialSnapshot> {
+    const { rows } =
+      since === undefined
+        ? await this.pool.query<CredentialRow>(`select ${CREDENTIAL_COLS} from devices`)
+        : await this.pool.query<CredentialRow>(`select ${CREDENTIAL_COLS} from devices where updated_at >= $1`, [since]);
+    if (rows.length > 0) return { rows: rows.map(toRecord), readAt: (rows[0] as CredentialRow).read_at };
+    const t = await this.pool.query<{ now: Date }>('select now() as now');
+    return { rows: [], readAt: (t.rows[0] as { now: Date }).now };
+  }
+
+  /** One device's directory record, or undefined. */
+  async credentialRecord(id: string): Promise<DeviceCredentialRecord | undefined> {
+    const { rows } = await this.pool.query<CredentialRow>(`select ${CREDENTIAL_COLS} from devices where id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
   }
 }

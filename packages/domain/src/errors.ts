@@ -45,6 +45,12 @@ export const REJECT_REASONS = {
   unstorable: 'VOC_ERR_UNSTORABLE',
   /** A record on the readings topic whose `voc-schema` header is absent or not `voc.reading.v1` (stream writer). */
   unknown_schema: 'VOC_ERR_UNKNOWN_SCHEMA',
+  /** An authenticated device published on a topic other than its own `voc/v1/{kind}/{deviceId}/up` (gateway endpoint; PUBACK 0x87 or disconnect). */
+  topic_not_authorized: 'VOC_ERR_TOPIC_NOT_AUTHORIZED',
+  /** A PUBLISH at QoS 2, which the gateway endpoint refuses (MQTT 5 DISCONNECT 0x9B; QoS 1 with an idempotent store instead). */
+  qos_not_supported: 'VOC_ERR_QOS_NOT_SUPPORTED',
+  /** A PUBLISH with RETAIN set; the endpoint keeps no retained messages (MQTT 5 DISCONNECT 0x9A). */
+  retain_not_supported: 'VOC_ERR_RETAIN_NOT_SUPPORTED',
 } as const;
 
 /** Reason code of a rejected reading, as carried on the dead-letter topic and in `dead_letters.reason`. */

@@ -1,6 +1,5 @@
 export * from './kafka.js';
 export * from './records.js';
-export * from './mosquitto.js';
 export * from './chunks.js';
 export * from './alerts.js';
 export * from './batching.js';

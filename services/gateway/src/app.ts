@@ -1,54 +1,57 @@
-import type { DeviceDirectory } from '@voc/ingest';
-import { createIngestService, type IngestSettings } from './ingest.js';
-import { createPipeline, type GatewayStats, type InboundMessage, type RecordSink } from './pipeline.js';
 import type { Logger } from '@voc/domain';
-
-/** Port: where MQTT messages come from (`createMqttIntake` in production). */
-export interface MqttIntake {
-  /** Connects, subscribes and delivers every message to `onMessage`; resolves once subscribed. Rejects when the broker refuses. */
-  start(onMessage: (msg: InboundMessage) => void): Promise<void>;
-  /** Stops delivering: messages that arrive from now on stay unacknowledged and the broker redelivers them later. */
-  pause(): void;
-  /** Disconnects; the persistent session stays on the broker. */
-  close(): Promise<void>;
-}
+import type { ListeningAddresses, MqttServerMetrics, MqttServerSnapshot } from '@voc/mqtt-server';
+import { createAuthenticator, type AuthStats, type HashUpgrader, type PasswordHasher } from './auth.js';
+import type { GatewayDirectory } from './directory.js';
+import { createEndpoint, type EndpointOptions } from './endpoint.js';
+import { createIngestService, type IngestSettings } from './ingest.js';
+import { createPipeline, type GatewayStats, type RecordSink } from './pipeline.js';
 
 /** What {@link buildGateway} needs. */
 export interface GatewayDeps {
-  readonly intake: MqttIntake;
-  readonly devices: DeviceDirectory;
+  /** The in-memory device directory (`createDeviceDirectory`); the gateway starts and stops it. */
+  readonly directory: GatewayDirectory;
+  readonly hasher: PasswordHasher;
+  readonly upgrader: HashUpgrader;
   readonly sink: RecordSink;
   /** Kafka topic names, `topicNames(config.kafka.topicPrefix)`. */
   readonly topics: { readonly readings: string; readonly deadletter: string };
   /** `config.ingest`. */
   readonly settings: IngestSettings & { readonly lingerMs: number; readonly maxBatch: number };
+  /** Listeners and limits of the device endpoint. */
+  readonly endpoint: EndpointOptions;
   readonly log: Logger;
-  /** Longest wait for in-flight batches on stop, ms (default 15 000). */
+  readonly metrics?: { readonly mqtt: MqttServerMetrics; observeProduce(ms: number, records: number): void };
+  /** Longest wait for in-flight publishes on stop, ms (default 15 000). */
   readonly drainTimeoutMs?: number;
   /** Backoff of Kafka and device-lookup retries (default 100 ms doubling to 10 s). */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
 }
 
-/** The ingest gateway. */
+/** The ingest gateway: the devices' MQTT endpoint in front of Kafka. */
 export interface Gateway {
-  /** Connects to the broker and starts taking messages. */
-  start(): Promise<void>;
+  /** Loads the device directory, then opens the listeners. Rejects when the registry cannot be read or a port is taken. */
+  start(): Promise<ListeningAddresses>;
   /**
-   * Graceful stop: stops intake, produces and acknowledges what was received (up to the drain timeout;
-   * anything left stays unacknowledged and is redelivered), disconnects from the broker. Producer and
-   * pool belong to the caller.
+   * Graceful stop: stops reading sockets, produces and acknowledges what is in flight (up to the drain
+   * timeout; what is left stays unacknowledged and devices resend it), disconnects every device.
+   * Producer and pool belong to the caller.
    */
   stop(): Promise<void>;
-  stats(): GatewayStats;
+  /** Closes every live connection of a device (it was disabled). */
+  disconnectDevice(id: string): number;
+  stats(): GatewayStats & { auth: AuthStats };
+  snapshot(): MqttServerSnapshot;
 }
 
 /**
- * Wires MQTT intake → ingest (validation, normalisation) → batched Kafka produce → PUBACK.
- * Each message is acknowledged to the broker only after Kafka acknowledged its readings and dead
- * letters, so a gateway killed at any moment loses nothing (at-least-once; the writer is idempotent).
+ * Wires device endpoint → ingest (validation, normalisation) → batched Kafka produce → PUBACK.
+ * Each QoS 1 message is acknowledged to the device only after Kafka acknowledged its readings and dead
+ * letters, so a gateway killed at any moment loses nothing acknowledged (at-least-once: the device
+ * resends what it has no PUBACK for, and the writer's idempotent store absorbs the duplicates). When
+ * Kafka is slow the pipeline holds its messages and the endpoint stops reading sockets.
  */
 export function buildGateway(deps: GatewayDeps): Gateway {
-  const ingest = createIngestService({ devices: deps.devices, settings: deps.settings });
+  const ingest = createIngestService({ devices: deps.directory, settings: deps.settings });
   const pipeline = createPipeline({
     ingest,
     sink: deps.sink,
@@ -57,35 +60,50 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     maxBatch: deps.settings.maxBatch,
     log: deps.log,
     ...(deps.retry ? { retry: deps.retry } : {}),
+    ...(deps.metrics ? { observeProduce: (ms: number, n: number) => deps.metrics?.observeProduce(ms, n) } : {}),
+  });
+  const authenticator = createAuthenticator({ directory: deps.directory, hasher: deps.hasher, upgrader: deps.upgrader, log: deps.log });
+  const server = createEndpoint({
+    options: deps.endpoint,
+    directory: deps.directory,
+    authenticator,
+    pipeline,
+    log: deps.log,
+    ...(deps.metrics ? { metrics: deps.metrics.mqtt } : {}),
   });
   let stopping: Promise<void> | undefined;
   return {
     async start() {
-      await deps.intake.start((msg) => pipeline.push(msg));
-      deps.log.info({ topics: deps.topics }, 'gateway started');
+      await deps.directory.start();
+      const addresses = await server.listen();
+      deps.log.info({ topics: deps.topics, devices: deps.directory.size() }, 'gateway started');
+      return addresses;
     },
     stop() {
       stopping ??= (async () => {
-        deps.intake.pause();
-        const drained = await pipeline.drain(deps.drainTimeoutMs ?? 15_000);
-        if (!drained)
-          deps.log.warn(
-            { pending: pipeline.stats().pending },
-            'gateway stopped before every message was produced; the broker will redeliver them',
-          );
-        await deps.intake.close();
+        const drainMs = deps.drainTimeoutMs ?? 15_000;
+        const closing = server.close(drainMs);
+        const drained = await pipeline.drain(drainMs);
+        if (!(await closing) || !drained)
+          deps.log.warn({ pending: pipeline.stats().pending }, 'gateway stopped before every message was produced; devices resend them');
+        deps.directory.stop();
         deps.log.info({ stats: pipeline.stats() }, 'gateway stopped');
       })();
       return stopping;
     },
-    stats: () => pipeline.stats(),
+    disconnectDevice: (id) => server.disconnectDevice(id, 'not_authorized'),
+    stats: () => ({ ...pipeline.stats(), auth: authenticator.stats() }),
+    snapshot: () => server.snapshot(),
   };
 }
 
 /** One-line summary of {@link GatewayStats} for the periodic log. */
-export function formatStats(s: GatewayStats): string {
+export function formatStats(s: GatewayStats, snap?: MqttServerSnapshot): string {
   const rejected = Object.entries(s.rejected)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  return `received=${s.received} acked=${s.acked} pending=${s.pending} readings=${s.acceptedReadings} values=${s.acceptedValues} rejected={${rejected}} deadLetters=${s.deadLetters} kafkaBatches=${s.kafkaBatches} kafkaRetries=${s.kafkaRetries}`;
+  const conn = snap
+    ? ` devices=${snap.devices} inflight=${snap.inflight} inflightBytes=${snap.inflightBytes} paused=${snap.pausedSockets}`
+    : '';
+  return `received=${s.received} acked=${s.acked} pending=${s.pending} readings=${s.acceptedReadings} values=${s.acceptedValues} rejected={${rejected}} deadLetters=${s.deadLetters} kafkaBatches=${s.kafkaBatches} kafkaRetries=${s.kafkaRetries}${conn}`;
 }

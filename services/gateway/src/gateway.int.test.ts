@@ -1,47 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { latLngToCell } from 'h3-js';
-import type { Admin, Consumer, Producer } from 'kafkajs';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { Admin, Producer } from 'kafkajs';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig } from '@voc/config';
+import { hashPassword, needsRehash, verifyPassword } from '@voc/core';
 import { createPool, DeviceRepository, type Pool } from '@voc/db';
 import {
-  KAFKA_HEADERS,
   REJECT_REASONS,
   SCHEMA_IDS,
   STORED_H3_RESOLUTION,
   VM_REFERENCE,
-  deadLetterSchema,
   deviceUpTopic,
-  gatewaySharedFilter,
-  readingMessageSchema,
   type DeviceKind,
-  type DeadLetter,
-  type ReadingMessage,
   type RejectReason,
 } from '@voc/domain';
-import {
-  createKafka,
-  ensureAcls,
-  ensureTopics,
-  kafkaAcls,
-  hashMqttPassword,
-  headerString,
-  topicNames,
-  writeBrokerAuth,
-  readBrokerAuth,
-  type BrokerAccount,
-  type TopicNames,
-} from '@voc/messaging';
-import { createDeviceDirectory } from './devices.js';
+import { createKafka, type TopicNames } from '@voc/messaging';
 import { buildGateway, type Gateway } from './app.js';
-import { createMqttIntake } from './mqtt.js';
+import { createDeviceDirectory } from './directory.js';
+import { collect, connectDevice, createTestTopics, until, type Seen } from './gateway.test-support.js';
 
-// Against the real stack: the tests' authenticated Mosquitto (1885, VOC_MQTT_URL), Kafka (9092) and PostgreSQL
-// (voc_test). Every name (devices, topics, share groups, client ids, consumer groups) is unique to the run.
+// The gateway in process, as the devices' MQTT endpoint, against the real Kafka and PostgreSQL
+// (VOC_TEST_PGDATABASE). Every name (devices, topics, consumer groups) is unique to the run.
 
 const RUN = randomUUID().slice(0, 8);
 const cfg = loadConfig();
@@ -51,188 +31,42 @@ const password = (id: string) => `pw-${RUN}-${id}`;
 
 const LAT = 39.9139; // Xicheng district, WGS-84
 const LON = 116.3668;
-const DEV = {
-  fixed: ID('fixed'),
-  van: ID('van'),
-  fume: ID('fume'),
-  off: ID('off'),
-  kind: ID('kind'),
-  ghost: ID('ghost'),
-  load: ID('load'),
-} as const;
+const DEV = { fixed: ID('fixed'), van: ID('van'), fume: ID('fume'), kind: ID('kind') } as const;
 
 let pool: Pool;
 let repo: DeviceRepository;
 let admin: Admin;
 const cleanups: (() => Promise<unknown>)[] = [];
 
-// ---------------------------------------------------------------- broker accounts
-
-/**
- * Rewrites the broker's password file and ACL: the gateway account, every active device of the
- * database with a credential, accounts of the current files that the database does not know, and
- * `extra` (which wins). Disabled devices are left out unless listed in `extra`.
- */
-async function syncBroker(extra: BrokerAccount[] = []): Promise<void> {
-  const byUser = new Map<string, BrokerAccount>();
-  for (const a of await readBrokerAuth(cfg.mqtt.brokerDir)) byUser.set(a.username, a);
-  for (const c of await repo.credentials()) {
-    byUser.delete(c.id);
-    if (c.credentialHash && c.status === 'active')
-      byUser.set(c.id, { username: c.id, passwordHash: c.credentialHash, role: { type: 'device', kind: c.kind } });
-  }
-  byUser.set(cfg.mqtt.gatewayUsername, {
-    username: cfg.mqtt.gatewayUsername,
-    passwordHash: hashMqttPassword(cfg.mqtt.gatewayPassword),
-    role: { type: 'gateway' },
-  });
-  for (const a of extra) byUser.set(a.username, a);
-  await writeBrokerAuth(cfg.mqtt.brokerDir, [...byUser.values()]);
-}
-
-/** Connects a device (MQTT 5, clean start), retrying while the broker reloads its password file. */
-async function connectDevice(id: string): Promise<MqttClient> {
-  let lastErr: unknown;
-  for (let i = 0; i < 50; i++) {
-    const c = mqtt.connect(cfg.mqtt.url, {
-      protocolVersion: 5,
-      clientId: id,
-      username: id,
-      password: password(id),
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-    });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        c.once('connect', () => resolve());
-        c.once('error', reject);
-      });
-      c.on('error', () => undefined);
-      cleanups.push(() => c.endAsync());
-      return c;
-    } catch (err) {
-      lastErr = err;
-      c.end(true);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw lastErr;
-}
-
-/** Removes a persistent session left on the broker by a gateway client id (clean start, expiry 0). */
-async function dropSession(clientId: string): Promise<void> {
-  const c = mqtt.connect(cfg.mqtt.url, {
-    protocolVersion: 5,
-    clientId,
-    clean: true,
-    username: cfg.mqtt.gatewayUsername,
-    password: cfg.mqtt.gatewayPassword,
-    reconnectPeriod: 0,
-    properties: { sessionExpiryInterval: 0 },
-  });
-  await new Promise<void>((resolve) => {
-    c.once('connect', () => resolve());
-    c.once('error', () => resolve());
-  });
-  await c.endAsync();
-}
-
-// ---------------------------------------------------------------- Kafka
-
-interface Seen {
-  readings: { key: string | undefined; msg: ReadingMessage; schema: string | undefined; mqttTopic: string | undefined }[];
-  dead: DeadLetter[];
-}
-
-/** Reads both topics from the beginning into memory. */
-async function collect(topics: TopicNames): Promise<{ seen: Seen; consumer: Consumer }> {
-  const seen: Seen = { readings: [], dead: [] };
-  const groupId = `gwt-${RUN}-${topics.readings}`;
-  const consumer = createKafka(cfg.kafka, log).consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topics.readings, topics.deadletter], fromBeginning: true });
-  await consumer.run({
-    eachMessage: ({ topic, message }) => {
-      const value: unknown = JSON.parse(String(message.value));
-      if (topic === topics.readings) {
-        seen.readings.push({
-          key: message.key?.toString(),
-          msg: readingMessageSchema.parse(value),
-          schema: headerString(message.headers, KAFKA_HEADERS.schema),
-          mqttTopic: headerString(message.headers, KAFKA_HEADERS.mqttTopic),
-        });
-      } else seen.dead.push(deadLetterSchema.parse(value));
-      return Promise.resolve();
-    },
-  });
-  cleanups.push(async () => {
-    await consumer.disconnect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-  });
-  return { seen, consumer };
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function createTopics(prefix: string): Promise<TopicNames> {
-  const names = topicNames(prefix);
-  await ensureTopics(admin, names);
-  await ensureAcls(admin, kafkaAcls(names, prefix), cfg.kafka.principals);
-  cleanups.push(() => admin.deleteTopics({ topics: Object.values(names) }).catch(() => undefined));
-  return names;
-}
-
-// ---------------------------------------------------------------- setup
-
 beforeAll(async () => {
   pool = createPool(cfg.pg, log, 'gateway-int-test');
   repo = new DeviceRepository(pool);
   admin = createKafka(cfg.kafka, log).admin();
   await admin.connect();
-
   await repo.upsert([
     { id: DEV.fixed, kind: 'fixed', lat: LAT, lon: LON, sensor: 'pid' },
     { id: DEV.van, kind: 'van', sensor: 'tof_ms' },
     { id: DEV.fume, kind: 'fume', lat: 39.93, lon: 116.35 },
-    { id: DEV.off, kind: 'fixed', lat: LAT, lon: LON },
     { id: DEV.kind, kind: 'fixed', lat: LAT, lon: LON },
-    { id: DEV.load, kind: 'fixed', lat: LAT, lon: LON },
   ]);
-  for (const id of [DEV.fixed, DEV.van, DEV.fume, DEV.off, DEV.kind, DEV.load])
-    await repo.setCredentialHash(id, hashMqttPassword(password(id)));
-  await repo.setStatus(DEV.off, 'disabled');
-  // Accounts the registry alone would not produce: a device the registry does not know, a disabled
-  // device the broker still lets in, and a device whose broker ACL claims another kind.
-  await syncBroker([
-    { username: DEV.ghost, passwordHash: hashMqttPassword(password(DEV.ghost)), role: { type: 'device', kind: 'fixed' } },
-    { username: DEV.off, passwordHash: hashMqttPassword(password(DEV.off)), role: { type: 'device', kind: 'fixed' } },
-    { username: DEV.kind, passwordHash: hashMqttPassword(password(DEV.kind)), role: { type: 'device', kind: 'van' } },
-  ]);
+  for (const id of Object.values(DEV)) await repo.setCredentialHash(id, await hashPassword(password(id)));
 });
 
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
   await pool.query(`delete from devices where id like $1`, [`gwt-${RUN}-%`]);
-  const others = (await readBrokerAuth(cfg.mqtt.brokerDir)).filter((a) => !a.username.startsWith(`gwt-${RUN}-`));
-  await writeBrokerAuth(cfg.mqtt.brokerDir, others);
   await admin.disconnect();
   await pool.end();
 });
 
 // ---------------------------------------------------------------- in-process gateway
 
-describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
+describe('ingest gateway as the MQTT endpoint, against Kafka and PostgreSQL', () => {
   let topics: TopicNames;
   let seen: Seen;
   let gateway: Gateway;
   let producer: Producer;
-  const clientId = ID('gw-a');
+  let port = 0;
   const publishers = new Map<string, MqttClient>();
 
   const pub = async (
@@ -243,8 +77,9 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
   ) => {
     let c = publishers.get(device);
     if (!c) {
-      c = await connectDevice(device);
+      c = await connectDevice(port, device, password(device));
       publishers.set(device, c);
+      cleanups.push(() => c!.endAsync(true));
     }
     const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
     await c.publishAsync(topic, body, { qos: 1 });
@@ -252,34 +87,34 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
   };
 
   beforeAll(async () => {
-    topics = await createTopics(`t-${RUN}.`);
-    ({ seen } = await collect(topics));
+    const t = await createTestTopics(admin, cfg, `t-${RUN}.`);
+    topics = t.topics;
+    cleanups.push(() => t.drop());
+    const c = await collect(cfg, log, topics, `gwt-${RUN}-collect`);
+    seen = c.seen;
+    cleanups.push(async () => {
+      await c.consumer.disconnect();
+      await admin.deleteGroups([`gwt-${RUN}-collect`]).catch(() => undefined);
+    });
     producer = createKafka(cfg.kafka, log).producer({ allowAutoTopicCreation: false });
     await producer.connect();
     gateway = buildGateway({
-      intake: createMqttIntake({
-        url: cfg.mqtt.url,
-        username: cfg.mqtt.gatewayUsername,
-        password: cfg.mqtt.gatewayPassword,
-        clientId,
-        filter: gatewaySharedFilter(ID('share')),
-        receiveMaximum: 500,
-        sessionExpirySeconds: 300,
-        log,
-      }),
-      devices: createDeviceDirectory(repo, { ttlMs: cfg.ingest.deviceCacheTtlMs }),
+      directory: createDeviceDirectory(repo, { refreshMs: 500, fullRefreshMs: 60_000, log }),
+      hasher: { hash: hashPassword, verify: verifyPassword, needsRehash },
+      upgrader: repo,
       sink: producer,
       topics,
       settings: cfg.ingest,
+      endpoint: { tcp: { host: '127.0.0.1', port: 0 }, maxPacketBytes: cfg.ingest.maxPayloadBytes + 1024 },
       log,
     });
-    await gateway.start();
+    port = (await gateway.start()).tcp!.port;
   });
 
   afterAll(async () => {
+    for (const c of publishers.values()) await c.endAsync(true).catch(() => undefined);
     await gateway?.stop();
     await producer?.disconnect();
-    await dropSession(clientId);
   });
 
   it('delivers good readings to the readings topic exactly as normalised', async () => {
@@ -385,7 +220,7 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
     let seq = 100;
     const good = () => pub(DEV.fixed, { ts: now(), seq: seq++, values: [{ metric: 'tvoc', value: 50 + seq, unit: 'ug/m3' }] });
     const one = (metric: string, value: number | string, unit: string, ts = now()) => ({ ts, values: [{ metric, value, unit }] });
-    const expected: { reason: RejectReason; device: string; topic: string; body: Buffer; path?: string }[] = [];
+    const expected: { reason: RejectReason; device: string; topic: string; body: Buffer; path?: string; bytes?: number }[] = [];
     const bad = async (
       reason: RejectReason,
       device: string,
@@ -402,9 +237,11 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
     await bad('malformed_json', DEV.fixed, '{"ts": "2026-01-01T00:00:00Z", values: [}');
     await bad('schema_violation', DEV.fixed, { ts: now(), values: [{ metric: 'tvoc', value: 1 }] });
     await bad('device_id_mismatch', DEV.fixed, { deviceId: DEV.van, ...one('tvoc', 1, 'ppb') });
-    await bad('unknown_device', DEV.ghost, one('tvoc', 1, 'ppb'));
-    await bad('device_disabled', DEV.off, one('tvoc', 1, 'ppb'));
-    await bad('kind_mismatch', DEV.kind, { ...one('tvoc', 1, 'ppb'), gps: { lat: LAT, lon: LON, fix: '3d' } }, 'van');
+    // A topic other than the device's own (here: its id under another kind) is refused with PUBACK 0x87 and dead-lettered.
+    const wrongTopic = deviceUpTopic('van', DEV.kind);
+    const wrongBody = JSON.stringify({ ...one('tvoc', 1, 'ppb'), gps: { lat: LAT, lon: LON, fix: '3d' } });
+    await expect(pub(DEV.kind, wrongBody, 'van', wrongTopic)).rejects.toMatchObject({ code: 0x87 });
+    expected.push({ reason: 'topic_not_authorized', device: DEV.kind, topic: wrongTopic, body: Buffer.from(wrongBody) });
     await bad('unit_not_convertible', DEV.fixed, one('nmhc', 12, 'ppb'), 'fixed', 'values[0]');
     await bad('timestamp_in_future', DEV.fixed, one('tvoc', 1, 'ppb', new Date(Date.now() + 3600_000).toISOString()));
     await bad('timestamp_too_old', DEV.fixed, one('tvoc', 1, 'ppb', new Date(Date.now() - 8 * 86400_000).toISOString()));
@@ -459,7 +296,7 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
         code: REJECT_REASONS[e.reason],
         deviceId: e.device,
         payloadEncoding: 'base64',
-        payloadBytes: e.body.length,
+        payloadBytes: e.bytes ?? e.body.length,
       });
       expect(d.path).toBe(e.path);
       expect(d.detail.length).toBeGreaterThan(10);
@@ -468,98 +305,34 @@ describe('ingest gateway against Mosquitto, Kafka and PostgreSQL', () => {
     expect(stats.rejected.non_finite_value).toBeGreaterThanOrEqual(3);
     expect(stats.pending).toBe(0);
   });
-});
 
-// ---------------------------------------------------------------- crash
-
-const MAIN = 'services/gateway/dist/main.js';
-
-describe('gateway process killed under load', () => {
-  let topics: TopicNames;
-  let seen: Seen;
-  const clientId = ID('gw-proc');
-  const children: ChildProcess[] = [];
-
-  /** Starts `node services/gateway/dist/main.js`; resolves once it logged "gateway ready". */
-  function startGateway(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        LOG_LEVEL: 'info',
-        VOC_KAFKA_TOPIC_PREFIX: `t-${RUN}-k.`,
-        VOC_MQTT_SHARE_GROUP: ID('share-k'),
-        VOC_MQTT_CLIENT_ID: clientId,
-        VOC_MQTT_RECEIVE_MAXIMUM: '500',
-        VOC_MQTT_SESSION_EXPIRY_SECONDS: '300',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    return new Promise((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout });
-      lines.on('line', (l) => {
-        if (l.includes('"gateway ready"')) resolve(child);
-      });
-      child.once('exit', (code) => reject(new Error(`gateway exited with ${code} before it was ready: ${stderr}`)));
-    });
-  }
-
-  beforeAll(async () => {
-    expect(existsSync(MAIN), `${MAIN} is missing: build with \`npx tsc -b\` first`).toBe(true);
-    topics = await createTopics(`t-${RUN}-k.`);
-    ({ seen } = await collect(topics));
-  });
-
-  afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await dropSession(clientId);
-  });
-
-  it('loses no reading when SIGKILLed mid-stream and restarted with the same client id', async () => {
-    const N = 4000;
-    let child = await startGateway();
-    const device = await connectDevice(DEV.load);
-    const publishing = (async () => {
-      for (let i = 0; i < N; i += 100) {
-        const ts = new Date().toISOString();
-        await Promise.all(
-          Array.from({ length: Math.min(100, N - i) }, (_, j) =>
-            device.publishAsync(
-              deviceUpTopic('fixed', DEV.load),
-              JSON.stringify({
-                ts,
-                seq: i + j,
-                values: [
-                  { metric: 'tvoc', value: i + j, unit: 'ug/m3' },
-                  { metric: 'temp', value: 20, unit: '°C' },
-                ],
-              }),
-              { qos: 1 },
-            ),
-          ),
-        );
-      }
+  it('refuses a packet above the maximum with 0x95 and dead-letters its head and declared size', async () => {
+    const c = await connectDevice(port, DEV.fume, password(DEV.fume));
+    const closed = new Promise<number | undefined>((r) => c.once('disconnect', (p) => r(p.reasonCode)));
+    const big = Buffer.alloc(cfg.ingest.maxPayloadBytes + 4096, 'x');
+    c.publish(deviceUpTopic('fume', DEV.fume), big, { qos: 1 });
+    expect(await closed).toBe(0x95);
+    await c.endAsync(true);
+    const d = await (async () => {
+      await until('the oversize dead letter', () => seen.dead.some((x) => x.deviceId === DEV.fume && x.reason === 'payload_too_large'));
+      return seen.dead.find((x) => x.deviceId === DEV.fume && x.reason === 'payload_too_large')!;
     })();
-    const count = () => seen.readings.length;
-    await until('the first readings under load', () => count() >= 500);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-    const atKill = count();
-    child = await startGateway();
-    await publishing;
+    expect(d.payloadBytes).toBeGreaterThan(big.length);
+    expect(Buffer.from(d.payload, 'base64').length).toBeLessThanOrEqual(1024);
+    expect(d.detail).toMatch(/declares \d+ bytes, above the endpoint's maximum packet size/);
+  });
 
-    const seqs = () => new Set(seen.readings.filter((r) => r.msg.deviceId === DEV.load).map((r) => r.msg.seq));
-    await until(`all ${N} readings`, () => seqs().size >= N, 30_000).catch(() => undefined);
-    const missing = Array.from({ length: N }, (_, i) => i).filter((i) => !seqs().has(i));
-    expect(missing).toEqual([]);
-    expect(atKill).toBeLessThan(N); // the kill happened mid-stream
-    expect(seen.dead).toEqual([]);
-
-    // graceful stop: drains and exits 0
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    expect(code).toBe(0);
+  it('takes QoS 0 publishes best effort, without acknowledgement', async () => {
+    const c = await connectDevice(port, DEV.fume, password(DEV.fume), { clientId: `${DEV.fume}-q0` });
+    const ts = new Date().toISOString();
+    await c.publishAsync(
+      deviceUpTopic('fume', DEV.fume),
+      JSON.stringify({ ts, seq: 7000, values: [{ metric: 'oil_fume', value: 1, unit: 'mg/m3' }] }),
+      {
+        qos: 0,
+      },
+    );
+    await until('the QoS 0 reading', () => seen.readings.some((r) => r.msg.deviceId === DEV.fume && r.msg.seq === 7000));
+    await c.endAsync();
   });
 });

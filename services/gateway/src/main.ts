@@ -1,28 +1,29 @@
 #!/usr/bin/env node
-import { hostname } from 'node:os';
 import { Partitioners } from 'kafkajs';
 import { createLogger, installShutdown, loadConfig } from '@voc/config';
+import { hashPassword, needsRehash, verifyPassword } from '@voc/core';
 import { createPool, DeviceRepository } from '@voc/db';
-import { gatewaySharedFilter } from '@voc/domain';
 import { createKafka, requireTopics, topicNames } from '@voc/messaging';
-import { createDeviceDirectory } from './devices.js';
-import { buildGateway, formatStats } from './app.js';
-import { createMqttIntake } from './mqtt.js';
+import { buildGateway, formatStats, type Gateway } from './app.js';
+import { createDeviceDirectory } from './directory.js';
+import { endpointOptions } from './endpoint.js';
+import { createGatewayMetrics, serveMetrics } from './metrics.js';
 
 /** Interval of the one-line stats summary at info level, ms. */
 const STATS_INTERVAL_MS = 10_000;
 
 /**
- * Composition root of the ingest gateway: config, logger, pool and device registry, Kafka producer,
- * MQTT intake. Fails at boot when the database, the Kafka topics or the broker subscription are not
- * there. SIGTERM/SIGINT: stop intake, flush the in-flight batch, disconnect MQTT, producer, pool.
+ * Composition root of the ingest gateway: config, logger, pool and device registry (the gateway's own
+ * PostgreSQL role), Kafka producer (its own principal), in-memory device directory, the devices' MQTT
+ * endpoint and the Prometheus endpoint. Fails at boot when the database, the Kafka topics or a port
+ * are not there. SIGTERM/SIGINT: stop reading devices, flush what is in flight, close producer and pool.
  */
 async function main(): Promise<void> {
   const cfg = loadConfig(process.env, { service: 'gateway' });
   const log = createLogger('gateway', cfg.logLevel);
   const pool = createPool(cfg.pg, log, 'voc-gateway');
   await pool.query('select 1');
-  const devices = createDeviceDirectory(new DeviceRepository(pool), { ttlMs: cfg.ingest.deviceCacheTtlMs });
+  const repo = new DeviceRepository(pool);
 
   const topics = topicNames(cfg.kafka.topicPrefix);
   const kafka = createKafka(cfg.kafka, log);
@@ -31,38 +32,54 @@ async function main(): Promise<void> {
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
 
-  const clientId = cfg.mqtt.clientId ?? `voc-gateway-${hostname()}`;
-  const gateway = buildGateway({
-    intake: createMqttIntake({
-      url: cfg.mqtt.url,
-      username: cfg.mqtt.gatewayUsername,
-      password: cfg.mqtt.gatewayPassword,
-      clientId,
-      filter: gatewaySharedFilter(cfg.mqtt.shareGroup),
-      receiveMaximum: cfg.mqtt.receiveMaximum,
-      sessionExpirySeconds: cfg.mqtt.sessionExpirySeconds,
-      log,
-    }),
-    devices,
+  const metrics = createGatewayMetrics();
+  // The directory is built before the gateway it reports revoked devices to.
+  const late: { gateway?: Gateway } = {};
+  const directory = createDeviceDirectory(repo, {
+    refreshMs: cfg.ingest.deviceRefreshMs,
+    fullRefreshMs: cfg.ingest.deviceFullRefreshMs,
+    log,
+    onRevoked: (id) => {
+      const n = late.gateway?.disconnectDevice(id) ?? 0;
+      if (n > 0) log.info({ deviceId: id, connections: n }, 'device disabled: its connections were closed');
+    },
+  });
+  const gw = buildGateway({
+    directory,
+    hasher: { hash: hashPassword, verify: verifyPassword, needsRehash },
+    upgrader: repo,
     sink: producer,
     topics,
     settings: cfg.ingest,
+    endpoint: endpointOptions(cfg),
     log,
+    metrics,
   });
+  late.gateway = gw;
+  metrics.bind({
+    snapshot: () => gw.snapshot(),
+    stats: () => gw.stats(),
+    directory: () => ({ size: directory.size(), healthy: directory.healthy() }),
+  });
+  const metricsServer = await serveMetrics(metrics.registry, cfg.gatewayMetrics.host, cfg.gatewayMetrics.port);
 
   const statsTimer = setInterval(() => {
-    const s = gateway.stats();
-    log.info({ stats: s }, formatStats(s));
+    const s = gw.stats();
+    log.info({ stats: s }, formatStats(s, gw.snapshot()));
   }, STATS_INTERVAL_MS);
   installShutdown(log, [
     () => Promise.resolve(clearInterval(statsTimer)),
-    () => gateway.stop(),
+    () => gw.stop(),
+    () => new Promise<void>((resolve) => metricsServer.server.close(() => resolve())),
     () => producer.disconnect(),
     () => pool.end(),
   ]);
 
-  await gateway.start();
-  log.info({ clientId, shareGroup: cfg.mqtt.shareGroup, mqtt: cfg.mqtt.url }, 'gateway ready');
+  const addresses = await gw.start();
+  log.info(
+    { mqttPort: addresses.tcp?.port, mqttTlsPort: addresses.tls?.port, metricsPort: metricsServer.address.port, devices: directory.size() },
+    'gateway ready',
+  );
 }
 
 main().catch((err: unknown) => {

@@ -10,6 +10,10 @@ export interface InboundMessage {
   readonly topic: string;
   readonly payload: Buffer;
   readonly receivedAt: Date;
+  /** An outcome decided before the pipeline (a publish the endpoint refused): only its dead letters are produced. */
+  readonly preset?: IngestResult;
+  /** Size the device declared when `payload` is only the head of what it sent (oversize), bytes. */
+  readonly declaredBytes?: number;
   ack(): void;
 }
 
@@ -58,6 +62,8 @@ export interface PipelineOptions {
   /** Backoff of retried Kafka sends and device lookups: doubles from `initialMs` up to `maxMs` (defaults 100 ms, 10 s). */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
   readonly log: Logger;
+  /** Called after each acknowledged `sendBatch` with its duration (ms) and record count (Kafka latency metric). */
+  readonly observeProduce?: (ms: number, records: number) => void;
   /** Sleep used between retries (tests pass a fake); must reject when `signal` aborts. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -131,7 +137,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   let recoveries = 0;
 
   const start = (msg: InboundMessage): Item => {
-    const result = ingest.ingest(msg.topic, msg.payload, msg.receivedAt);
+    const result = msg.preset ? Promise.resolve(msg.preset) : ingest.ingest(msg.topic, msg.payload, msg.receivedAt);
     result.catch(() => undefined); // awaited (and retried) in order by the flush
     return { msg, result, at: Date.now(), epoch: recoveries };
   };
@@ -202,7 +208,9 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
           await backoff(attempt++);
         }
         item.epoch = recoveries;
-        item.result = ingest.ingest(item.msg.topic, item.msg.payload, item.msg.receivedAt);
+        item.result = item.msg.preset
+          ? Promise.resolve(item.msg.preset)
+          : ingest.ingest(item.msg.topic, item.msg.payload, item.msg.receivedAt);
       }
     }
   }
@@ -239,7 +247,9 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       for (let attempt = 0; ; attempt++) {
         if (abort.signal.aborted) throw new Aborted();
         try {
+          const t0 = performance.now();
           await sink.sendBatch({ topicMessages, acks: -1 });
+          opts.observeProduce?.(performance.now() - t0, chunk.length);
           stats.kafkaBatches++;
           break;
         } catch (err) {
@@ -295,7 +305,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
  * every reading of a batch from a device with a wrong clock) share a dead letter whose `path` lists
  * them and whose detail quotes the first few.
  */
-export function deadLettersOf(msg: Pick<InboundMessage, 'topic' | 'payload' | 'receivedAt'>, rejected: readonly RejectedItem[]): Message[] {
+export function deadLettersOf(
+  msg: Pick<InboundMessage, 'topic' | 'payload' | 'receivedAt' | 'declaredBytes'>,
+  rejected: readonly RejectedItem[],
+): Message[] {
   if (rejected.length === 0) return [];
   const groups = new Map<RejectReason, RejectedItem[]>();
   for (const r of rejected) {
@@ -305,9 +318,12 @@ export function deadLettersOf(msg: Pick<InboundMessage, 'topic' | 'payload' | 'r
   }
   const truncated = msg.payload.length > DEAD_LETTER_MAX_PAYLOAD_BYTES;
   const payload = truncated ? msg.payload.subarray(0, DEAD_LETTER_MAX_PAYLOAD_BYTES) : msg.payload;
+  const declared = msg.declaredBytes ?? msg.payload.length;
   const note = truncated
     ? ` [the dead letter keeps the first ${DEAD_LETTER_MAX_PAYLOAD_BYTES} of ${msg.payload.length} payload bytes]`
-    : '';
+    : msg.declaredBytes !== undefined
+      ? ` [the dead letter keeps the first ${payload.length} bytes of a packet of ${declared} bytes]`
+      : '';
   const out: Message[] = [];
   for (const [reason, items] of groups) {
     const first = items[0] as RejectedItem;
@@ -335,7 +351,7 @@ export function deadLettersOf(msg: Pick<InboundMessage, 'topic' | 'payload' | 'r
         ...(path ? { path } : {}),
       },
     );
-    out.push(deadLetterRecord({ ...dl, payloadBytes: msg.payload.length }));
+    out.push(deadLetterRecord({ ...dl, payloadBytes: declared }));
   }
   return out;
 }

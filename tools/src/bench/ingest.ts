@@ -3,10 +3,10 @@
  * Ingest benchmark (`npm run bench:ingest [-- --rate 5000 --seconds 60 --devices 200]`).
  *
  * Measures, in one run on this machine with everything local (load generator included):
- *  1. each stage alone: broker → no-op subscriber (QoS 1), Kafka produce + consume no-op, bulk load
- *     into the readings table;
+ *  1. each stage alone: the MQTT endpoint (`@voc/mqtt-server`) with a no-op handler (QoS 1, PUBACK at
+ *     once), Kafka produce + consume no-op, bulk load into the readings table;
  *  2. end to end: simulated fixed sensors publish 3-value readings over MQTT for `--seconds` at
- *     `--rate` messages/s through the gateway, Kafka and the stream writer into PostgreSQL; sustained
+ *     `--rate` messages/s to the gateway's own MQTT endpoint, through Kafka and the stream writer into PostgreSQL; sustained
  *     throughput (messages/s and values/s stored), publish-to-stored latency p50/p99 (stored_at − the
  *     reading's own timestamp, which the generator sets to its publish time), CPU and peak RSS of each
  *     process; and the ratio end-to-end / slowest stage.
@@ -22,17 +22,9 @@ import { createLogger, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository, ensureRoleLogins, migrate, pgExecutor, ReadingRepository, type Pool } from '@voc/db';
 import { deviceUpTopic, type ReadingMessage } from '@voc/domain';
 import { buildReading } from '@voc/domain/testing';
-import {
-  createKafka,
-  ensureAcls,
-  ensureTopics,
-  kafkaAcls,
-  hashMqttPassword,
-  readingRecord,
-  topicNames,
-  writeBrokerAuth,
-  type BrokerAccount,
-} from '@voc/messaging';
+import { hashPassword } from '@voc/core';
+import { createKafka, ensureAcls, ensureTopics, kafkaAcls, readingRecord, topicNames } from '@voc/messaging';
+import { createMqttServer } from '@voc/mqtt-server';
 import { startService } from '../spawn.js';
 import { ProcessMonitor, round } from './procstat.js';
 import { numberArg, recreateBenchDatabase } from './setup.js';
@@ -57,25 +49,23 @@ function sampleMessage(deviceId: string, ms: number): ReadingMessage {
   );
 }
 
-async function stageBroker(
-  url: string,
-  cred: { username: string; password: string; topic: string },
-  gw: { username: string; password: string },
-  seconds: number,
-): Promise<number> {
-  const sub = await mqtt.connectAsync(url, {
-    username: gw.username,
-    password: gw.password,
-    clientId: `bench-sub-${randomBytes(3).toString('hex')}`,
-    protocolVersion: 5,
-    clean: true,
+/** The device endpoint alone: `@voc/mqtt-server` acknowledging at once, one MQTT.js client with a window of 500. */
+async function stageEndpoint(seconds: number): Promise<number> {
+  const log = createLogger('bench', 'error');
+  const server = createMqttServer({
+    log,
+    tcp: { host: '127.0.0.1', port: 0 },
+    receiveMaximum: 1000,
+    ports: {
+      authenticate: (req) => Promise.resolve({ ok: true, deviceId: req.username ?? 'bench' }),
+      authorizePublish: () => true,
+      onPublish: () => Promise.resolve(),
+    },
   });
-  let received = 0;
-  sub.on('message', () => received++);
-  await sub.subscribeAsync(cred.topic, { qos: 1 });
-  const pub = await mqtt.connectAsync(url, {
-    username: cred.username,
-    password: cred.password,
+  const { tcp } = await server.listen();
+  const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${tcp!.port}`, {
+    username: 'bench-stage',
+    password: 'x',
     clientId: `bench-pub-${randomBytes(3).toString('hex')}`,
     protocolVersion: 5,
     clean: true,
@@ -91,20 +81,23 @@ async function stageBroker(
   const end = Date.now() + seconds * 1000;
   const t0 = Date.now();
   let inflight = 0;
+  let acked = 0;
   while (Date.now() < end) {
-    if (inflight > 500) {
+    if (inflight >= 500) {
       await sleep(1);
       continue;
     }
     inflight++;
-    pub.publish(cred.topic, payload, { qos: 1 }, () => inflight--);
+    pub.publish('voc/v1/fixed/bench-stage/up', payload, { qos: 1 }, (err) => {
+      inflight--;
+      if (!err) acked++;
+    });
     if (inflight % 100 === 0) await new Promise((r) => setImmediate(r));
   }
   const elapsed = (Date.now() - t0) / 1000;
-  await sleep(500);
   await pub.endAsync();
-  await sub.endAsync();
-  return received / elapsed;
+  await server.close(2000);
+  return acked / elapsed;
 }
 
 async function stageKafka(cfg: ReturnType<typeof loadConfig>, prefix: string, seconds: number): Promise<number> {
@@ -187,29 +180,17 @@ async function main(): Promise<void> {
     ids.map((id, i) => ({ id, kind: 'fixed' as const, lat: 39.88 + (i % 20) * 0.0035, lon: 116.33 + Math.floor(i / 20) * 0.0035 })),
   );
   const creds: Record<string, { username: string; password: string; topic: string }> = {};
-  const accounts: BrokerAccount[] = [
-    { username: cfg.mqtt.gatewayUsername, passwordHash: hashMqttPassword(cfg.mqtt.gatewayPassword), role: { type: 'gateway' } },
-  ];
   for (const id of ids) {
     const password = randomBytes(18).toString('base64url');
-    const hash = hashMqttPassword(password);
-    await devices.setCredentialHash(id, hash);
+    await devices.setCredentialHash(id, await hashPassword(password));
     creds[id] = { username: id, password, topic: deviceUpTopic('fixed', id) };
-    accounts.push({ username: id, passwordHash: hash, role: { type: 'device', kind: 'fixed' } });
   }
-  await writeBrokerAuth(cfg.mqtt.brokerDir, accounts);
-  await sleep(500);
   await mkdir(`${ROOT}/.cache/bench`, { recursive: true });
   const credPath = `${ROOT}/.cache/bench/credentials.json`;
   await writeFile(credPath, JSON.stringify(creds), { mode: 0o600 });
 
-  process.stderr.write(`stage 1/3: broker -> no-op subscriber (${stageSeconds} s)\n`);
-  const brokerRate = await stageBroker(
-    cfg.mqtt.url,
-    creds[ids[0]!]!,
-    { username: cfg.mqtt.gatewayUsername, password: cfg.mqtt.gatewayPassword },
-    stageSeconds,
-  );
+  process.stderr.write(`stage 1/3: MQTT endpoint -> no-op handler (${stageSeconds} s)\n`);
+  const brokerRate = await stageEndpoint(stageSeconds);
   process.stderr.write(`stage 2/3: Kafka produce + consume no-op (${stageSeconds} s)\n`);
   const kafkaRate = await stageKafka(cfg, prefix, stageSeconds);
   process.stderr.write(`stage 3/3: bulk load into readings (${stageSeconds} s)\n`);
@@ -222,12 +203,16 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
     VOC_KAFKA_TOPIC_PREFIX: prefix,
     VOC_KAFKA_GROUP_PREFIX: prefix,
-    VOC_MQTT_SHARE_GROUP: `bench${Date.now().toString(36)}`,
-    VOC_MQTT_CLIENT_ID: `bench-gateway-${Date.now().toString(36)}`,
+    VOC_GATEWAY_METRICS_PORT: '0',
   };
-  const gateway = startService('gateway', 'services/gateway/dist/main.js', { env });
+  const gateway = startService('gateway', 'services/gateway/dist/main.js', {
+    env: { ...env, LOG_LEVEL: 'info' },
+    readyMsg: 'gateway ready',
+    logFile: `${ROOT}/.cache/bench/gateway.log`,
+  });
   const writer = startService('writer', 'services/writer/dist/main.js', { env });
-  await sleep(4000);
+  await gateway.ready;
+  await sleep(3000);
   const loadgen = spawn(
     process.execPath,
     [fileURLToPath(new URL('./loadgen.js', import.meta.url)), credPath, String(rate), String(seconds), cfg.mqtt.url],
@@ -237,10 +222,8 @@ async function main(): Promise<void> {
   loadgen.stdout.on('data', (d: Buffer) => (loadOut += d.toString()));
   const pids: Record<string, number> = { loadgen: loadgen.pid!, gateway: gateway.child.pid!, writer: writer.child.pid! };
   const kafkaPid = await pidOf(`${ROOT}/.cache/kafka/kafka.pid`);
-  const mqttPid = await pidOf(`${ROOT}/${cfg.mqtt.brokerDir}/mosquitto.pid`).catch(() => undefined);
   const pgPid = await pidOf('/var/run/postgresql/15-main.pid').catch(() => undefined);
   if (kafkaPid) pids.kafka = kafkaPid;
-  if (mqttPid) pids.mosquitto = mqttPid;
   if (pgPid) pids.postgres = pgPid;
   const monitor = new ProcessMonitor(pids);
   const t0 = Date.now();
@@ -253,14 +236,17 @@ async function main(): Promise<void> {
     );
   }, 1000);
   await new Promise<void>((r) => loadgen.once('exit', () => r()));
-  const gen = JSON.parse(loadOut.trim() || '{"published":0,"acked":0,"failed":0,"cpuSeconds":0,"maxRssMiB":0}') as {
-    published: number;
+  const gen = JSON.parse(loadOut.trim() || '{"due":0,"offered":0,"acked":0,"refused":0,"failed":0,"cpuSeconds":0,"maxRssMiB":0}') as {
+    due: number;
+    offered: number;
     acked: number;
+    refused: number;
     failed: number;
     cpuSeconds: number;
     maxRssMiB: number;
   };
-  const expectedRows = gen.published * 3;
+  // Only acknowledged messages are promised to be stored (unacknowledged ones a real device would resend).
+  const expectedRows = gen.acked * 3;
   const drainDeadline = Date.now() + 120_000;
   let stored = 0;
   while (Date.now() < drainDeadline) {
@@ -301,8 +287,11 @@ async function main(): Promise<void> {
       dbValuesPerSec: round(dbRate * 3, 0),
     },
     endToEnd: {
-      published: gen.published,
-      pubackFailed: gen.failed,
+      due: gen.due,
+      offered: gen.offered,
+      acked: gen.acked,
+      refused: gen.refused,
+      failed: gen.failed,
       storedValues: stored,
       expectedValues: expectedRows,
       lost: expectedRows - stored,
@@ -326,13 +315,14 @@ async function main(): Promise<void> {
     ``,
     `| stage alone | messages/s (3 values each) |`,
     `|---|---|`,
-    `| MQTT broker → no-op subscriber (QoS 1) | ${p(result.stages.brokerMsgPerSec)} |`,
+    `| MQTT endpoint → no-op handler (QoS 1) | ${p(result.stages.brokerMsgPerSec)} |`,
     `| Kafka produce + consume no-op | ${p(result.stages.kafkaMsgPerSec)} |`,
     `| bulk load into readings | ${p(result.stages.dbMsgPerSec)} (${p(result.stages.dbValuesPerSec)} values/s) |`,
     ``,
     `| end to end (offered ${p(rate)} msg/s for ${seconds} s) | |`,
     `|---|---|`,
-    `| published / stored values / lost | ${p(gen.published)} / ${p(stored)} / ${p(expectedRows - stored)} |`,
+    `| offered / acknowledged messages | ${p(gen.offered)} / ${p(gen.acked)} (refused ${p(gen.refused)}, failed ${p(gen.failed)}) |`,
+    `| acknowledged values / stored / lost | ${p(expectedRows)} / ${p(stored)} / ${p(expectedRows - stored)} |`,
     `| sustained throughput | ${p(result.endToEnd.msgPerSec)} msg/s, ${p(result.endToEnd.valuesPerSec)} values/s |`,
     `| publish-to-stored latency p50 / p99 | ${result.endToEnd.latencyP50s} s / ${result.endToEnd.latencyP99s} s |`,
     `| end to end / slowest stage | ${result.endToEnd.ratioToSlowestStage} |`,

@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import mqtt from 'mqtt';
 import { createLogger, loadConfig, type Config } from '@voc/config';
 import { createPool, DeviceRepository, type Pool } from '@voc/db';
-import { createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames, writeBrokerAuth } from '@voc/messaging';
+import { createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames } from '@voc/messaging';
 import { commandArgs as args, mergeCredentialsFile, parseDeviceFile, runDemoHotspots, type Command } from '@voc/cli';
 import { createProvisioning } from '@voc/core';
 import { REPO_ROOT, startService, type ServiceProcess } from '../spawn.js';
@@ -128,15 +128,11 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
     await admin.disconnect();
 
     const text = await readFile(`${dataDir}/devices.csv`, 'utf8');
-    const parsed = parseDeviceFile(text, 'csv', [cfg.mqtt.gatewayUsername]);
+    const parsed = parseDeviceFile(text, 'csv');
     if (!parsed.ok) throw new Error(`${dataDir}/devices.csv: ${parsed.errors.map((e) => `line ${e.line}: ${e.message}`).join('; ')}`);
     const credPath = `${ROOT}.cache/demo/credentials.json`;
     await mkdir(`${ROOT}.cache/demo`, { recursive: true });
-    const provisioning = createProvisioning({
-      registry: new DeviceRepository(pool),
-      broker: { write: (accounts) => writeBrokerAuth(cfg.mqtt.brokerDir, accounts) },
-      gateway: { username: cfg.mqtt.gatewayUsername, password: cfg.mqtt.gatewayPassword },
-    });
+    const provisioning = createProvisioning({ registry: new DeviceRepository(pool) });
     const reg = await provisioning.register(parsed.devices, {
       rotate: true,
       deliver: async (issued) => void (await mergeCredentialsFile(credPath, issued)),
@@ -144,15 +140,11 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
     process.stdout.write(
       `devices: ${parsed.devices.length} registered from ${dataDir}/devices.csv, credentials in .cache/demo/credentials.json\n`,
     );
-    await new Promise((r) => setTimeout(r, 300));
-
     const run = Date.now().toString(36);
     const env = {
       PGDATABASE: cfg.pg.database,
       VOC_KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
       VOC_KAFKA_GROUP_PREFIX: `${cfg.kafka.groupPrefix}${run}.`,
-      VOC_MQTT_CLIENT_ID: `voc-demo-gateway-${run}`,
-      VOC_MQTT_SHARE_GROUP: `voc-demo-${run}`,
       VOC_ALLOWED_LATENESS_MS: String(DEMO_ALLOWED_LATENESS_MS),
       LOG_LEVEL: 'info',
     };

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Device, DeviceInput, DeviceStatus } from '@voc/domain';
-import { verifyMqttPassword, type BrokerAccount } from '@voc/messaging';
+import { hashMosquittoPassword, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { createProvisioning, type DeviceRegistry } from './provisioning.js';
+
+type Row = Device & { credentialHash: string | null; previous: string | null; previousUntil: Date | null };
 
 /** In-memory registry with the semantics of DeviceRepository. */
 class MemoryRegistry implements DeviceRegistry {
-  rows = new Map<string, Device & { credentialHash: string | null }>();
+  rows = new Map<string, Row>();
   async upsert(devices: readonly DeviceInput[]) {
     const created: string[] = [];
     for (const d of devices) {
@@ -21,13 +23,25 @@ class MemoryRegistry implements DeviceRegistry {
         lon: d.lon ?? null,
         metadata: d.metadata ?? {},
         credentialHash: old?.credentialHash ?? null,
+        previous: old?.previous ?? null,
+        previousUntil: old?.previousUntil ?? null,
       });
     }
     return created;
   }
   async setCredentialHash(id: string, hash: string) {
     const r = this.rows.get(id);
-    if (r) r.credentialHash = hash;
+    if (r) Object.assign(r, { credentialHash: hash, previous: null, previousUntil: null });
+    return !!r;
+  }
+  async rotateCredential(id: string, hash: string, until: Date) {
+    const r = this.rows.get(id);
+    if (r) Object.assign(r, { previous: r.credentialHash, previousUntil: until, credentialHash: hash });
+    return !!r;
+  }
+  async endRotation(id: string) {
+    const r = this.rows.get(id);
+    if (r) Object.assign(r, { previous: null, previousUntil: null });
     return !!r;
   }
   async setStatus(id: string, status: DeviceStatus) {
@@ -38,31 +52,54 @@ class MemoryRegistry implements DeviceRegistry {
   async list() {
     return [...this.rows.values()];
   }
-  async credentials() {
-    return [...this.rows.values()].map((r) => ({ id: r.id, kind: r.kind, status: r.status, credentialHash: r.credentialHash }));
+  async withCredentials() {
+    return [...this.rows.values()].filter((r) => r.credentialHash).map((r) => r.id);
+  }
+  async get(id: string) {
+    return this.rows.get(id);
   }
 }
 
 function setup() {
   const registry = new MemoryRegistry();
-  const writes: BrokerAccount[][] = [];
   let counter = 0;
   const p = createProvisioning({
     registry,
-    broker: { write: async (a) => (writes.push([...a]), true) },
-    gateway: { username: 'voc-gateway', password: 'gateway-secret' },
     // Deterministic randomness: distinct bytes per call.
     randomBytes: (n) => Buffer.alloc(n, ++counter),
+    now: () => Date.UTC(2026, 0, 1),
   });
-  return { registry, writes, p };
+  return { registry, p };
 }
 
 const fixed = (id: string): DeviceInput => ({ id, kind: 'fixed', lat: 39.9, lon: 116.37 });
-const users = (accounts: BrokerAccount[]) => accounts.map((a) => `${a.username}:${a.role.type}`).sort();
+
+describe('device passwords', () => {
+  it('hashes with scrypt in the PHC format and verifies only the right password', async () => {
+    const h = await hashPassword('s3cret-pass', Buffer.alloc(16, 7));
+    expect(h).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/);
+    expect(await verifyPassword('s3cret-pass', h)).toBe(true);
+    expect(await verifyPassword('s3cret-pasS', h)).toBe(false);
+    expect(needsRehash(h)).toBe(false);
+  });
+
+  it('verifies a Mosquitto $7$ PBKDF2 hash and asks for it to be replaced', async () => {
+    const h = await hashMosquittoPassword('old-pass', Buffer.alloc(12, 1));
+    expect(h).toMatch(/^\$7\$101\$/);
+    expect(await verifyPassword('old-pass', h)).toBe(true);
+    expect(await verifyPassword('other', h)).toBe(false);
+    expect(needsRehash(h)).toBe(true);
+  });
+
+  it('treats malformed hashes and excessive parameters as a mismatch, never a throw', async () => {
+    for (const bad of ['', 'plain', '$7$x$y$z', '$scrypt$ln=30,r=8,p=1$AAAA$AAAAAAAAAAAAAAAAAAAAAA', '$argon2id$v=19$m=1$a$b'])
+      expect(await verifyPassword('x', bad)).toBe(false);
+  });
+});
 
 describe('device provisioning', () => {
-  it('issues a password to each new device and stores only its $7$ hash', async () => {
-    const { registry, writes, p } = setup();
+  it('issues a password to each new device and stores only its scrypt hash', async () => {
+    const { registry, p } = setup();
     const r = await p.register([fixed('fx-001'), { id: 'van-01', kind: 'van' }]);
     expect(r.created).toEqual(['fx-001', 'van-01']);
     expect(Object.keys(r.issued)).toEqual(['fx-001', 'van-01']);
@@ -70,12 +107,9 @@ describe('device provisioning', () => {
     expect(c).toMatchObject({ username: 'van-01', topic: 'voc/v1/van/van-01/up' });
     expect(c.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const stored = registry.rows.get('van-01')!.credentialHash!;
-    expect(stored).toMatch(/^\$7\$/);
+    expect(stored).toMatch(/^\$scrypt\$/);
     expect(stored).not.toContain(c.password);
-    expect(verifyMqttPassword(c.password, stored)).toBe(true);
-    expect(users(writes.at(-1)!)).toEqual(['fx-001:device', 'van-01:device', 'voc-gateway:gateway']);
-    const gw = writes.at(-1)!.find((a) => a.username === 'voc-gateway')!;
-    expect(verifyMqttPassword('gateway-secret', gw.passwordHash)).toBe(true);
+    expect(await verifyPassword(c.password, stored)).toBe(true);
   });
 
   it('leaves existing credentials alone unless asked to rotate', async () => {
@@ -91,28 +125,23 @@ describe('device provisioning', () => {
     expect(registry.rows.get('fx-001')!.credentialHash).not.toBe(before);
   });
 
-  it('issues a credential to an existing device that has none', async () => {
-    const { registry, p } = setup();
-    await registry.upsert([fixed('fx-001')]);
-    const r = await p.register([fixed('fx-001')]);
-    expect(r.created).toEqual([]);
-    expect(Object.keys(r.issued)).toEqual(['fx-001']);
-  });
-
   it('stores no hash when the credentials cannot be delivered', async () => {
     const { registry, p } = setup();
     await expect(p.register([fixed('fx-001')], { deliver: () => Promise.reject(new Error('disk full')) })).rejects.toThrow('disk full');
     expect(registry.rows.get('fx-001')!.credentialHash).toBeNull();
   });
 
-  it('removes a disabled device from the broker and restores it when enabled', async () => {
-    const { writes, p } = setup();
-    await p.register([fixed('fx-001'), fixed('fx-002')]);
-    const off = await p.setStatus('fx-001', 'disabled');
-    expect(off).toEqual({ deviceAccounts: 1, skipped: 1, reloaded: true });
-    expect(users(writes.at(-1)!)).toEqual(['fx-002:device', 'voc-gateway:gateway']);
-    await p.setStatus('fx-001', 'active');
-    expect(users(writes.at(-1)!)).toEqual(['fx-001:device', 'fx-002:device', 'voc-gateway:gateway']);
+  it('rotates with a grace period in which the old hash is kept, and ends it on request', async () => {
+    const { registry, p } = setup();
+    const first = (await p.register([fixed('fx-001')])).issued['fx-001']!;
+    const r = await p.rotate('fx-001', { graceMs: 3_600_000 });
+    expect(r.graceUntil.toISOString()).toBe('2026-01-01T01:00:00.000Z');
+    expect(r.credential.password).not.toBe(first.password);
+    const row = registry.rows.get('fx-001')!;
+    expect(await verifyPassword(r.credential.password, row.credentialHash!)).toBe(true);
+    expect(await verifyPassword(first.password, row.previous!)).toBe(true);
+    await p.endRotation('fx-001');
+    expect(registry.rows.get('fx-001')!.previous).toBeNull();
   });
 
   it('refuses an unknown device id with VOC_ERR_NOT_FOUND', async () => {
@@ -121,10 +150,7 @@ describe('device provisioning', () => {
       code: 'VOC_ERR_NOT_FOUND',
       message: 'no device with id "nope-1"',
     });
-  });
-
-  it('never writes a device account under the gateway username', async () => {
-    const { p } = setup();
-    await expect(p.register([fixed('voc-gateway')])).rejects.toMatchObject({ code: 'VOC_ERR_CONFLICT' });
+    await expect(p.rotate('nope-1')).rejects.toMatchObject({ code: 'VOC_ERR_NOT_FOUND' });
+    await expect(p.endRotation('nope-1')).rejects.toMatchObject({ code: 'VOC_ERR_NOT_FOUND' });
   });
 });
