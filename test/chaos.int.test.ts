@@ -85,8 +85,8 @@ function load(credFile: string, rate: number, seconds: number): Promise<LoadResu
       process.execPath,
       ['tools/dist/bench/loadgen.js', credFile, String(rate), String(seconds), `mqtt://127.0.0.1:${port}`, '32', out],
       { timeout: 120_000 },
-      (err, stdout) => {
-        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+      (err: Error | null, stdout: string) => {
+        if (err) return reject(err);
         const r = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Omit<LoadResult, 'keys'>;
         const keys = readFileSync(out, 'utf8')
           .split('\n')
