@@ -38,6 +38,9 @@ interface Device {
   lastMs: number;
 }
 
+/** Longest wait for every device's first CONNACK, ms. */
+const CONNECT_DEADLINE_MS = 60_000;
+
 /** Longest wait for outstanding PUBACKs after the last message was offered, ms. */
 const DRAIN_MS = 60_000;
 
@@ -63,13 +66,19 @@ async function main(): Promise<void> {
             clean: false,
             properties: { sessionExpiryInterval: 3600 },
             reconnectPeriod: 500,
+            // A refused CONNECT (e.g. 0x88 "server unavailable" while a gateway restarts) is retried, as device firmware does.
+            reconnectOnConnackError: true,
             connectTimeout: 10_000,
           });
-          client.once('connect', () => resolve({ id: c.username, topic: c.topic, client, inflight: 0, lastMs: 0 }));
-          client.on('error', (err) => {
-            connectRefused++;
-            if (!client.connected && connectRefused > creds.length * 20) reject(err);
+          const giveUp = setTimeout(
+            () => reject(new Error(`${c.username}: no CONNACK within ${CONNECT_DEADLINE_MS} ms`)),
+            CONNECT_DEADLINE_MS,
+          );
+          client.once('connect', () => {
+            clearTimeout(giveUp);
+            resolve({ id: c.username, topic: c.topic, client, inflight: 0, lastMs: 0 });
           });
+          client.on('error', () => connectRefused++);
         }),
     ),
   );
