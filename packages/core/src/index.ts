@@ -14,3 +14,8 @@ export * from './facilities/import.js';
 export * from './jurisdictions/import.js';
 export * from './devices/credentials.js';
 export * from './devices/provisioning.js';
+export * from './hj212/credentials.js';
+export * from './hj212/ports.js';
+export * from './hj212/register.js';
+export * from './compliance/ports.js';
+export * from './compliance/evaluate.js';

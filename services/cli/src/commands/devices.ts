@@ -8,6 +8,7 @@ import { createProvisioning, type BrokerSyncResult, type Provisioning } from '@v
 import { commandArgs as args } from './args.js';
 import { withPool } from './context.js';
 import { UsageError, type Command } from './types.js';
+import { devicesHj212Command } from './hj212.js';
 
 /** Composition for the device commands: pool → repository → provisioning; closes the pool after `fn`. */
 async function withProvisioning<T>(fn: (p: Provisioning, cfg: Config) => Promise<T>): Promise<T> {
@@ -148,4 +149,5 @@ export const DEVICE_COMMANDS: readonly Command[] = [
   devicesEnableCommand,
   devicesListCommand,
   devicesSyncBrokerCommand,
+  devicesHj212Command,
 ];
