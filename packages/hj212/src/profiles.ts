@@ -148,6 +148,19 @@ export const PROFILE_FUME_VENDOR_CONC: FactorProfile = defineProfile(PROFILE_FUM
   },
 });
 
+/**
+ * The project's simulated fume monitors (tools `hj212-sim`; not a real vendor): the standard-ish codes
+ * of {@link PROFILE_FUME}, the fan and purifier states of {@link PROFILE_FUME_VENDOR_CONC}, and two
+ * made-up current codes `FANI` / `PURI` (A). A real vendor's profile is defined the same way.
+ */
+export const PROFILE_SIM_FUME: FactorProfile = defineProfile(PROFILE_FUME_VENDOR_CONC, {
+  id: 'sim-fume',
+  factors: {
+    FANI: { metric: 'fan_current', unit: UNITS.A },
+    PURI: { metric: 'purifier_current', unit: UNITS.A },
+  },
+});
+
 /** Default profile by system code: 39 dust, 51 fume, anything else air quality. */
 export function profileForSystem(st: string): FactorProfile {
   if (st === '39') return PROFILE_DUST;
@@ -161,6 +174,7 @@ export const PROFILES: Readonly<Record<string, FactorProfile>> = Object.freeze({
   [PROFILE_DUST.id]: PROFILE_DUST,
   [PROFILE_FUME.id]: PROFILE_FUME,
   [PROFILE_FUME_VENDOR_CONC.id]: PROFILE_FUME_VENDOR_CONC,
+  [PROFILE_SIM_FUME.id]: PROFILE_SIM_FUME,
 });
 
 /** A built-in profile by id, or `undefined`. */
