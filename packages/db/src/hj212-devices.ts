@@ -76,14 +76,18 @@ export class Hj212DeviceRepository implements Hj212Registry {
   }
 
   async byMn(mn: string): Promise<Hj212DeviceRecord | undefined> {
+    return (await this.byMns([mn])).get(mn);
+  }
+
+  /** The logger entries of several MNs in one query (the gateway batches the lookups of a reconnect burst). */
+  async byMns(mns: readonly string[]): Promise<Map<string, Hj212DeviceRecord>> {
     const { rows } = await this.pool.query<Row & { d: Device }>(
       `select ${COLS}, json_build_object('id', d.id, 'kind', d.kind, 'status', d.status, 'name', d.name, 'sensor', d.sensor,
               'lat', d.lat, 'lon', d.lon, 'metadata', d.metadata) as d
-       from hj212_devices h join devices d on d.id = h.device_id where h.mn = $1`,
-      [mn],
+       from hj212_devices h join devices d on d.id = h.device_id where h.mn = any($1::text[])`,
+      [mns],
     );
-    const r = rows[0];
-    return r ? { ...settings(r), pwHash: r.pw_hash, device: r.d } : undefined;
+    return new Map(rows.map((r) => [r.mn, { ...settings(r), pwHash: r.pw_hash, device: r.d }]));
   }
 
   /** The logger entry of a device (no hash), or undefined: the MQTT path decodes with the device's profile. */

@@ -3,8 +3,47 @@ import { verifyHj212Password, type Hj212DeviceRecord } from '@voc/core';
 
 /** Port: the logger registry as the gateway reads it (`Hj212DeviceRepository.byMn`). */
 export interface LoggerDirectory {
-  /** The logger entry of an MN with its device, or undefined. Throws only on infrastructure failure. */
-  byMn(mn: string): Promise<Hj212DeviceRecord | undefined>;
+  /** The logger entries of these MNs with their devices (absent MNs are not in the map). Throws only on infrastructure failure. */
+  byMns(mns: readonly string[]): Promise<Map<string, Hj212DeviceRecord>>;
+}
+
+/** Most MNs per registry query of the batched lookup. */
+const LOOKUP_BATCH = 500;
+
+/**
+ * Batches registry lookups: MNs asked for within one turn of the event loop go out as one query (at
+ * most {@link LOOKUP_BATCH} per query, one query at a time), so 2,000 loggers reconnecting at once
+ * cost a handful of queries instead of 2,000 pool checkouts.
+ */
+function batchedLookup(dir: LoggerDirectory): (mn: string) => Promise<Hj212DeviceRecord | undefined> {
+  let pending = new Map<string, { resolve: (r: Hj212DeviceRecord | undefined) => void; reject: (e: unknown) => void }[]>();
+  let scheduled = false;
+  let chain: Promise<void> = Promise.resolve();
+  const flush = () => {
+    scheduled = false;
+    const batch = pending;
+    pending = new Map();
+    const mns = [...batch.keys()];
+    for (let i = 0; i < mns.length; i += LOOKUP_BATCH) {
+      const part = mns.slice(i, i + LOOKUP_BATCH);
+      chain = chain.then(() =>
+        dir.byMns(part).then(
+          (found) => part.forEach((mn) => batch.get(mn)!.forEach((w) => w.resolve(found.get(mn)))),
+          (err: unknown) => part.forEach((mn) => batch.get(mn)!.forEach((w) => w.reject(err))),
+        ),
+      );
+    }
+  };
+  return (mn) =>
+    new Promise((resolve, reject) => {
+      const list = pending.get(mn);
+      if (list) list.push({ resolve, reject });
+      else pending.set(mn, [{ resolve, reject }]);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
 }
 
 /** Why a frame was not authenticated (counted by reason, never told to the logger). */
@@ -43,10 +82,11 @@ const sha = (s: string) => createHash('sha256').update(s, 'latin1').digest();
 export function createAuthenticator(dir: LoggerDirectory, opts: { ttlMs: number; now?: () => number }): Authenticator {
   const cache = new Map<string, Cached>();
   const now = opts.now ?? Date.now;
+  const byMn = batchedLookup(dir);
   const lookup = (mn: string): Cached => {
     const hit = cache.get(mn);
     if (hit && now() - hit.at < opts.ttlMs) return hit;
-    const logger = dir.byMn(mn);
+    const logger = byMn(mn);
     const entry: Cached = { at: now(), logger, verifying: new Map() };
     cache.set(mn, entry);
     logger.catch(() => cache.get(mn) === entry && cache.delete(mn)); // a failed lookup is not cached

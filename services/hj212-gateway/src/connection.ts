@@ -215,9 +215,25 @@ export function serveConnection(socket: Socket, d: ConnectionDeps, onClose: (c: 
     return out;
   }
 
+  /**
+   * Authenticates a frame, retrying a registry that fails (database down or saturated, e.g. when
+   * every logger reconnects at once after a restart) with backoff while the connection is open.
+   */
+  async function authenticate(frame: Hj212Frame): ReturnType<Authenticator['authenticate']> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await d.auth.authenticate(frame.mn, frame.pw);
+      } catch (err) {
+        if (closed) throw err;
+        if (attempt === 1 || attempt % 10 === 0) log.warn({ err, remote, attempt }, 'logger registry lookup failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
+      }
+    }
+  }
+
   /** Processes one frame; resolves with the replies to write once what it became is durable. */
   async function onFrame(frame: Hj212Frame, text: string, receivedAt: Date): Promise<string[]> {
-    const a = await d.auth.authenticate(frame.mn, frame.pw);
+    const a = await authenticate(frame);
     if (!a.ok) {
       authFailures++;
       m.authFailures.inc({ reason: a.failure });
