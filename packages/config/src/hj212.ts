@@ -27,6 +27,8 @@ export const HJ212_ENV = {
   /** Largest data segment the framer holds for any logger; each logger's own limit is its registry entry (1024 by the standard). */
   VOC_HJ212_MAX_DATA_LENGTH: int(4096, 1024, 9999),
   VOC_HJ212_MAX_CONNECTIONS: int(5000, 1),
+  /** Kernel accept backlog of the listener (capped by net.core.somaxconn): 2,000 loggers reconnecting at once after a restart must not overflow it. */
+  VOC_HJ212_LISTEN_BACKLOG: int(2048, 1),
   /** Loggers on mobile networks share carrier NAT addresses: a generous per-address cap. */
   VOC_HJ212_MAX_CONNECTIONS_PER_ADDRESS: int(64, 1),
   /** Authentication failures (unknown MN, wrong PW) after which the connection is closed. */
@@ -84,6 +86,7 @@ export interface Hj212Config {
   readonly idleTimeoutMs: number;
   readonly maxDataLength: number;
   readonly maxConnections: number;
+  readonly listenBacklog: number;
   readonly maxConnectionsPerAddress: number;
   readonly maxAuthFailures: number;
   readonly clockToleranceMs: number;
@@ -113,6 +116,7 @@ export function hj212Config(e: Raw<typeof HJ212_ENV>): Hj212Config {
     idleTimeoutMs: e.VOC_HJ212_IDLE_TIMEOUT_MS,
     maxDataLength: e.VOC_HJ212_MAX_DATA_LENGTH,
     maxConnections: e.VOC_HJ212_MAX_CONNECTIONS,
+    listenBacklog: e.VOC_HJ212_LISTEN_BACKLOG,
     maxConnectionsPerAddress: e.VOC_HJ212_MAX_CONNECTIONS_PER_ADDRESS,
     maxAuthFailures: e.VOC_HJ212_MAX_AUTH_FAILURES,
     clockToleranceMs: e.VOC_HJ212_CLOCK_TOLERANCE_MS,

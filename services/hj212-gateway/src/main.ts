@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   ]);
   await new Promise<void>((resolve, reject) => {
     gateway.server.once('error', reject);
-    gateway.server.listen(cfg.hj212.port, cfg.hj212.host, () => resolve());
+    gateway.server.listen({ port: cfg.hj212.port, host: cfg.hj212.host, backlog: cfg.hj212.listenBacklog }, () => resolve());
   });
   http.listen(cfg.hj212.metricsPort, cfg.hj212.host);
   log.info({ host: cfg.hj212.host, port: cfg.hj212.port, metricsPort: cfg.hj212.metricsPort }, 'HJ 212 gateway ready');

@@ -100,9 +100,16 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
   let sent = 0;
   let acked = 0;
   let silent = 0;
+  // Loggers come online over a moment, not in one millisecond: at most 100 connection attempts at once.
+  let connecting = 0;
+  const slot = async () => {
+    while (connecting >= 100) await new Promise((r) => setTimeout(r, 5));
+    connecting++;
+  };
   await Promise.all(
     o.monitors.map(async (m) => {
-      const link = await Link.open(o.host, o.port);
+      await slot();
+      const link = await Link.open(o.host, o.port).finally(() => connecting--);
       try {
         for (let i = 0; i < o.minutes; i++) {
           const v = minuteValues(m.scenario, m.seed, i, o.minutes);
