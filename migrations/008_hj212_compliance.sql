@@ -107,8 +107,6 @@ end
 $$;
 grant usage on schema public to voc_hj212, voc_compliance;
 grant select on devices, hj212_devices to voc_hj212;
--- The MQTT gateway decodes HJ 212 payloads on the fume topic with the logger's profile.
-grant select on hj212_devices to voc_gateway;
 grant select on readings, devices, hj212_devices, facilities, jurisdictions to voc_compliance;
 grant select, insert, update on compliance_states, compliance_events, tasks, task_events to voc_compliance;
 grant usage, select on sequence compliance_events_id_seq, tasks_id_seq, task_events_id_seq to voc_compliance;
