@@ -8,8 +8,19 @@ import { createIngestService } from './ingest.js';
 
 const RECEIVED = new Date('2026-03-01T08:00:00.000Z');
 const SETTINGS = { maxPayloadBytes: 4096, allowedLatenessMs: 7 * 24 * 3600 * 1000, maxClockSkewMs: 5 * 60 * 1000 };
-const dev = (id: string, kind: Device['kind']): Device => ({ id, kind, status: 'active', name: null, sensor: null, lat: 39.93, lon: 116.35, metadata: {} });
-const directory: DeviceDirectory = { get: (id) => Promise.resolve([dev('fume-01', 'fume'), dev('fixed-01', 'fixed')].find((d) => d.id === id)) };
+const dev = (id: string, kind: Device['kind']): Device => ({
+  id,
+  kind,
+  status: 'active',
+  name: null,
+  sensor: null,
+  lat: 39.93,
+  lon: 116.35,
+  metadata: {},
+});
+const directory: DeviceDirectory = {
+  get: (id) => Promise.resolve([dev('fume-01', 'fume'), dev('fixed-01', 'fixed')].find((d) => d.id === id)),
+};
 const service = createIngestService({ devices: directory, settings: SETTINGS });
 const frame = (values: Record<string, number>) =>
   Buffer.from(buildMinuteData({ mn: 'SIMFUME0000001', pw: '123456', dataTime: RECEIVED.getTime() - 120_000, values }), 'latin1');
