@@ -20,7 +20,7 @@ printf 'listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.
   "$admin_user" "$(secret VOC_KAFKA_ADMIN_PASSWORD voc-dev-kafka-admin)" "$admin_user" "$(secret VOC_KAFKA_ADMIN_PASSWORD voc-dev-kafka-admin)" >>"$CONF"
 if [ ! -f "$DATA/meta.properties" ]; then
   scram=()
-  for p in admin gateway writer deadletters hotspot api; do
+  for p in admin gateway writer deadletters hotspot api hj212; do
     up="$(printf '%s' "$p" | tr '[:lower:]' '[:upper:]')"; uvar="VOC_KAFKA_${up}_USERNAME"
     scram+=(--add-scram "SCRAM-SHA-512=[name=${!uvar:-voc-$p},password=$(secret "VOC_KAFKA_${up}_PASSWORD" "voc-dev-kafka-$p")]")
   done

@@ -39,7 +39,7 @@ secret() {
 # Kafka principals: "<name> <user> <password>" lines (packages/config KAFKA_PRINCIPALS and SECRET_DEFAULTS).
 kafka_principals() {
   local p up
-  for p in admin gateway writer deadletters hotspot api; do
+  for p in admin gateway writer deadletters hotspot api hj212; do
     up="$(printf '%s' "$p" | tr '[:lower:]' '[:upper:]')"
     local uvar="VOC_KAFKA_${up}_USERNAME"
     printf '%s %s %s\n' "$p" "${!uvar:-voc-$p}" "$(secret "VOC_KAFKA_${up}_PASSWORD" "voc-dev-kafka-$p")"

@@ -12,6 +12,7 @@ import {
   type PgRoleKey,
   type ServiceName,
 } from './principals.js';
+import { COMPLIANCE_ENV, complianceConfig, HJ212_ENV, hj212Config, type ComplianceConfig, type Hj212Config } from './hj212.js';
 
 // The hotspot method's defaults have one home, `@voc/hotspot` settings.ts; the variables below only name them.
 
@@ -50,6 +51,8 @@ const envSchema = z.object({
   VOC_PG_WRITER_PASSWORD: secret('VOC_PG_WRITER_PASSWORD'),
   VOC_PG_HOTSPOT_PASSWORD: secret('VOC_PG_HOTSPOT_PASSWORD'),
   VOC_PG_ADMIN_PASSWORD: secret('VOC_PG_ADMIN_PASSWORD'),
+  VOC_PG_HJ212_PASSWORD: secret('VOC_PG_HJ212_PASSWORD'),
+  VOC_PG_COMPLIANCE_PASSWORD: secret('VOC_PG_COMPLIANCE_PASSWORD'),
   PGDATABASE: z.string().default('voc'),
   VOC_PG_POOL_MAX: int(8, 1),
   VOC_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
@@ -65,12 +68,14 @@ const envSchema = z.object({
   VOC_KAFKA_DEADLETTERS_USERNAME: kafkaUser('deadletters'),
   VOC_KAFKA_HOTSPOT_USERNAME: kafkaUser('hotspot'),
   VOC_KAFKA_API_USERNAME: kafkaUser('api'),
+  VOC_KAFKA_HJ212_USERNAME: kafkaUser('hj212'),
   VOC_KAFKA_ADMIN_PASSWORD: secret('VOC_KAFKA_ADMIN_PASSWORD'),
   VOC_KAFKA_GATEWAY_PASSWORD: secret('VOC_KAFKA_GATEWAY_PASSWORD'),
   VOC_KAFKA_WRITER_PASSWORD: secret('VOC_KAFKA_WRITER_PASSWORD'),
   VOC_KAFKA_DEADLETTERS_PASSWORD: secret('VOC_KAFKA_DEADLETTERS_PASSWORD'),
   VOC_KAFKA_HOTSPOT_PASSWORD: secret('VOC_KAFKA_HOTSPOT_PASSWORD'),
   VOC_KAFKA_API_PASSWORD: secret('VOC_KAFKA_API_PASSWORD'),
+  VOC_KAFKA_HJ212_PASSWORD: secret('VOC_KAFKA_HJ212_PASSWORD'),
   /** Where the load generator, replay and demo connect as devices: the gateway's endpoint (default its TCP port). */
   VOC_MQTT_URL: z
     .string()
@@ -158,6 +163,8 @@ const envSchema = z.object({
   VOC_ALERT_DISPATCH_INTERVAL_MS: int(1000, 50),
   VOC_TIMESCALE_COMPRESS_AFTER: z.string().default('7 days'),
   VOC_TIMESCALE_RETENTION: z.string().default('400 days'),
+  ...HJ212_ENV,
+  ...COMPLIANCE_ENV,
 });
 
 /** Parsed environment: the flat form, for the few tools that print settings. */
@@ -291,6 +298,10 @@ export interface Config {
     alertDispatchIntervalMs: number;
   };
   readonly timescale: { compressAfter: string; retention: string };
+  /** The HJ 212 TCP gateway (hj212.ts). */
+  readonly hj212: Hj212Config;
+  /** The fume compliance worker (hj212.ts; rule defaults and sources in `@voc/compliance`). */
+  readonly compliance: ComplianceConfig;
 }
 
 /** SCRAM-SHA-512 credentials of one Kafka principal, in the shape kafkajs takes. */
@@ -457,7 +468,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       alertDispatchIntervalMs: e.VOC_ALERT_DISPATCH_INTERVAL_MS,
     },
     timescale: { compressAfter: e.VOC_TIMESCALE_COMPRESS_AFTER, retention: e.VOC_TIMESCALE_RETENTION },
+    hj212: hj212Config(e),
+    compliance: complianceConfig(e, problems),
   };
+  if (problems.length > 0) throw configError(problems);
   return deepFreeze(cfg);
 }
 
@@ -484,3 +498,4 @@ export {
   type ServiceIdentity,
 } from './principals.js';
 export { installShutdown } from './shutdown.js';
+export type { ComplianceConfig, Hj212Config } from './hj212.js';

@@ -7,8 +7,19 @@ import type { SecretName } from './secrets.js';
  * - `admin`: migrations, `voc setup`, tests, demo and benchmarks: the migration role (`PGUSER`) and the
  *   Kafka super user.
  * - `cli`: the CLI's admin commands (devices, facilities, tasks, hotspots): role `voc_admin`, Kafka admin.
+ * - `hj212-gateway`: the HJ 212 TCP gateway: role `voc_hj212`, principal `hj212` (writes readings and dead letters).
+ * - `compliance-worker`: the fume compliance engine: role `voc_compliance`; it does not connect to Kafka.
  */
-export const SERVICES = ['admin', 'cli', 'gateway', 'writer', 'deadletters', 'hotspot-worker'] as const;
+export const SERVICES = [
+  'admin',
+  'cli',
+  'gateway',
+  'writer',
+  'deadletters',
+  'hotspot-worker',
+  'hj212-gateway',
+  'compliance-worker',
+] as const;
 
 /** A service name of {@link SERVICES}. */
 export type ServiceName = (typeof SERVICES)[number];
@@ -17,7 +28,7 @@ export type ServiceName = (typeof SERVICES)[number];
  * Kafka principals (SCRAM-SHA-512 users). `admin` is the broker's super user; the others hold only the
  * ACLs `voc setup` creates for them (packages/messaging `KAFKA_ACLS`).
  */
-export const KAFKA_PRINCIPALS = ['admin', 'gateway', 'writer', 'deadletters', 'hotspot', 'api'] as const;
+export const KAFKA_PRINCIPALS = ['admin', 'gateway', 'writer', 'deadletters', 'hotspot', 'api', 'hj212'] as const;
 
 /** A principal of {@link KAFKA_PRINCIPALS}. */
 export type KafkaPrincipal = (typeof KAFKA_PRINCIPALS)[number];
@@ -31,6 +42,8 @@ export const PG_ROLES = {
   writer: { role: 'voc_writer', secret: 'VOC_PG_WRITER_PASSWORD' },
   hotspot: { role: 'voc_hotspot', secret: 'VOC_PG_HOTSPOT_PASSWORD' },
   admin: { role: 'voc_admin', secret: 'VOC_PG_ADMIN_PASSWORD' },
+  hj212: { role: 'voc_hj212', secret: 'VOC_PG_HJ212_PASSWORD' },
+  compliance: { role: 'voc_compliance', secret: 'VOC_PG_COMPLIANCE_PASSWORD' },
 } as const satisfies Record<string, { role: string; secret: SecretName }>;
 
 /** A key of {@link PG_ROLES}. */
@@ -56,6 +69,8 @@ export const SERVICE_IDENTITIES: Record<ServiceName, ServiceIdentity> = {
       'VOC_PG_WRITER_PASSWORD',
       'VOC_PG_HOTSPOT_PASSWORD',
       'VOC_PG_ADMIN_PASSWORD',
+      'VOC_PG_HJ212_PASSWORD',
+      'VOC_PG_COMPLIANCE_PASSWORD',
     ],
   },
   cli: {
@@ -75,6 +90,9 @@ export const SERVICE_IDENTITIES: Record<ServiceName, ServiceIdentity> = {
     kafka: 'hotspot',
     secrets: ['VOC_PG_HOTSPOT_PASSWORD', 'VOC_KAFKA_HOTSPOT_PASSWORD', 'VOC_REDIS_PASSWORD'],
   },
+  'hj212-gateway': { pg: 'hj212', kafka: 'hj212', secrets: ['VOC_PG_HJ212_PASSWORD', 'VOC_KAFKA_HJ212_PASSWORD'] },
+  // Never connects to Kafka; the principal named is the one with no grant it could misuse (writes alerts only).
+  'compliance-worker': { pg: 'compliance', kafka: 'hotspot', secrets: ['VOC_PG_COMPLIANCE_PASSWORD', 'VOC_REDIS_PASSWORD'] },
 };
 
 /** Environment variable of a Kafka principal's password, e.g. `VOC_KAFKA_GATEWAY_PASSWORD`. */

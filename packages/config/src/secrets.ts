@@ -13,12 +13,15 @@ export const SECRET_DEFAULTS = {
   VOC_PG_WRITER_PASSWORD: 'voc-dev-pg-writer',
   VOC_PG_HOTSPOT_PASSWORD: 'voc-dev-pg-hotspot',
   VOC_PG_ADMIN_PASSWORD: 'voc-dev-pg-admin',
+  VOC_PG_HJ212_PASSWORD: 'voc-dev-pg-hj212',
+  VOC_PG_COMPLIANCE_PASSWORD: 'voc-dev-pg-compliance',
   VOC_KAFKA_ADMIN_PASSWORD: 'voc-dev-kafka-admin',
   VOC_KAFKA_GATEWAY_PASSWORD: 'voc-dev-kafka-gateway',
   VOC_KAFKA_WRITER_PASSWORD: 'voc-dev-kafka-writer',
   VOC_KAFKA_DEADLETTERS_PASSWORD: 'voc-dev-kafka-deadletters',
   VOC_KAFKA_HOTSPOT_PASSWORD: 'voc-dev-kafka-hotspot',
   VOC_KAFKA_API_PASSWORD: 'voc-dev-kafka-api',
+  VOC_KAFKA_HJ212_PASSWORD: 'voc-dev-kafka-hj212',
   VOC_REDIS_PASSWORD: 'voc-dev-redis-bullmq',
 } as const;
 

@@ -15,3 +15,7 @@ export * from './jurisdictions/import.js';
 export * from './devices/credentials.js';
 export * from './devices/provisioning.js';
 export * from './devices/passwords.js';
+export * from './hj212/ports.js';
+export * from './hj212/register.js';
+export * from './compliance/ports.js';
+export * from './compliance/evaluate.js';

@@ -19,3 +19,5 @@ export * from './usable.js';
 export * from './rollup.js';
 export * from './repositories.js';
 export * from './roles.js';
+export * from './hj212-devices.js';
+export * from './compliance.js';

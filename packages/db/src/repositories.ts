@@ -10,6 +10,8 @@ import { ReadingRepository } from './readings.js';
 import type { RollupOptions } from './rollup.js';
 import { BackfillSourceRepository, ScheduleRepository } from './schedule.js';
 import { TaskRepository } from './tasks.js';
+import { Hj212DeviceRepository } from './hj212-devices.js';
+import { ComplianceRepository } from './compliance.js';
 
 /** Every repository of the database, one per aggregate, on one pool (what a composition root hands to `@voc/core`). */
 export interface Repositories {
@@ -26,6 +28,10 @@ export interface Repositories {
   readonly facilities: FacilityRepository;
   readonly jurisdictions: JurisdictionRepository;
   readonly alertOutbox: AlertOutboxRepository;
+  /** HJ 212 data loggers (MN, PW hash, profile, compliance settings). */
+  readonly hj212Devices: Hj212DeviceRepository;
+  /** Fume compliance: windows, states, events, tasks; list/filter, history, street-office rates for the API. */
+  readonly compliance: ComplianceRepository;
 }
 
 /**
@@ -45,5 +51,7 @@ export function createRepositories(pool: Pool, opts: { rollup?: RollupOptions } 
     facilities: new FacilityRepository(pool),
     jurisdictions: new JurisdictionRepository(pool),
     alertOutbox: new AlertOutboxRepository(pool),
+    hj212Devices: new Hj212DeviceRepository(pool),
+    compliance: new ComplianceRepository(pool),
   };
 }

@@ -13,7 +13,11 @@ interface TaskRow {
   resolution: number;
   window_minutes: number;
   cell: string;
-  hotspot_id: number;
+  hotspot_id: number | null;
+  category: 'hotspot' | 'fume_compliance';
+  device_id: string | null;
+  rule: string | null;
+  facility_id: string | null;
   state: TaskState;
   finding: TaskFinding | null;
   opened_window: Date;
@@ -32,12 +36,16 @@ interface TaskRow {
   updated_at: Date;
 }
 
-const COLS = `id, metric, resolution, window_minutes, cell::text as cell, hotspot_id, state, finding, opened_window, last_window, lat, lon, cell_polygon,
+const COLS = `id, category, device_id, rule, facility_id, metric, resolution, window_minutes, cell::text as cell, hotspot_id, state, finding, opened_window, last_window, lat, lon, cell_polygon,
   street_office_id, street_office_name, statistics, top_devices, peak_readings, wind, candidates, created_at, updated_at`;
 
 function summary(r: TaskRow): TaskSummary {
   return {
     id: r.id,
+    category: r.category,
+    deviceId: r.device_id,
+    rule: r.rule,
+    facilityId: r.facility_id,
     metric: r.metric,
     resolution: r.resolution,
     cell: bigintToH3(r.cell),
@@ -61,9 +69,9 @@ export class TaskRepository implements TaskStore {
   async list(f: TaskFilter): Promise<TaskSummary[]> {
     const { rows } = await this.pool.query<TaskRow>(
       `select ${COLS} from tasks
-       where ($1::text[] is null or state = any($1)) and ($2::text is null or metric = $2)
+       where ($1::text[] is null or state = any($1)) and ($2::text is null or metric = $2) and ($4::text is null or category = $4)
        order by created_at desc, id desc limit $3`,
-      [f.states?.length ? f.states : null, f.metric ?? null, f.limit ?? 100],
+      [f.states?.length ? f.states : null, f.metric ?? null, f.limit ?? 100, f.category ?? null],
     );
     return rows.map(summary);
   }
@@ -149,7 +157,7 @@ export class TaskWrites implements TaskOpeningPort {
 
   async activeTask(s: SeriesKey, cell: string): Promise<{ id: number; state: TaskState } | undefined> {
     const { rows } = await this.db.query<{ id: number; state: TaskState }>(
-      `select id, state from tasks where metric = $1 and resolution = $2 and cell = $3 and state = any($4::text[])`,
+      `select id, state from tasks where category = 'hotspot' and metric = $1 and resolution = $2 and cell = $3 and state = any($4::text[])`,
       [s.metric, s.resolution, cellInt(cell), ACTIVE_TASK_STATES],
     );
     return rows[0];

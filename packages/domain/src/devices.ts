@@ -5,8 +5,10 @@ import { z } from 'zod';
  * - `fixed`: street-level VOC sensor, position from the registry, 10 s – 5 min cadence.
  * - `van`: mobile survey van (走航), GPS per reading, about 1 Hz.
  * - `fume`: restaurant cooking-fume monitor (餐饮油烟), minute data, emission units at standard state.
+ * - `dust`: construction-site dust monitor (扬尘, HJ 212 ST=39): TSP, PM10, PM2.5 and noise, position
+ *   from the registry, registered to its construction-site facility.
  */
-export const DEVICE_KINDS = ['fixed', 'van', 'fume'] as const;
+export const DEVICE_KINDS = ['fixed', 'van', 'fume', 'dust'] as const;
 /** One of {@link DEVICE_KINDS}. */
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 

@@ -51,6 +51,14 @@ export const REJECT_REASONS = {
   qos_not_supported: 'VOC_ERR_QOS_NOT_SUPPORTED',
   /** A PUBLISH with RETAIN set; the endpoint keeps no retained messages (MQTT 5 DISCONNECT 0x9A). */
   retain_not_supported: 'VOC_ERR_RETAIN_NOT_SUPPORTED',
+  /**
+   * An HJ 212 frame (or part of its data) that the codec refused: the detail starts with the codec's
+   * stable reason (`crc_mismatch`, `length_mismatch`, `bad_datatime`, … of `@voc/hj212` REJECT_REASONS,
+   * or a decode issue such as `bad_value`); the raw bytes are the frame as received.
+   */
+  hj212_rejected: 'VOC_ERR_HJ212_REJECTED',
+  /** An HJ 212 frame whose MN is not registered or whose PW does not match the logger registry. */
+  hj212_auth_failed: 'VOC_ERR_HJ212_AUTH_FAILED',
 } as const;
 
 /** Reason code of a rejected reading, as carried on the dead-letter topic and in `dead_letters.reason`. */

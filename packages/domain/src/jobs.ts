@@ -64,18 +64,33 @@ export function tickSchedulerId(series: SeriesKey): string {
  * The boot check of a worker's handlers (STYLE.md §11): every job of the catalogue must have exactly
  * one handler. Returns the handlers by name.
  * @param entries `[job name, handler]` pairs as the worker registers them
+ * @param catalogue the worker's job names (default the hotspot worker's {@link JOB_NAMES}; the compliance worker passes {@link COMPLIANCE_JOB_NAMES})
  * @throws VocError `VOC_ERR_CONFIG_INVALID` naming each missing, duplicate or unknown job
  */
-export function registerJobHandlers<H>(entries: readonly (readonly [string, H])[]): ReadonlyMap<JobName, H> {
-  const known = new Set<string>(Object.values(JOB_NAMES));
-  const handlers = new Map<JobName, H>();
+export function registerJobHandlers<H, N extends string = JobName>(
+  entries: readonly (readonly [string, H])[],
+  catalogue: Readonly<Record<string, N>> = JOB_NAMES as unknown as Record<string, N>,
+): ReadonlyMap<N, H> {
+  const known = new Set<string>(Object.values(catalogue));
+  const handlers = new Map<N, H>();
   const problems: string[] = [];
   for (const [name, handler] of entries) {
     if (!known.has(name)) problems.push(`no job "${name}" in the catalogue`);
-    else if (handlers.has(name as JobName)) problems.push(`job "${name}" has two handlers`);
-    else handlers.set(name as JobName, handler);
+    else if (handlers.has(name as N)) problems.push(`job "${name}" has two handlers`);
+    else handlers.set(name as N, handler);
   }
-  for (const name of known) if (!handlers.has(name as JobName)) problems.push(`job "${name}" has no handler`);
+  for (const name of known) if (!handlers.has(name as N)) problems.push(`job "${name}" has no handler`);
   if (problems.length > 0) throw new VocError(ERROR_CODES.config_invalid, `job handlers: ${problems.join('; ')}`);
   return handlers;
 }
+
+/**
+ * BullMQ jobs of the compliance worker (queue `config.compliance.queue`): `compliance-tick` (one job
+ * scheduler, every `VOC_COMPLIANCE_TICK_MS`) evaluates every fume compliance rule on the rolling
+ * window ending at the tick time minus the lateness.
+ */
+export const COMPLIANCE_JOB_NAMES = { tick: 'compliance-tick' } as const;
+/** One of {@link COMPLIANCE_JOB_NAMES}. */
+export type ComplianceJobName = (typeof COMPLIANCE_JOB_NAMES)[keyof typeof COMPLIANCE_JOB_NAMES];
+/** Id of the compliance worker's job scheduler. */
+export const COMPLIANCE_TICK_SCHEDULER_ID = 'compliance/tick';

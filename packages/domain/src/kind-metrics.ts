@@ -20,9 +20,20 @@ export const FUME_ONLY_METRICS: readonly MetricId[] = [
 const FUME_ONLY = new Set<string>(FUME_ONLY_METRICS);
 
 /**
- * Whether a device of `kind` may report `metric`: every catalogue metric is allowed for fume monitors;
- * the {@link FUME_ONLY_METRICS} are allowed for fume monitors only.
+ * Metrics only construction-site dust monitors report (HJ 212 ST=39, SPEC-NOTES §7): TSP and the
+ * site's noise level. Refused from other kinds, so a site's noise never enters the air-quality grid.
+ */
+export const DUST_ONLY_METRICS: readonly MetricId[] = ['tsp', 'noise_laeq'] as const;
+
+const DUST_ONLY = new Set<string>(DUST_ONLY_METRICS);
+
+/**
+ * Whether a device of `kind` may report `metric`: the {@link FUME_ONLY_METRICS} only from fume
+ * monitors, the {@link DUST_ONLY_METRICS} only from dust monitors; every other catalogue metric from
+ * any kind.
  */
 export function metricAllowedForKind(metric: MetricId, kind: DeviceKind): boolean {
-  return kind === 'fume' || !FUME_ONLY.has(metric);
+  if (FUME_ONLY.has(metric)) return kind === 'fume';
+  if (DUST_ONLY.has(metric)) return kind === 'dust';
+  return true;
 }

@@ -8,8 +8,9 @@ import { UNITS, type ReferenceState, type Unit } from './units.js';
  * - `count`: number concentration (#/cm³).
  * - `meteo`: temperature, humidity, pressure, wind, rain.
  * - `equipment`: fume-monitor currents and states.
+ * - `acoustic`: sound levels (construction-site noise), never converted.
  */
-export type MetricFamily = 'gas' | 'particulate' | 'index' | 'count' | 'meteo' | 'equipment';
+export type MetricFamily = 'gas' | 'particulate' | 'index' | 'count' | 'meteo' | 'equipment' | 'acoustic';
 
 /**
  * One metric of the catalogue.
@@ -108,6 +109,10 @@ const defs = [
   { id: 'co2', label: 'Carbon dioxide', family: 'gas', unit: UNITS.ppm, refState: 'none', molarMass: 44.009, range: [0, 1e5] },
   { id: 'pm25', label: 'PM2.5', family: 'particulate', unit: UNITS.ug_m3, refState: 'none', range: [-10, 1e5], hotspot: true },
   { id: 'pm10', label: 'PM10', family: 'particulate', unit: UNITS.ug_m3, refState: 'none', range: [-10, 1e5] },
+  // Construction-site dust monitors (HJ 212 ST=39, a34001; SPEC-NOTES §7).
+  { id: 'tsp', label: 'Total suspended particulate (TSP)', family: 'particulate', unit: UNITS.ug_m3, refState: 'none', range: [-10, 1e5] },
+  // A-weighted equivalent sound level; 0–140 dB(A) covers every site meter (GB 12523-2011 limits are 70/55 dB(A)).
+  { id: 'noise_laeq', label: 'A-weighted sound level (LAeq)', family: 'acoustic', unit: UNITS.dBA, refState: 'none', range: [0, 140] },
   { id: 'bc', label: 'Black carbon', family: 'particulate', unit: UNITS.ug_m3, refState: 'none', range: [-100, 1e4] },
   { id: 'ufp', label: 'Ultrafine particle number', family: 'count', unit: UNITS.count_cm3, refState: 'none', range: [0, 1e8] },
   {

@@ -25,6 +25,8 @@ export const UNITS = {
   mm: 'mm',
   A: 'A',
   state: 'state',
+  /** A-weighted sound pressure level (construction-site noise). */
+  dBA: 'dB(A)',
 } as const;
 
 /** A canonical unit symbol. */
@@ -64,6 +66,8 @@ const UNIT_ALIASES: Record<string, Unit> = {
   mm: UNITS.mm,
   a: UNITS.A,
   state: UNITS.state,
+  'db(a)': UNITS.dBA,
+  dba: UNITS.dBA,
 };
 
 /**

@@ -12,3 +12,4 @@ export * from './responses.js';
 export * from './profiles.js';
 export * from './observations.js';
 export * from './simulator.js';
+export * from './ingest.js';

@@ -1,17 +1,7 @@
 import { METRICS, UNITS, isMetricId, type MetricId } from '@voc/domain';
 
-/**
- * Metrics HJ 212 devices report that the domain catalogue (packages/domain metrics.ts) does not have
- * yet: construction-site dust TSP and A-weighted noise level. Listed here with their canonical unit so
- * dust monitors decode; they belong in the domain catalogue.
- */
-export const PENDING_METRICS = {
-  tsp: { unit: UNITS.ug_m3, label: 'Total suspended particulate (TSP)' },
-  noise_laeq: { unit: 'dB(A)', label: 'A-weighted sound level' },
-} as const;
-
-/** A metric an observation can carry: a catalogue metric or a pending one. */
-export type ObservationMetric = MetricId | keyof typeof PENDING_METRICS;
+/** A metric an observation can carry: a catalogue metric (packages/domain `metrics.ts`; TSP and noise are there since dust monitors joined). */
+export type ObservationMetric = MetricId;
 
 /** How one factor code (or bare CP item) of a device maps to a metric. */
 export interface FactorMapping {
@@ -37,9 +27,9 @@ export interface ProfileOverrides {
   readonly remove?: readonly string[];
 }
 
-/** Canonical unit of a metric (catalogue unit, or the pending metric's unit). */
+/** Canonical unit of a metric (its catalogue unit). */
 export function metricUnit(metric: ObservationMetric): string {
-  return isMetricId(metric) ? METRICS[metric].unit : PENDING_METRICS[metric].unit;
+  return METRICS[metric].unit;
 }
 
 /**
@@ -54,8 +44,7 @@ export function defineProfile(base: FactorProfile | undefined, o: ProfileOverrid
     delete items[k];
   }
   for (const [code, m] of [...Object.entries(factors), ...Object.entries(items)]) {
-    if (!isMetricId(m.metric) && !Object.prototype.hasOwnProperty.call(PENDING_METRICS, m.metric))
-      throw new TypeError(`profile ${o.id}: ${code} maps to unknown metric ${String(m.metric)}`);
+    if (!isMetricId(m.metric)) throw new TypeError(`profile ${o.id}: ${code} maps to unknown metric ${String(m.metric)}`);
     if (unitFactor(m.unit, metricUnit(m.metric)) === undefined)
       throw new TypeError(`profile ${o.id}: ${code} unit ${m.unit} does not convert to ${metricUnit(m.metric)}`);
   }
@@ -122,7 +111,7 @@ export const PROFILE_DUST: FactorProfile = defineProfile(undefined, {
     a34001: { metric: 'tsp', unit: UNITS.ug_m3 },
     a34002: { metric: 'pm10', unit: UNITS.ug_m3 },
     a34004: { metric: 'pm25', unit: UNITS.ug_m3 },
-    LA: { metric: 'noise_laeq', unit: 'dB(A)' },
+    LA: { metric: 'noise_laeq', unit: UNITS.dBA },
   },
 });
 
@@ -159,9 +148,36 @@ export const PROFILE_FUME_VENDOR_CONC: FactorProfile = defineProfile(PROFILE_FUM
   },
 });
 
+/**
+ * The project's simulated fume monitors (tools `hj212-sim`; not a real vendor): the standard-ish codes
+ * of {@link PROFILE_FUME}, the fan and purifier states of {@link PROFILE_FUME_VENDOR_CONC}, and two
+ * made-up current codes `FANI` / `PURI` (A). A real vendor's profile is defined the same way.
+ */
+export const PROFILE_SIM_FUME: FactorProfile = defineProfile(PROFILE_FUME_VENDOR_CONC, {
+  id: 'sim-fume',
+  factors: {
+    FANI: { metric: 'fan_current', unit: UNITS.A },
+    PURI: { metric: 'purifier_current', unit: UNITS.A },
+  },
+});
+
 /** Default profile by system code: 39 dust, 51 fume, anything else air quality. */
 export function profileForSystem(st: string): FactorProfile {
   if (st === '39') return PROFILE_DUST;
   if (st === '51') return PROFILE_FUME;
   return PROFILE_AIR_QUALITY;
+}
+
+/** The built-in profiles by id: the names a logger's registry entry (`hj212_devices.profile`) may use. */
+export const PROFILES: Readonly<Record<string, FactorProfile>> = Object.freeze({
+  [PROFILE_AIR_QUALITY.id]: PROFILE_AIR_QUALITY,
+  [PROFILE_DUST.id]: PROFILE_DUST,
+  [PROFILE_FUME.id]: PROFILE_FUME,
+  [PROFILE_FUME_VENDOR_CONC.id]: PROFILE_FUME_VENDOR_CONC,
+  [PROFILE_SIM_FUME.id]: PROFILE_SIM_FUME,
+});
+
+/** A built-in profile by id, or `undefined`. */
+export function profileById(id: string): FactorProfile | undefined {
+  return Object.prototype.hasOwnProperty.call(PROFILES, id) ? PROFILES[id] : undefined;
 }

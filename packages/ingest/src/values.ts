@@ -2,6 +2,7 @@ import {
   METRICS,
   isMetricId,
   metricAllowedForKind,
+  FUME_ONLY_METRICS,
   parseUnit,
   toCanonical,
   type Device,
@@ -27,7 +28,7 @@ export function normalizeValue(v: DecodedValue, device: Device, path: string): O
   if (!metricAllowedForKind(v.metric, device.kind)) {
     return reject(
       'unknown_metric',
-      `${path}.metric "${v.metric}" is reported by fume monitors only; device "${device.id}" is a ${device.kind} device`,
+      `${path}.metric "${v.metric}" is reported by ${FUME_ONLY_METRICS.includes(v.metric) ? 'fume' : 'dust'} monitors only; device "${device.id}" is a ${device.kind} device`,
     );
   }
   if (typeof v.value !== 'number') {

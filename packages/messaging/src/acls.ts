@@ -6,7 +6,7 @@ import type { TopicNames } from './kafka.js';
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
 /** Kafka principals that hold ACLs (the super user `admin` needs none). */
-export type AclPrincipal = 'gateway' | 'writer' | 'deadletters' | 'hotspot' | 'api';
+export type AclPrincipal = 'gateway' | 'writer' | 'deadletters' | 'hotspot' | 'api' | 'hj212';
 
 /** Consumer group of the API's alert stream (used once the API exists). */
 export const API_ALERTS_GROUP = 'voc-api-alerts';
@@ -23,6 +23,7 @@ export interface AclGrant {
  * The least each service needs (SECURITY.md), on exact (literal) names with the deployment's topic and
  * group prefixes. Write and Read imply Describe, which lets a service check that its topics exist.
  * - gateway: write readings and dead letters
+ * - hj212 (the HJ 212 TCP gateway): write readings and dead letters
  * - writer: read readings in its consumer group, write dead letters
  * - deadletters (the dead-letter store): read dead letters in its consumer group
  * - hotspot (the hotspot worker): write alerts
@@ -33,6 +34,8 @@ export function kafkaAcls(topics: TopicNames, groupPrefix = ''): AclGrant[] {
   return [
     { principal: 'gateway', resource: 'topic', name: topics.readings, operation: 'write' },
     { principal: 'gateway', resource: 'topic', name: topics.deadletter, operation: 'write' },
+    { principal: 'hj212', resource: 'topic', name: topics.readings, operation: 'write' },
+    { principal: 'hj212', resource: 'topic', name: topics.deadletter, operation: 'write' },
     { principal: 'writer', resource: 'topic', name: topics.readings, operation: 'read' },
     { principal: 'writer', resource: 'group', name: g(CONSUMER_GROUPS.writer), operation: 'read' },
     { principal: 'writer', resource: 'topic', name: topics.deadletter, operation: 'write' },

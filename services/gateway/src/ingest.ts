@@ -8,6 +8,7 @@ import {
   type Outcome,
   type TimeLimits,
 } from '@voc/ingest';
+import { decodeHj212Payload, isHj212Payload } from '@voc/hj212';
 
 /** Ingest limits of the MQTT gateway, from `config.ingest` (DOMAIN.md and issue 2 defaults in `packages/config`). */
 export interface IngestSettings extends TimeLimits {
@@ -60,6 +61,14 @@ export function createIngestService(deps: { devices: DeviceDirectory; settings: 
       const topic = parseDeviceTopic(mqttTopic);
       if (!topic) return whole('bad_topic', `topic "${quote(mqttTopic)}" does not follow voc/v1/{fixed|van|fume}/{deviceId}/up`);
       const deviceId = topic.deviceId;
+
+      // HJ 212 frames carried as MQTT payloads on the fume (and dust) monitor topics: same codec as the TCP gateway.
+      if ((topic.kind === 'fume' || topic.kind === 'dust') && isHj212Payload(payload)) {
+        const d = decodeHj212Payload(deviceId, payload);
+        if (!d.ok) return whole(d.rejection.reason, d.rejection.detail, deviceId);
+        const r = await normalizer.normalize({ ...d.decoded.message, claim: { kind: topic.kind, by: `topic ${mqttTopic}` } }, receivedAt);
+        return { accepted: r.accepted, rejected: [...d.decoded.rejections.map((rejection) => ({ rejection, deviceId })), ...r.rejected] };
+      }
 
       const parsed = parseJson(payload);
       if (!parsed.ok) return whole(parsed.rejection.reason, parsed.rejection.detail, deviceId);

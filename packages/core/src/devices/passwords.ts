@@ -36,12 +36,19 @@ function pbkdf2Async(password: string, salt: Buffer, iterations: number, keyLen:
 }
 
 /**
- * Hashes a device password with scrypt ({@link SCRYPT_PARAMS}) in the PHC string format
- * `$scrypt$ln=14,r=8,p=1$<salt base64>$<key base64>` (unpadded standard base64). Runs on the libuv
- * thread pool, so the event loop keeps serving other devices meanwhile.
+ * Hashes a device password (an MQTT device's, or an HJ 212 data logger's `PW`) with scrypt
+ * ({@link SCRYPT_PARAMS}) in the PHC string format `$scrypt$ln=14,r=8,p=1$<salt base64>$<key base64>`
+ * (unpadded standard base64). Runs on the libuv thread pool, so the event loop keeps serving other
+ * devices meanwhile.
+ * @param log2N scrypt cost exponent (default {@link SCRYPT_PARAMS}.log2N); only benchmarks and tests that
+ *   register thousands of devices lower it, and say so. {@link needsRehash} reports such hashes.
  */
-export async function hashPassword(password: string, salt: Buffer = nodeRandomBytes(SCRYPT_PARAMS.saltBytes)): Promise<string> {
-  const { log2N, r, p, keyBytes } = SCRYPT_PARAMS;
+export async function hashPassword(
+  password: string,
+  salt: Buffer = nodeRandomBytes(SCRYPT_PARAMS.saltBytes),
+  log2N: number = SCRYPT_PARAMS.log2N,
+): Promise<string> {
+  const { r, p, keyBytes } = SCRYPT_PARAMS;
   const key = await scryptAsync(password, salt, keyBytes, { N: 2 ** log2N, r, p, maxmem: MAX_SCRYPT_MEMORY });
   return `$scrypt$ln=${log2N},r=${r},p=${p}$${b64(salt)}$${b64(key)}`;
 }

@@ -46,11 +46,24 @@ export type TaskEventKind =
   | 'hotspot_cleared'
   | 'hotspot_clear_revised'
   | 'hotspot_withdrawn'
-  | 'hotspot_reinstated';
+  | 'hotspot_reinstated'
+  | 'condition_cleared'
+  | 'condition_recurred';
+
+/**
+ * Task categories: `hotspot` (trace-to-source, opened by the hotspot evaluation) and
+ * `fume_compliance` ("fume compliance": opened by the compliance worker, one active per device and rule).
+ */
+export type TaskCategory = 'hotspot' | 'fume_compliance';
 
 /** A task as listed (`voc tasks list`, the API). Times ISO 8601. */
 export interface TaskSummary {
   readonly id: number;
+  readonly category: TaskCategory;
+  /** Fume compliance tasks: the monitor, the rule (`@voc/compliance` RULES) and the restaurant; null for hotspot tasks. */
+  readonly deviceId: string | null;
+  readonly rule: string | null;
+  readonly facilityId: string | null;
   readonly metric: string;
   readonly resolution: number;
   readonly cell: string;
@@ -69,7 +82,8 @@ export interface TaskSummary {
 /** A task with everything it carries. */
 export interface TaskDetail extends TaskSummary {
   readonly windowMinutes: number;
-  readonly hotspotId: number;
+  /** Null for fume compliance tasks. */
+  readonly hotspotId: number | null;
   readonly cellPolygon: unknown;
   readonly topDevices: unknown;
   readonly peakReadings: unknown;
@@ -92,6 +106,7 @@ export interface TaskDetail extends TaskSummary {
 /** Filter of {@link TaskStore.list}. */
 export interface TaskFilter {
   readonly states?: readonly TaskState[];
+  readonly category?: TaskCategory;
   readonly metric?: string;
   readonly limit?: number;
 }

@@ -7,6 +7,7 @@ import { createProvisioning, DEFAULT_ROTATION_GRACE_MS, type Provisioning } from
 import { commandArgs as args } from './args.js';
 import { withPool } from './context.js';
 import { UsageError, type Command } from './types.js';
+import { devicesHj212Command } from './hj212.js';
 
 /** Composition for the device commands: pool → repository → provisioning; closes the pool after `fn`. */
 async function withProvisioning<T>(fn: (p: Provisioning, cfg: Config) => Promise<T>): Promise<T> {
@@ -179,4 +180,5 @@ export const DEVICE_COMMANDS: readonly Command[] = [
   devicesEnableCommand,
   devicesListCommand,
   devicesRotateCommand,
+  devicesHj212Command,
 ];
