@@ -44,6 +44,11 @@ export interface CellStats {
   readonly p90: number;
   readonly max: number;
   readonly min: number;
+  /**
+   * Instrument uncertainty of the cell for the metric (σ, canonical unit): the largest stated by its
+   * devices with readings in the window (registry `devices.uncertainty`); absent or null when none states one.
+   */
+  readonly uncertainty?: number | null;
 }
 
 /**

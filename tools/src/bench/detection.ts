@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     );
     // The next scenario starts from an empty store (every table this benchmark wrote; its own database).
     await pool.query(
-      `truncate readings, hotspot_cell_stats, hotspot_cell_states, hotspot_evidence, task_events, alert_outbox, hotspot_evaluation_runs, hotspot_evaluations, devices, facilities cascade`,
+      `truncate readings, hotspot_cell_stats, hotspot_cell_states, hotspot_evidence, task_events, alert_outbox, hotspot_evaluation_runs, hotspot_evaluations, sensor_checks, devices, facilities cascade`,
     );
     await pool.query(`update hotspots set task_id = null`);
     await pool.query(`truncate tasks, hotspots cascade`);

@@ -8,7 +8,7 @@
 import { DeviceRepository, EvaluationRepository, FacilityRepository, ReadingRepository, BackfillSourceRepository, bigintToH3, type Pool } from '@voc/db';
 import { backfill, type BackfillSummary, type EvaluationDeps } from '@voc/core';
 import type { Logger, ReadingMessage } from '@voc/domain';
-import { DEFAULT_TRACE_SETTINGS, type MethodSettings, type TraceSettings } from '@voc/hotspot';
+import { DEFAULT_TRACE_SETTINGS, type FacilityInput, type MethodSettings, type TraceSettings } from '@voc/hotspot';
 import {
   registrationDevices,
   registrationFacilities,
@@ -43,7 +43,7 @@ export interface ScenarioRun {
  */
 export async function loadScenario(pool: Pool, sim: Simulation, batch = 4000): Promise<number> {
   await new DeviceRepository(pool).upsert(registrationDevices(sim.devices));
-  await new FacilityRepository(pool).upsertFacilities(registrationFacilities(sim.facilities));
+  await new FacilityRepository(pool).upsertFacilities(registrationFacilities(sim.facilities) as FacilityInput[]); // simulated categories are registry categories
   const byId = new Map(sim.devices.map((d) => [d.id, d]));
   const repo = new ReadingRepository(pool);
   let rows = 0;
@@ -105,14 +105,14 @@ export async function readOutputs(pool: Pool, from: number, to: number): Promise
       candidates: (r.candidates ?? []).map((c, i) => ({ rank: i + 1, facilityId: c.facilityId, lat: c.lat, lon: c.lon })),
     };
   });
-  const ts = await pool.query<TaskDbRow>(
+  const tr = await pool.query<TaskDbRow>(
     `select t.id::text as id, 'enforcement' as kind, t.metric, t.cell::text as cell, t.opened_window as opened, t.window_minutes,
             t.hotspot_id::text as hotspot_id, null::text[] as device_ids,
             (t.statistics->>'excess')::float8 as excess, (t.statistics->>'uncertainty')::float8 as uncertainty
      from tasks t where t.opened_window >= $1 and t.opened_window < $2 order by t.opened_window, t.id`,
     range,
   );
-  const tasks: ScoredTask[] = ts.rows.map((r) => {
+  const tasks: ScoredTask[] = tr.rows.map((r) => {
     const start = r.opened.getTime();
     return {
       id: r.id,
@@ -126,7 +126,40 @@ export async function readOutputs(pool: Pool, from: number, to: number): Promise
       ...(r.uncertainty !== null ? { uncertainty: r.uncertainty } : {}),
     };
   });
+  const checks = await pool.query<{ id: string; device_id: string; metric: string; cell: string; opened: Date; window_minutes: number }>(
+    `select id::text as id, device_id, metric, cell::text as cell, opened_window as opened, window_minutes
+     from sensor_checks where opened_window >= $1 and opened_window < $2 order by opened_window, id`,
+    range,
+  );
+  for (const c of checks.rows) {
+    const start = c.opened.getTime();
+    tasks.push({
+      id: `check-${c.id}`,
+      kind: 'check_sensor',
+      metric: c.metric,
+      cell: bigintToH3(c.cell),
+      window: { start, end: start + c.window_minutes * 60_000 },
+      deviceIds: [c.device_id],
+    });
+  }
+  // Consecutive regional windows of one metric make one regional event.
+  const reg = await pool.query<{ metric: string; start: Date; window_minutes: number }>(
+    `select metric, window_start as start, window_minutes from hotspot_evaluations
+     where regional and window_start >= $1 and window_start < $2 order by metric, window_start`,
+    range,
+  );
   const regionalEvents: ScoredRegionalEvent[] = [];
+  let cur: { metric: string; start: number; end: number } | null = null;
+  for (const r of reg.rows) {
+    const start = r.start.getTime();
+    const end = start + r.window_minutes * 60_000;
+    if (cur && cur.metric === r.metric && cur.end === start) cur.end = end;
+    else {
+      if (cur) regionalEvents.push(cur);
+      cur = { metric: r.metric, start, end };
+    }
+  }
+  if (cur) regionalEvents.push(cur);
   return { hotspots, tasks, regionalEvents };
 }
 
