@@ -27,9 +27,9 @@ export class DetectionQueries {
       `with past as (
          select cell, window_start, median, excess, excess_p90,
                 mod(extract(epoch from window_start)::bigint, 86400) = mod(extract(epoch from $4::timestamptz)::bigint, 86400) as same_time,
-                window_start >= $4::timestamptz - make_interval(mins => $3 * $6) as recent
+                window_start >= $4::timestamptz - make_interval(mins => $3::int * $6::int) as recent
          from hotspot_cell_stats
-         where ${SERIES} and window_start < $4 and window_start >= $4::timestamptz - make_interval(days => $5)
+         where ${SERIES} and window_start < $4 and window_start >= $4::timestamptz - make_interval(days => $5::int)
            and eligible and not high and excess is not null
        ),
        hod as (
@@ -57,7 +57,7 @@ export class DetectionQueries {
   async spatialHighCounts(s: SeriesKey, window: number, n: number): Promise<Map<string, number>> {
     const { rows } = await this.db.query<{ cell: string; k: number }>(
       `select cell::text as cell, count(*)::int as k from hotspot_cell_stats
-       where ${SERIES} and window_start < $4 and window_start >= $4::timestamptz - make_interval(mins => $3 * $5) and spatial_high
+       where ${SERIES} and window_start < $4 and window_start >= $4::timestamptz - make_interval(mins => $3::int * $5::int) and spatial_high
        group by cell`,
       [...seriesParams(s), ts(window), n - 1],
     );

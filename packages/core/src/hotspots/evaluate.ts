@@ -62,10 +62,9 @@ export async function evaluateWindow(deps: EvaluationDeps, req: EvaluateRequest)
         return Math.round(d);
       };
       const stats = await tx.aggregate(series, window, filter);
-      const [temporal, spatialHighCount] = await Promise.all([
-        tx.cellHistory(series, window.start, s),
-        tx.spatialHighCounts(series, window.start, s.suspectWindows),
-      ]);
+      // One client per transaction: the two history queries run one after the other.
+      const temporal = await tx.cellHistory(series, window.start, s);
+      const spatialHighCount = await tx.spatialHighCounts(series, window.start, s.suspectWindows);
       const rollupMs = lap();
       const { district, cells } = evaluateCells(stats, s, req.metric, undefined, { temporal, spatialHighCount });
       const methodMs = lap();
