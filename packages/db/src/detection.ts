@@ -23,7 +23,14 @@ export class DetectionQueries {
     window: number,
     m: Pick<MethodSettings, 'temporalDays' | 'temporalMinDays' | 'temporalWindows' | 'temporalMinWindows'>,
   ): Promise<Map<string, CellHistory>> {
-    const { rows } = await this.db.query<{ cell: string; basis: 'hour_of_day' | 'recent'; n: number; r: number | null; rp: number | null; m: number | null }>(
+    const { rows } = await this.db.query<{
+      cell: string;
+      basis: 'hour_of_day' | 'recent';
+      n: number;
+      r: number | null;
+      rp: number | null;
+      m: number | null;
+    }>(
       `with past as (
          select cell, window_start, median, excess, excess_p90,
                 mod(extract(epoch from window_start)::bigint, 86400) = mod(extract(epoch from $4::timestamptz)::bigint, 86400) as same_time,
@@ -90,7 +97,16 @@ export class DetectionQueries {
     const { rows } = await this.db.query<{ id: string }>(
       `insert into sensor_checks (device_id, metric, resolution, window_minutes, cell, opened_window, last_window, reason, details)
        values ($1, $2, $3, $4, $5, $6, $6, $7, $8) returning id::text`,
-      [c.deviceId, c.series.metric, c.series.resolution, c.series.windowMinutes, cellInt(c.cell), ts(c.window), c.reason, JSON.stringify(c.details)],
+      [
+        c.deviceId,
+        c.series.metric,
+        c.series.resolution,
+        c.series.windowMinutes,
+        cellInt(c.cell),
+        ts(c.window),
+        c.reason,
+        JSON.stringify(c.details),
+      ],
     );
     return { id: Number(rows[0]!.id), opened: true };
   }

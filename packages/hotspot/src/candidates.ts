@@ -68,7 +68,7 @@ export interface ScoredCandidate extends Facility {
 }
 
 const angle = (a: number, b: number): number => {
-  const d = Math.abs((((a - b) % 360) + 540) % 360 - 180);
+  const d = Math.abs(((((a - b) % 360) + 540) % 360) - 180);
   return d;
 };
 

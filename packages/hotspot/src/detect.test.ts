@@ -9,7 +9,20 @@ const CENTRE = latLngToCell(39.929, 116.339, 8);
 const RING = gridDisk(CENTRE, 2).filter((c) => c !== CENTRE);
 
 function stats(cell: string, median: number, over: Partial<CellStats> = {}): CellStats {
-  return { cell, n: 60, nFixed: 60, devices: 1, vanPasses: 0, maxPassReadings: 0, mean: median, median, p90: median, max: median, min: median, ...over };
+  return {
+    cell,
+    n: 60,
+    nFixed: 60,
+    devices: 1,
+    vanPasses: 0,
+    maxPassReadings: 0,
+    mean: median,
+    median,
+    p90: median,
+    max: median,
+    min: median,
+    ...over,
+  };
 }
 const district = (centre: number, over: Partial<CellStats> = {}, bg = 10): CellStats[] => [
   stats(CENTRE, centre, over),
@@ -26,7 +39,13 @@ describe('detection tests (docs/hotspots.md)', () => {
     expect(r.cells[3]!.high).toBe(false);
     expect(r.cells[3]!.tests!.find((t) => t.test === 'excess')).toMatchObject({ value: 0.9, threshold: 3, passed: false });
     // a device stating a finer uncertainty (0.2 µg/m³) is judged against it
-    expect(evaluateCells(four.map((c) => ({ ...c, uncertainty: 0.2 })), S, 'so2').cells[3]!.high).toBe(true);
+    expect(
+      evaluateCells(
+        four.map((c) => ({ ...c, uncertainty: 0.2 })),
+        S,
+        'so2',
+      ).cells[3]!.high,
+    ).toBe(true);
   });
 
   it('judges a cell against its own history: a sensor that always reads high is no source', () => {
@@ -62,7 +81,9 @@ describe('detection tests (docs/hotspots.md)', () => {
     expect(r.district.regional).toBe(true);
     expect(r.district.risingFraction).toBe(1);
     expect(r.cells.some((c) => c.high)).toBe(false);
-    expect(evaluateCells(cells, { ...S, thresholds: { pm25: 35 } }, 'pm25', undefined, { temporal: past }).cells.some((c) => c.high)).toBe(false);
+    expect(evaluateCells(cells, { ...S, thresholds: { pm25: 35 } }, 'pm25', undefined, { temporal: past }).cells.some((c) => c.high)).toBe(
+      false,
+    );
   });
 
   it('gives a confidence with its tests on every high-value cell', () => {
@@ -70,6 +91,15 @@ describe('detection tests (docs/hotspots.md)', () => {
     expect(c.high).toBe(true);
     // z capped (1) × 0.35 + excess 30 ≥ 3 × 5 (1) × 0.35 + temporal passed × 0.2 + no van pass × 0
     expect(c.confidence).toBe(0.9);
-    expect(c.tests!.map((t) => t.test)).toEqual(['spatial_z', 'excess', 'temporal', 'upper_z', 'upper_excess', 'upper_temporal', 'suspect', 'van']);
+    expect(c.tests!.map((t) => t.test)).toEqual([
+      'spatial_z',
+      'excess',
+      'temporal',
+      'upper_z',
+      'upper_excess',
+      'upper_temporal',
+      'suspect',
+      'van',
+    ]);
   });
 });

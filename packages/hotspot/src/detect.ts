@@ -83,13 +83,7 @@ export function cellUncertainty(c: Pick<CellStats, 'uncertainty'>, s: Pick<Metho
  *   windows; a suspect cell is never high-value (it raises a check-sensor task instead).
  * @returns the verdict; `reasons` empty means not high-value
  */
-export function testCell(
-  c: CellStats,
-  d: DistrictRef,
-  s: MethodSettings,
-  metric: string,
-  ctx: EvaluationContext,
-): CellVerdict {
+export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric: string, ctx: EvaluationContext): CellVerdict {
   const u = cellUncertainty(c, s, metric);
   const minEx = s.minExcessFactor * u;
   const e = c.median - d.baseline;

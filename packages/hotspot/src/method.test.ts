@@ -86,7 +86,11 @@ describe('hotspot method (DOMAIN.md §6)', () => {
     const cells = grid(10).map((c, i) => (i === 3 ? { ...c, mean: 51, median: 20 } : c));
     const r = evaluateCells(cells, { ...S, upperQuantile: false, thresholds: { benzene: 50 } }, 'benzene');
     expect(r.cells.filter((c) => c.high).map((c) => [c.cell, c.reasons])).toEqual([[cells[3]!.cell, ['relative', 'absolute']]]);
-    expect(evaluateCells(cells, { ...S, upperQuantile: false, thresholds: { benzene: 50 } }, 'tvoc').cells.filter((c) => c.high).map((c) => c.reasons)).toEqual([['relative']]);
+    expect(
+      evaluateCells(cells, { ...S, upperQuantile: false, thresholds: { benzene: 50 } }, 'tvoc')
+        .cells.filter((c) => c.high)
+        .map((c) => c.reasons),
+    ).toEqual([['relative']]);
   });
 
   it('falls back to the mean absolute deviation when MAD = 0 and gives z = 0 when every median is equal', () => {

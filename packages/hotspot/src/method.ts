@@ -153,13 +153,7 @@ export function evaluateCells(
     };
     if (!isEligible(c, s) || med === null || up === null)
       return { ...base, eligible: false, ratio: null, robustZ: null, giStar: null, high: false, reasons: [] };
-    const v = testCell(
-      c,
-      { baseline: med.centre, scale: med.scale, baselineP90: up.centre, scaleP90: up.scale, regional },
-      s,
-      metric,
-      ctx,
-    );
+    const v = testCell(c, { baseline: med.centre, scale: med.scale, baselineP90: up.centre, scaleP90: up.scale, regional }, s, metric, ctx);
     if (v.reasons.length > 0) high += 1;
     if (v.suspect) suspects += 1;
     return {

@@ -40,7 +40,7 @@ async function ownDatabase(): Promise<void> {
   if (exists) {
     const pool = createPool({ ...cfg.pg, database: DB, poolMax: 1 }, createLogger('bench', 'silent'), 'voc-bench-admin');
     try {
-      const marked = (await pool.query(`select to_regclass($1) is not null as m`, [MARK])).rows[0]?.m === true;
+      const marked = (await pool.query<{ m: boolean }>(`select to_regclass($1) is not null as m`, [MARK])).rows[0]?.m === true;
       if (!marked) throw new Error(`database ${DB} exists and was not created by bench:detection (no ${MARK} table): refusing to drop it`);
     } finally {
       await pool.end();
@@ -80,7 +80,14 @@ async function main(): Promise<void> {
     const t = Date.now();
     const run = await runScenario(pool, sim, method);
     const seconds = (Date.now() - t) / 1000;
-    figures.push({ name, report: run.report, rows: run.rows, seconds, windows: run.evaluation.windows, faulty: sim.truth.faultySensors.length });
+    figures.push({
+      name,
+      report: run.report,
+      rows: run.rows,
+      seconds,
+      windows: run.evaluation.windows,
+      faulty: sim.truth.faultySensors.length,
+    });
     const r: ScoreReport = run.report;
     process.stdout.write(
       `  ${name}: ${run.rows} rows, ${run.evaluation.windows} windows, ${seconds.toFixed(0)} s; found ${r.sources.filter((s) => s.found).length}/${r.sources.length}, tasks ${r.enforcementTasks} (false ${r.falseTasks}), faults as faults ${r.faultsRaisedAsFaults ?? '-'}\n`,
@@ -107,7 +114,9 @@ async function main(): Promise<void> {
   await mkdir(`${ROOT}bench/results`, { recursive: true });
   const file = `${ROOT}bench/results/detection-${label}-${result.date.slice(0, 10)}.json`;
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`\nSIMULATED scenarios (${hours} h, seed ${seed}, method "${label}")\n${scoreTable(figures)}\n\nwritten to ${file}\n`);
+  process.stdout.write(
+    `\nSIMULATED scenarios (${hours} h, seed ${seed}, method "${label}")\n${scoreTable(figures)}\n\nwritten to ${file}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -63,6 +63,7 @@ export async function scenarioReport(pool: Pool, truth: GroundTruth, report: Sco
     range,
   );
   L.push(`  check-sensor tasks for the network operators (${checks.rows.length}):`);
-  for (const c of checks.rows) L.push(`    check ${c.id} ${c.device_id} ${c.metric} from ${iso(c.opened.getTime())}: ${c.reason.replace(/_/g, ' ')}`);
+  for (const c of checks.rows)
+    L.push(`    check ${c.id} ${c.device_id} ${c.metric} from ${iso(c.opened.getTime())}: ${c.reason.replace(/_/g, ' ')}`);
   return `${L.join('\n')}\n`;
 }

@@ -5,7 +5,15 @@
  * hotspots, tasks, sensor checks and regional events, and scores them with `scoreScenario`.
  * Used by the detection benchmark (bench/detection.ts), the demo and the scenario's integration test.
  */
-import { DeviceRepository, EvaluationRepository, FacilityRepository, ReadingRepository, BackfillSourceRepository, bigintToH3, type Pool } from '@voc/db';
+import {
+  DeviceRepository,
+  EvaluationRepository,
+  FacilityRepository,
+  ReadingRepository,
+  BackfillSourceRepository,
+  bigintToH3,
+  type Pool,
+} from '@voc/db';
 import { backfill, type BackfillSummary, type EvaluationDeps } from '@voc/core';
 import type { Logger, ReadingMessage } from '@voc/domain';
 import { DEFAULT_TRACE_SETTINGS, type FacilityInput, type MethodSettings, type TraceSettings } from '@voc/hotspot';

@@ -44,8 +44,18 @@ export function targetCheck(figs: readonly ScenarioFigures[]): { name: string; v
   );
   const T = DETECTION_TARGETS;
   return [
-    { name: 'detectable sources found within 2 windows', value: pct(det), target: `≥ ${pct(T.detectableDetectionRate)}`, met: det !== null && det >= T.detectableDetectionRate },
-    { name: 'found sources with the true facility in the top 3', value: pct(top3), target: `≥ ${pct(T.top3Rate)}`, met: top3 !== null && top3 >= T.top3Rate },
+    {
+      name: 'detectable sources found within 2 windows',
+      value: pct(det),
+      target: `≥ ${pct(T.detectableDetectionRate)}`,
+      met: det !== null && det >= T.detectableDetectionRate,
+    },
+    {
+      name: 'found sources with the true facility in the top 3',
+      value: pct(top3),
+      target: `≥ ${pct(T.top3Rate)}`,
+      met: top3 !== null && top3 >= T.top3Rate,
+    },
     {
       name: 'false tasks per 100 cells per week (noise only, regional episode; worst)',
       value: num(worstFalse, 2),
@@ -58,7 +68,12 @@ export function targetCheck(figs: readonly ScenarioFigures[]): { name: string; v
       target: '0',
       met: stated && below <= T.maxTasksBelowUncertainty,
     },
-    { name: 'biased or drifting sensors raised as sensor faults', value: pct(faults), target: `≥ ${pct(T.faultsRaisedAsFaults)}`, met: faults !== null && faults >= T.faultsRaisedAsFaults },
+    {
+      name: 'biased or drifting sensors raised as sensor faults',
+      value: pct(faults),
+      target: `≥ ${pct(T.faultsRaisedAsFaults)}`,
+      met: faults !== null && faults >= T.faultsRaisedAsFaults,
+    },
   ];
 }
 

@@ -1,6 +1,15 @@
 import { gridDisk } from 'h3-js';
 import type { SeriesKey } from '@voc/domain';
-import { cellCentre, cellPolygon, distanceM, findJurisdiction, scoreCandidates, summariseWind, type WindSample, type WindSummary } from '@voc/hotspot';
+import {
+  cellCentre,
+  cellPolygon,
+  distanceM,
+  findJurisdiction,
+  scoreCandidates,
+  summariseWind,
+  type WindSample,
+  type WindSummary,
+} from '@voc/hotspot';
 import { alertStats, iso, type AlertBuilder } from './alerts.js';
 import type { EvaluationTx, HotspotRow, StoredCell, UsableFilter, WindObservation, EvaluationDeps } from './ports.js';
 import type { PeakReading, TopDevice } from '../tasks/ports.js';
@@ -96,7 +105,14 @@ export class TaskOpener {
     const facilities = await this.tx.facilitiesNear(gridDisk(h.cell, this.deps.trace.candidateRing), this.series.resolution);
     const peak = details.peakReadings.find((p) => p.lat !== null && p.lon !== null);
     const receptor = peak ? { lat: peak.lat!, lon: peak.lon! } : null;
-    const candidates = scoreCandidates(h.cell, facilities, this.series.metric, receptor, await this.windSamples(w, h.cell), this.deps.trace);
+    const candidates = scoreCandidates(
+      h.cell,
+      facilities,
+      this.series.metric,
+      receptor,
+      await this.windSamples(w, h.cell),
+      this.deps.trace,
+    );
     const stats = r
       ? { windowStart: iso(w), unit: this.filter.unit, ...alertStats(r, baseline), ...detectionStats(r) }
       : { windowStart: iso(w), unit: this.filter.unit };

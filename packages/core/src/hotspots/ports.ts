@@ -206,7 +206,8 @@ export interface AlertOutboxWritePort {
  * what they serve; `@voc/db` `EvaluationTransaction` implements them on one client.
  */
 export interface EvaluationTx
-  extends EvaluationRunPort,
+  extends
+    EvaluationRunPort,
     PersistencePort,
     EvidencePort,
     HotspotPort,
