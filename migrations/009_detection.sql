@@ -10,11 +10,13 @@ update devices set uncertainty = coalesce((
   where jsonb_typeof(v->'noise') = 'number'), '{}'::jsonb)
 where jsonb_typeof(metadata->'uncertainty') = 'object';
 
--- The tests of a cell in a window: uncertainty used, excesses over the district (median and p90) and
+-- The tests of a cell in a window: uncertainty used, median of the van readings alone (independent
+-- evidence), excesses over the district (median and p90) and
 -- over the cell's own history, whether it stood out spatially, whether it is sensor-suspect, the
 -- confidence and the list of tests ({test, value, threshold, passed}).
 alter table hotspot_cell_stats
   add column uncertainty double precision,
+  add column van_median double precision,
   add column excess double precision,
   add column excess_p90 double precision,
   add column temporal_excess double precision,

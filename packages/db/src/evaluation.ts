@@ -105,6 +105,7 @@ export class EvaluationTransaction implements EvaluationTx {
       high: c.high,
       reasons: c.reasons,
       uncertainty: c.uncertainty ?? null,
+      van_median: c.vanMedian ?? null,
       excess: c.excess ?? null,
       excess_p90: c.excessP90 ?? null,
       temporal_excess: c.temporalExcess ?? null,
@@ -191,7 +192,7 @@ export class EvaluationTransaction implements EvaluationTx {
     if (cells.length === 0) return new Map();
     const { rows } = await this.db.query<ResultRow>(
       `select cell::text as cell, n, n_fixed, devices, van_passes, max_pass_n, mean, median, p90, max, min, eligible, ratio, robust_z, gi_star, high, reasons,
-              uncertainty, excess, excess_p90, temporal_excess, spatial_high, suspect, confidence, tests
+              uncertainty, van_median, excess, excess_p90, temporal_excess, spatial_high, suspect, confidence, tests
        from hotspot_cell_stats where ${SERIES} and window_start = $4 and cell = any($5::int8[])`,
       [...seriesParams(s), ts(window), cells.map(cellInt)],
     );

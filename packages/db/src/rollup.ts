@@ -44,7 +44,8 @@ const AGGREGATE_SQL = `
   passes as (select cell, count(*) as van_passes, max(n) as max_pass_n from (select cell, device_id, pass, count(*) as n from numbered group by 1, 2, 3) p group by cell),
   agg as (
     select cell, count(*) as n, count(*) filter (where not mobile) as n_fixed, count(distinct device_id) as devices,
-           avg(value) as mean, percentile_cont(array[0.5, 0.9]::float8[]) within group (order by value) as q, max(value) as max, min(value) as min
+           avg(value) as mean, percentile_cont(array[0.5, 0.9]::float8[]) within group (order by value) as q, max(value) as max, min(value) as min,
+           percentile_cont(0.5) within group (order by value) filter (where mobile) as van_median
     from (${USABLE_SQL}) src where cell % $9 = $8 group by cell
   ),
   unc as (
@@ -53,7 +54,7 @@ const AGGREGATE_SQL = `
     where jsonb_typeof(d.uncertainty->$1) = 'number' group by u.cell
   )
   select a.cell::text as cell, a.n, a.n_fixed, a.devices, coalesce(p.van_passes, 0) as van_passes, coalesce(p.max_pass_n, 0) as max_pass_n,
-         a.mean, a.q[1] as median, a.q[2] as p90, a.max, a.min, un.uncertainty
+         a.mean, a.q[1] as median, a.q[2] as p90, a.max, a.min, un.uncertainty, a.van_median
   from agg a left join passes p using (cell) left join unc un using (cell)`;
 
 interface StatsRow {
@@ -69,6 +70,7 @@ interface StatsRow {
   max: number;
   min: number;
   uncertainty?: number | null;
+  van_median?: number | null;
 }
 
 export interface ResultRow extends StatsRow {
@@ -103,6 +105,7 @@ function toStats(r: StatsRow): CellStats {
     max: r.max,
     min: r.min,
     uncertainty: r.uncertainty ?? null,
+    vanMedian: r.van_median ?? null,
   };
 }
 

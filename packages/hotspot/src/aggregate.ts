@@ -49,6 +49,8 @@ export interface CellStats {
    * devices with readings in the window (registry `devices.uncertainty`); absent or null when none states one.
    */
   readonly uncertainty?: number | null;
+  /** Median of the van readings alone (usable ones), null without any: the van's independent evidence. */
+  readonly vanMedian?: number | null;
 }
 
 /**
@@ -113,8 +115,13 @@ export function aggregateCells(
         s.vanPassGapSeconds,
       ),
     );
+    const vanValues = rows
+      .filter((r) => r.mobile)
+      .map((r) => r.value)
+      .sort((a, b) => a - b);
     out.push({
       cell,
+      vanMedian: vanValues.length ? quantileSorted(vanValues, 0.5) : null,
       n: values.length,
       nFixed: rows.filter((r) => !r.mobile).length,
       devices: new Set(rows.map((r) => r.deviceId)).size,

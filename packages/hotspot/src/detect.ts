@@ -121,9 +121,17 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
     );
   if (threshold !== undefined) tests.push({ test: 'absolute', value: r4(c.mean), threshold, passed: absolute });
   tests.push({ test: 'suspect', value: past + (spatialHigh ? 1 : 0), threshold: s.suspectHigh, passed: suspect });
+  // Van evidence: in a fixed-sensor cell a van pass confirms when the van readings alone stand out by the
+  // minimum excess (passed), contradicts when they do not (false); a van-only cell needs ≥ 2 passes.
   const vanOnly = c.nFixed < s.minReadings;
-  const vanOk = vanOnly ? c.vanPasses >= 2 : c.vanPasses >= 1;
-  tests.push({ test: 'van', value: c.vanPasses, threshold: vanOnly ? 2 : 1, passed: vanOk });
+  const vanExcess = c.vanMedian === null || c.vanMedian === undefined ? null : c.vanMedian - d.baseline;
+  const vanOk = vanOnly ? c.vanPasses >= 2 : vanExcess !== null && vanExcess > 0 && vanExcess >= minEx;
+  tests.push({
+    test: 'van',
+    value: vanOnly ? c.vanPasses : vanExcess === null ? null : r4(vanExcess),
+    threshold: vanOnly ? 2 : r4(minEx),
+    passed: vanOnly ? vanOk : vanExcess === null ? null : vanOk,
+  });
   // Confidence: the stronger of the median and p90 evidence, each term capped at 1 (docs/hotspots.md).
   const useUp = standsUp && !stands;
   const zz = useUp ? zp : z;

@@ -150,6 +150,7 @@ export function evaluateCells(
       max: c.max,
       min: c.min,
       uncertainty: c.uncertainty ?? null,
+      vanMedian: c.vanMedian ?? null,
     };
     if (!isEligible(c, s) || med === null || up === null)
       return { ...base, eligible: false, ratio: null, robustZ: null, giStar: null, high: false, reasons: [] };
