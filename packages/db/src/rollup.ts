@@ -30,7 +30,9 @@ const VAN_SQL = `
 /**
  * The rollup of one window: per cell, usable readings, those from fixed sensors, distinct devices,
  * van passes (a gap > $7 s between two usable readings of one van in one cell starts a new pass) and
- * the longest pass, mean, median and p90 (percentile_cont: linear interpolation), max and min.
+ * the longest pass, mean, median and p90 (percentile_cont: linear interpolation), max and min — over the
+ * fixed sensors' readings when the cell has ≥ $10 of them (eligible by its fixed sensors: a van's 1 Hz
+ * pass would otherwise outweigh them), else over every usable reading — and the van readings' median.
  * $8/$9: only cells whose index modulo $9 is $8 (the rollup can be split over several connections).
  */
 const AGGREGATE_SQL = `
@@ -45,6 +47,8 @@ const AGGREGATE_SQL = `
   agg as (
     select cell, count(*) as n, count(*) filter (where not mobile) as n_fixed, count(distinct device_id) as devices,
            avg(value) as mean, percentile_cont(array[0.5, 0.9]::float8[]) within group (order by value) as q, max(value) as max, min(value) as min,
+           avg(value) filter (where not mobile) as f_mean, max(value) filter (where not mobile) as f_max, min(value) filter (where not mobile) as f_min,
+           percentile_cont(array[0.5, 0.9]::float8[]) within group (order by value) filter (where not mobile) as fq,
            percentile_cont(0.5) within group (order by value) filter (where mobile) as van_median
     from (${USABLE_SQL}) src where cell % $9 = $8 group by cell
   ),
@@ -54,7 +58,12 @@ const AGGREGATE_SQL = `
     where jsonb_typeof(d.uncertainty->$1) = 'number' group by u.cell
   )
   select a.cell::text as cell, a.n, a.n_fixed, a.devices, coalesce(p.van_passes, 0) as van_passes, coalesce(p.max_pass_n, 0) as max_pass_n,
-         a.mean, a.q[1] as median, a.q[2] as p90, a.max, a.min, un.uncertainty, a.van_median
+         case when a.n_fixed >= $10 then a.f_mean else a.mean end as mean,
+         case when a.n_fixed >= $10 then a.fq[1] else a.q[1] end as median,
+         case when a.n_fixed >= $10 then a.fq[2] else a.q[2] end as p90,
+         case when a.n_fixed >= $10 then a.f_max else a.max end as max,
+         case when a.n_fixed >= $10 then a.f_min else a.min end as min,
+         un.uncertainty, a.van_median
   from agg a left join passes p using (cell) left join unc un using (cell)`;
 
 interface StatsRow {
@@ -177,6 +186,7 @@ export async function rollupWindow(
     f.vanPassGapSeconds,
     part,
     parts,
+    f.minFixedReadings ?? 2_147_483_647, // absent: no split (every usable reading)
   ];
   const parts = pool ? rollup.connections : 1;
   if (parts <= 1 || !pool) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Detection benchmark (`npm run bench:detection [-- --hours 48 --seed 20161201 --only sources-3]`), on
+ * Detection benchmark (`npm run bench:detection [-- --hours 48 --seed 20161201 --only sources-3 --label v2 --keep]`), on
  * SIMULATED scenarios (`@voc/simulator`): for each scenario of the fixed set (noise only, regional
  * episode, 1, 3 and 10 sources, intermittent sources, biased sensor, drifting sensor, van-only), writes
  * its readings straight into the benchmark's own database, runs the real hotspot evaluation (the core
@@ -21,7 +21,7 @@ import { createPool, migrateDatabase, recreateDatabase } from '@voc/db';
 import { DETECTION_TARGETS, scenario, SCENARIO_NAMES, simulate, type ScoreReport } from '@voc/simulator';
 import { numberArg } from './setup.js';
 import { runScenario } from '../detection/run.js';
-import { scoreTable, type ScenarioFigures } from '../detection/table.js';
+import { detectableInTime, scoreTable, type ScenarioFigures } from '../detection/table.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DB = `${process.env.VOC_BENCH_DATABASE ?? 'voc_bench'}_detection`;
@@ -87,12 +87,15 @@ async function main(): Promise<void> {
       seconds,
       windows: run.evaluation.windows,
       faulty: sim.truth.faultySensors.length,
+      inTime: detectableInTime(sim.truth),
     });
     const r: ScoreReport = run.report;
     process.stdout.write(
       `  ${name}: ${run.rows} rows, ${run.evaluation.windows} windows, ${seconds.toFixed(0)} s; found ${r.sources.filter((s) => s.found).length}/${r.sources.length}, tasks ${r.enforcementTasks} (false ${r.falseTasks}), faults as faults ${r.faultsRaisedAsFaults ?? '-'}\n`,
     );
-    // The next scenario starts from an empty store (every table this benchmark wrote; its own database).
+    // The next scenario starts from an empty store (every table this benchmark wrote; its own database);
+    // --keep leaves the last scenario's rows for inspection.
+    if (process.argv.includes('--keep') && name === names[names.length - 1]) break;
     await pool.query(
       `truncate readings, hotspot_cell_stats, hotspot_cell_states, hotspot_evidence, task_events, alert_outbox, hotspot_evaluation_runs, hotspot_evaluations, sensor_checks, devices, facilities cascade`,
     );
@@ -109,7 +112,14 @@ async function main(): Promise<void> {
     seed,
     method,
     targets: DETECTION_TARGETS,
-    scenarios: figures.map((f) => ({ name: f.name, rows: f.rows, windows: f.windows, seconds: f.seconds, report: f.report })),
+    scenarios: figures.map((f) => ({
+      name: f.name,
+      rows: f.rows,
+      windows: f.windows,
+      seconds: f.seconds,
+      detectableInTime: [...f.inTime],
+      report: f.report,
+    })),
   };
   await mkdir(`${ROOT}bench/results`, { recursive: true });
   const file = `${ROOT}bench/results/detection-${label}-${result.date.slice(0, 10)}.json`;

@@ -31,7 +31,12 @@ export async function evaluateWindow(deps: EvaluationDeps, req: EvaluateRequest)
     throw new VocError(ERROR_CODES.invalid_request, `window start ${iso(req.windowStart)} is not aligned to ${s.windowMinutes} min`);
   const series: SeriesKey = { metric: req.metric, resolution: s.resolution, windowMinutes: s.windowMinutes };
   const window: Window = { start: req.windowStart, end: req.windowStart + W };
-  const filter: UsableFilter = { unit: METRICS[req.metric].unit, vanMaxSpeedKmh: s.vanMaxSpeedKmh, vanPassGapSeconds: s.vanPassGapSeconds };
+  const filter: UsableFilter = {
+    unit: METRICS[req.metric].unit,
+    vanMaxSpeedKmh: s.vanMaxSpeedKmh,
+    vanPassGapSeconds: s.vanPassGapSeconds,
+    minFixedReadings: s.minReadings,
+  };
   const started = Date.now();
 
   return deps.store

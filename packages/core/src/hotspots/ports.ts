@@ -32,6 +32,11 @@ export interface UsableFilter {
   readonly unit: string;
   readonly vanMaxSpeedKmh: number;
   readonly vanPassGapSeconds: number;
+  /**
+   * A cell with at least this many fixed-sensor readings (the eligibility minimum) takes its mean, median,
+   * p90, max and min from its fixed sensors alone; van readings are then independent evidence (absent: no split).
+   */
+  readonly minFixedReadings?: number;
 }
 
 /** A cell's stored result in a window (a row of `hotspot_cell_stats`). */
