@@ -4,7 +4,8 @@
 # creates the Kafka topics (prefix "demo.") and their ACLs, then `voc-tools demo` (tools/): registers the demo devices, starts the
 # gateway and the stream writer, replays the committed real-data slice (data/demo) over MQTT and prints
 # what was published, stored and rejected (by reason) with publish-to-stored latency; then evaluates
-# the hotspot grid over the replayed data and prints the hotspots and trace-to-source tasks.
+# the hotspot grid over the replayed data and prints the hotspots and trace-to-source tasks; last, one
+# SIMULATED Xicheng scenario scored against its truth (found / missed / false, the teams' tasks).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 [ -d node_modules ] || npm ci --no-audit --no-fund

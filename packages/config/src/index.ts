@@ -138,11 +138,29 @@ const envSchema = z.object({
   VOC_HOTSPOT_CLEAR_N: int(M.clearN, 1),
   VOC_HOTSPOT_METRICS: z.string().default('tvoc,voc_index,benzene,toluene,xylene,nmhc,pm25'),
   VOC_HOTSPOT_THRESHOLDS: z.string().default(''),
+  VOC_HOTSPOT_MIN_EXCESS_FACTOR: num(M.minExcessFactor),
+  VOC_HOTSPOT_UNCERTAINTY: z.string().default(''),
+  VOC_HOTSPOT_UPPER_QUANTILE: bool(M.upperQuantile),
+  VOC_HOTSPOT_TEMPORAL_DAYS: int(M.temporalDays, 1),
+  VOC_HOTSPOT_TEMPORAL_MIN_DAYS: int(M.temporalMinDays, 1),
+  VOC_HOTSPOT_TEMPORAL_WINDOWS: int(M.temporalWindows, 1),
+  VOC_HOTSPOT_TEMPORAL_MIN_WINDOWS: int(M.temporalMinWindows, 1),
+  VOC_HOTSPOT_REGIONAL_FRACTION: num(M.regionalFraction),
+  VOC_HOTSPOT_REGIONAL_MIN_CELLS: int(M.regionalMinCells, 1),
+  VOC_HOTSPOT_SUSPECT_HIGH: int(M.suspectHigh, 1),
+  VOC_HOTSPOT_SUSPECT_WINDOWS: int(M.suspectWindows, 1),
+  VOC_EARLIEST_READING_TIME: z
+    .string()
+    .default('2013-01-01T00:00:00Z') // @voc/ingest DEFAULT_EARLIEST_TIME_MS
+    .refine((v) => Number.isFinite(Date.parse(v)), 'must be an ISO 8601 time such as 2013-01-01T00:00:00Z'),
   VOC_HOTSPOT_CONCURRENCY: int(2, 1),
   VOC_HOTSPOT_VAN_PASS_GAP_S: int(M.vanPassGapSeconds, 1),
   VOC_HOTSPOT_WIND_MAX_KM: num(T.windMaxKm),
   VOC_HOTSPOT_CALM_WIND_MS: num(T.calmWindMs),
   VOC_HOTSPOT_CANDIDATE_RING: int(T.candidateRing, 0).pipe(z.number().max(3)),
+  VOC_HOTSPOT_TRACE_HOURS: int(T.traceHours, 0),
+  VOC_HOTSPOT_PLUME_SPREAD_DEG: num(T.plumeSpreadDeg),
+  VOC_HOTSPOT_DISTANCE_SCALE_M: num(T.distanceScaleM),
   VOC_HOTSPOT_SCHEDULER: bool(true),
   VOC_HOTSPOT_ROLLUP_CONNECTIONS: int(1, 1),
   VOC_HOTSPOT_WORK_MEM: z
@@ -230,6 +248,8 @@ export interface Config {
     maxPayloadBytes: number;
     allowedLatenessMs: number;
     maxClockSkewMs: number;
+    /** Plausibility floor of device times, epoch ms (VOC_EARLIEST_READING_TIME; `@voc/ingest` TimeLimits). */
+    earliestTimeMs: number;
     lingerMs: number;
     maxBatch: number;
     /** Device directory: incremental refresh period and full re-read period, ms. */
@@ -265,6 +285,21 @@ export interface Config {
     metrics: string[];
     /** Absolute thresholds on the cell mean, canonical unit, `metric=value` pairs. */
     thresholds: Record<string, number>;
+    /** Detection settings (`@voc/hotspot` MethodSettings; docs/hotspots.md lists each with its source). */
+    minExcessFactor: number;
+    uncertainty: Record<string, number>;
+    upperQuantile: boolean;
+    temporalDays: number;
+    temporalMinDays: number;
+    temporalWindows: number;
+    temporalMinWindows: number;
+    regionalFraction: number;
+    regionalMinCells: number;
+    suspectHigh: number;
+    suspectWindows: number;
+    traceHours: number;
+    plumeSpreadDeg: number;
+    distanceScaleM: number;
     concurrency: number;
     /** A gap longer than this (s) between two usable readings of one van in one cell starts a new van pass. */
     vanPassGapSeconds: number;
@@ -317,7 +352,7 @@ export interface LoadConfigOptions {
   service?: ServiceName;
 }
 
-function parseThresholds(raw: string): Record<string, number> {
+function parseThresholds(raw: string, name = 'VOC_HOTSPOT_THRESHOLDS'): Record<string, number> {
   const out: Record<string, number> = {};
   for (const part of raw
     .split(',')
@@ -325,7 +360,7 @@ function parseThresholds(raw: string): Record<string, number> {
     .filter(Boolean)) {
     const [k, v] = part.split('=');
     const n = Number(v);
-    if (!k || !Number.isFinite(n)) throw new VocError(ERROR_CODES.config_invalid, `VOC_HOTSPOT_THRESHOLDS: "${part}" is not metric=number`);
+    if (!k || !Number.isFinite(n)) throw new VocError(ERROR_CODES.config_invalid, `${name}: "${part}" is not metric=number`);
     out[k.trim()] = n;
   }
   return out;
@@ -420,6 +455,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxPayloadBytes: e.VOC_MAX_PAYLOAD_BYTES,
       allowedLatenessMs: e.VOC_ALLOWED_LATENESS_MS,
       maxClockSkewMs: e.VOC_MAX_CLOCK_SKEW_MS,
+      earliestTimeMs: Date.parse(e.VOC_EARLIEST_READING_TIME),
       lingerMs: e.VOC_GATEWAY_LINGER_MS,
       maxBatch: e.VOC_GATEWAY_MAX_BATCH,
       deviceRefreshMs: e.VOC_DEVICE_REFRESH_MS,
@@ -449,11 +485,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         .map((s) => s.trim())
         .filter(Boolean),
       thresholds: parseThresholds(e.VOC_HOTSPOT_THRESHOLDS),
+      minExcessFactor: e.VOC_HOTSPOT_MIN_EXCESS_FACTOR,
+      uncertainty: { ...M.uncertainty, ...parseThresholds(e.VOC_HOTSPOT_UNCERTAINTY, 'VOC_HOTSPOT_UNCERTAINTY') },
+      upperQuantile: e.VOC_HOTSPOT_UPPER_QUANTILE,
+      temporalDays: e.VOC_HOTSPOT_TEMPORAL_DAYS,
+      temporalMinDays: e.VOC_HOTSPOT_TEMPORAL_MIN_DAYS,
+      temporalWindows: e.VOC_HOTSPOT_TEMPORAL_WINDOWS,
+      temporalMinWindows: e.VOC_HOTSPOT_TEMPORAL_MIN_WINDOWS,
+      regionalFraction: e.VOC_HOTSPOT_REGIONAL_FRACTION,
+      regionalMinCells: e.VOC_HOTSPOT_REGIONAL_MIN_CELLS,
+      suspectHigh: e.VOC_HOTSPOT_SUSPECT_HIGH,
+      suspectWindows: e.VOC_HOTSPOT_SUSPECT_WINDOWS,
       concurrency: e.VOC_HOTSPOT_CONCURRENCY,
       vanPassGapSeconds: e.VOC_HOTSPOT_VAN_PASS_GAP_S,
       windMaxKm: e.VOC_HOTSPOT_WIND_MAX_KM,
       calmWindMs: e.VOC_HOTSPOT_CALM_WIND_MS,
       candidateRing: e.VOC_HOTSPOT_CANDIDATE_RING,
+      traceHours: e.VOC_HOTSPOT_TRACE_HOURS,
+      plumeSpreadDeg: e.VOC_HOTSPOT_PLUME_SPREAD_DEG,
+      distanceScaleM: e.VOC_HOTSPOT_DISTANCE_SCALE_M,
       rollupConnections: e.VOC_HOTSPOT_ROLLUP_CONNECTIONS,
       workMem: e.VOC_HOTSPOT_WORK_MEM,
       scheduler: e.VOC_HOTSPOT_SCHEDULER,

@@ -60,22 +60,39 @@ function toRecord(r: CredentialRow): DeviceCredentialRecord {
 
 const COLS = 'id, kind, status, name, sensor, lat, lon, metadata';
 
+/**
+ * Per-metric uncertainty (σ, canonical unit) a registration states in its metadata, as
+ * `metadata.uncertainty.<metric>` = a number or `{ noise: number }` (the simulator's form). Stored in
+ * `devices.uncertainty` (migration 009), which the hotspot method's minimum excess reads.
+ */
+export function statedUncertainty(metadata: Record<string, unknown> | undefined): Record<string, number> {
+  const u = metadata?.['uncertainty'];
+  if (!u || typeof u !== 'object') return {};
+  const out: Record<string, number> = {};
+  for (const [metric, v] of Object.entries(u as Record<string, unknown>)) {
+    const n = typeof v === 'number' ? v : v && typeof v === 'object' ? (v as { noise?: unknown }).noise : undefined;
+    if (typeof n === 'number' && Number.isFinite(n) && n >= 0) out[metric] = n;
+  }
+  return out;
+}
+
 /** Device registry (table `devices`). */
 export class DeviceRepository {
   constructor(private readonly pool: Pool) {}
 
   /**
-   * Registers devices or updates their descriptive fields (kind, name, sensor, position, metadata);
+   * Registers devices or updates their descriptive fields (kind, name, sensor, position, metadata, and
+   * the uncertainty the metadata states: {@link statedUncertainty});
    * status and credential are left as they are for existing ids.
    * @returns ids that were newly created
    */
   async upsert(devices: readonly DeviceInput[]): Promise<string[]> {
     if (devices.length === 0) return [];
     const { rows } = await this.pool.query<{ id: string; created: boolean }>(
-      `insert into devices (id, kind, name, sensor, lat, lon, metadata)
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::jsonb[])
+      `insert into devices (id, kind, name, sensor, lat, lon, metadata, uncertainty)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::jsonb[], $8::jsonb[])
        on conflict (id) do update set kind = excluded.kind, name = excluded.name, sensor = excluded.sensor,
-         lat = excluded.lat, lon = excluded.lon, metadata = excluded.metadata, updated_at = now()
+         lat = excluded.lat, lon = excluded.lon, metadata = excluded.metadata, uncertainty = excluded.uncertainty, updated_at = now()
        returning id, (xmax = 0) as created`,
       [
         devices.map((d) => d.id),
@@ -85,6 +102,7 @@ export class DeviceRepository {
         devices.map((d) => d.lat ?? null),
         devices.map((d) => d.lon ?? null),
         devices.map((d) => JSON.stringify(d.metadata ?? {})),
+        devices.map((d) => JSON.stringify(statedUncertainty(d.metadata))),
       ],
     );
     return rows.filter((r) => r.created).map((r) => r.id);

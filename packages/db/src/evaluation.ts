@@ -5,6 +5,7 @@ import { TaskWrites } from './tasks.js';
 import { FacilityLookup } from './facilities.js';
 import { JurisdictionLookup } from './jurisdictions.js';
 import { AlertOutboxWrites } from './alert-outbox.js';
+import { DetectionQueries } from './detection.js';
 import { cellHex, cellInt, ms, SERIES, seriesParams, ts, type Queryable } from './sql.js';
 import { withTransaction, type Pool } from './pool.js';
 import { type CellResult, type CellStats, type PersistenceState, type Window } from '@voc/hotspot';
@@ -21,6 +22,7 @@ import type {
   HotspotPort,
   TaskOpeningPort,
   TraceContextPort,
+  DetectionPort,
 } from '@voc/core';
 
 /** {@link EvaluationTx} on one PostgreSQL transaction. */
@@ -34,6 +36,7 @@ export class EvaluationTransaction implements EvaluationTx {
   private readonly facilities: FacilityLookup;
   private readonly jurisdictionLookup: JurisdictionLookup;
   private readonly outbox: AlertOutboxWrites;
+  private readonly detection: DetectionQueries;
 
   constructor(
     private readonly db: Queryable,
@@ -45,6 +48,7 @@ export class EvaluationTransaction implements EvaluationTx {
     this.facilities = new FacilityLookup(db);
     this.jurisdictionLookup = new JurisdictionLookup(db);
     this.outbox = new AlertOutboxWrites(db);
+    this.detection = new DetectionQueries(db);
   }
 
   async lockWindow(s: SeriesKey, w: Window): Promise<void> {
@@ -100,6 +104,15 @@ export class EvaluationTransaction implements EvaluationTx {
       gi_star: c.giStar,
       high: c.high,
       reasons: c.reasons,
+      uncertainty: c.uncertainty ?? null,
+      van_median: c.vanMedian ?? null,
+      excess: c.excess ?? null,
+      excess_p90: c.excessP90 ?? null,
+      temporal_excess: c.temporalExcess ?? null,
+      spatial_high: c.spatialHigh ?? false,
+      suspect: c.suspect ?? false,
+      confidence: c.confidence ?? null,
+      tests: c.tests ?? null,
     }));
     await this.db.query(`insert into hotspot_cell_stats select * from json_populate_recordset(null::hotspot_cell_stats, $1::json)`, [
       JSON.stringify(rows),
@@ -178,7 +191,8 @@ export class EvaluationTransaction implements EvaluationTx {
   async cellResults(s: SeriesKey, window: number, cells: readonly string[]): Promise<Map<string, StoredCell>> {
     if (cells.length === 0) return new Map();
     const { rows } = await this.db.query<ResultRow>(
-      `select cell::text as cell, n, n_fixed, devices, van_passes, max_pass_n, mean, median, p90, max, min, eligible, ratio, robust_z, gi_star, high, reasons
+      `select cell::text as cell, n, n_fixed, devices, van_passes, max_pass_n, mean, median, p90, max, min, eligible, ratio, robust_z, gi_star, high, reasons,
+              uncertainty, van_median, excess, excess_p90, temporal_excess, spatial_high, suspect, confidence, tests
        from hotspot_cell_stats where ${SERIES} and window_start = $4 and cell = any($5::int8[])`,
       [...seriesParams(s), ts(window), cells.map(cellInt)],
     );
@@ -264,7 +278,8 @@ export class EvaluationTransaction implements EvaluationTx {
     const d = r.district;
     await this.db.query(
       `update hotspot_evaluations set status = 'done', version = version + 1, evaluated_at = clock_timestamp(), watermark = $5, job_id = $6,
-         cells = $7, eligible = $8, high = $9, baseline = $10, mad = $11, scale = $12, scale_kind = $13, duration_ms = $14, settings = $15
+         cells = $7, eligible = $8, high = $9, baseline = $10, mad = $11, scale = $12, scale_kind = $13, duration_ms = $14, settings = $15,
+         baseline_p90 = $16, scale_p90 = $17, rising_fraction = $18, regional = $19
        where ${SERIES} and window_start = $4`,
       [
         ...seriesParams(s),
@@ -280,6 +295,10 @@ export class EvaluationTransaction implements EvaluationTx {
         d.scaleKind,
         r.durationMs,
         JSON.stringify(r.settings),
+        d.baselineP90 ?? null,
+        d.scaleP90 ?? null,
+        d.risingFraction ?? null,
+        d.regional ?? false,
       ],
     );
     await this.db.query(
@@ -336,6 +355,22 @@ export class EvaluationTransaction implements EvaluationTx {
 
   jurisdictions(...a: Parameters<TraceContextPort['jurisdictions']>): ReturnType<TraceContextPort['jurisdictions']> {
     return this.jurisdictionLookup.jurisdictions(...a);
+  }
+
+  cellHistory(...a: Parameters<DetectionPort['cellHistory']>): ReturnType<DetectionPort['cellHistory']> {
+    return this.detection.cellHistory(...a);
+  }
+
+  spatialHighCounts(...a: Parameters<DetectionPort['spatialHighCounts']>): ReturnType<DetectionPort['spatialHighCounts']> {
+    return this.detection.spatialHighCounts(...a);
+  }
+
+  stuckDevices(...a: Parameters<DetectionPort['stuckDevices']>): ReturnType<DetectionPort['stuckDevices']> {
+    return this.detection.stuckDevices(...a);
+  }
+
+  openSensorCheck(...a: Parameters<DetectionPort['openSensorCheck']>): ReturnType<DetectionPort['openSensorCheck']> {
+    return this.detection.openSensorCheck(...a);
   }
 
   enqueueAlert(...a: Parameters<AlertOutboxWritePort['enqueueAlert']>): ReturnType<AlertOutboxWritePort['enqueueAlert']> {

@@ -15,7 +15,7 @@ export const USABLE_SQL = `
   select r.device_id, r.time, r.value, r.lat, r.lon, h3_parent(r.h3, $3::int) as cell, (r.lat is not null) as mobile
   from readings r
   where r.metric = $1 and r.unit = $2 and r.time >= $4 and r.time < $5
-    and ${usableReadingSql('r.', '$6')}`;
+    and ${usableReadingSql('r.', '$6', { negativeSuspect: true })}`;
 
 /**
  * Usable van readings of one metric in a window (same parameters as {@link USABLE_SQL}); a separate scan
@@ -25,12 +25,14 @@ const VAN_SQL = `
   select r.device_id, r.time, h3_parent(r.h3, $3::int) as cell
   from readings r
   where r.metric = $1 and r.unit = $2 and r.time >= $4 and r.time < $5 and r.lat is not null
-    and ${usableReadingSql('r.', '$6')}`;
+    and ${usableReadingSql('r.', '$6', { negativeSuspect: true })}`;
 
 /**
  * The rollup of one window: per cell, usable readings, those from fixed sensors, distinct devices,
  * van passes (a gap > $7 s between two usable readings of one van in one cell starts a new pass) and
- * the longest pass, mean, median and p90 (percentile_cont: linear interpolation), max and min.
+ * the longest pass, mean, median and p90 (percentile_cont: linear interpolation), max and min — over the
+ * fixed sensors' readings when the cell has ≥ $10 of them (eligible by its fixed sensors: a van's 1 Hz
+ * pass would otherwise outweigh them), else over every usable reading — and the van readings' median.
  * $8/$9: only cells whose index modulo $9 is $8 (the rollup can be split over several connections).
  */
 const AGGREGATE_SQL = `
@@ -44,12 +46,25 @@ const AGGREGATE_SQL = `
   passes as (select cell, count(*) as van_passes, max(n) as max_pass_n from (select cell, device_id, pass, count(*) as n from numbered group by 1, 2, 3) p group by cell),
   agg as (
     select cell, count(*) as n, count(*) filter (where not mobile) as n_fixed, count(distinct device_id) as devices,
-           avg(value) as mean, percentile_cont(array[0.5, 0.9]::float8[]) within group (order by value) as q, max(value) as max, min(value) as min
+           avg(value) as mean, percentile_cont(array[0.5, 0.9]::float8[]) within group (order by value) as q, max(value) as max, min(value) as min,
+           avg(value) filter (where not mobile) as f_mean, max(value) filter (where not mobile) as f_max, min(value) filter (where not mobile) as f_min,
+           percentile_cont(array[0.5, 0.9]::float8[]) within group (order by value) filter (where not mobile) as fq,
+           percentile_cont(0.5) within group (order by value) filter (where mobile) as van_median
     from (${USABLE_SQL}) src where cell % $9 = $8 group by cell
+  ),
+  unc as (
+    select u.cell, max((d.uncertainty->>$1)::float8) as uncertainty
+    from (select distinct cell, device_id from (${USABLE_SQL}) s2 where cell % $9 = $8) u join devices d on d.id = u.device_id
+    where jsonb_typeof(d.uncertainty->$1) = 'number' group by u.cell
   )
   select a.cell::text as cell, a.n, a.n_fixed, a.devices, coalesce(p.van_passes, 0) as van_passes, coalesce(p.max_pass_n, 0) as max_pass_n,
-         a.mean, a.q[1] as median, a.q[2] as p90, a.max, a.min
-  from agg a left join passes p using (cell)`;
+         case when a.n_fixed >= $10 then a.f_mean else a.mean end as mean,
+         case when a.n_fixed >= $10 then a.fq[1] else a.q[1] end as median,
+         case when a.n_fixed >= $10 then a.fq[2] else a.q[2] end as p90,
+         case when a.n_fixed >= $10 then a.f_max else a.max end as max,
+         case when a.n_fixed >= $10 then a.f_min else a.min end as min,
+         un.uncertainty, a.van_median
+  from agg a left join passes p using (cell) left join unc un using (cell)`;
 
 interface StatsRow {
   cell: string;
@@ -63,6 +78,8 @@ interface StatsRow {
   p90: number;
   max: number;
   min: number;
+  uncertainty?: number | null;
+  van_median?: number | null;
 }
 
 export interface ResultRow extends StatsRow {
@@ -72,6 +89,13 @@ export interface ResultRow extends StatsRow {
   gi_star: number | null;
   high: boolean;
   reasons: HighReason[];
+  excess?: number | null;
+  excess_p90?: number | null;
+  temporal_excess?: number | null;
+  spatial_high?: boolean;
+  suspect?: boolean;
+  confidence?: number | null;
+  tests?: StoredCell['tests'] | null;
 }
 
 const byCell = (a: CellStats, b: CellStats): number => (a.cell < b.cell ? -1 : a.cell > b.cell ? 1 : 0);
@@ -89,11 +113,28 @@ function toStats(r: StatsRow): CellStats {
     p90: r.p90,
     max: r.max,
     min: r.min,
+    uncertainty: r.uncertainty ?? null,
+    vanMedian: r.van_median ?? null,
   };
 }
 
 export function toResult(r: ResultRow): StoredCell {
-  return { ...toStats(r), eligible: r.eligible, ratio: r.ratio, robustZ: r.robust_z, giStar: r.gi_star, high: r.high, reasons: r.reasons };
+  return {
+    ...toStats(r),
+    eligible: r.eligible,
+    ratio: r.ratio,
+    robustZ: r.robust_z,
+    giStar: r.gi_star,
+    high: r.high,
+    reasons: r.reasons,
+    excess: r.excess ?? null,
+    excessP90: r.excess_p90 ?? null,
+    temporalExcess: r.temporal_excess ?? null,
+    spatialHigh: r.spatial_high ?? false,
+    suspect: r.suspect ?? false,
+    confidence: r.confidence ?? 0,
+    tests: r.tests ?? [],
+  };
 }
 
 /** How the rollup query runs. */
@@ -145,6 +186,7 @@ export async function rollupWindow(
     f.vanPassGapSeconds,
     part,
     parts,
+    f.minFixedReadings ?? 2_147_483_647, // absent: no split (every usable reading)
   ];
   const parts = pool ? rollup.connections : 1;
   if (parts <= 1 || !pool) {

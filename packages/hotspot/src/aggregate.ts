@@ -44,6 +44,13 @@ export interface CellStats {
   readonly p90: number;
   readonly max: number;
   readonly min: number;
+  /**
+   * Instrument uncertainty of the cell for the metric (σ, canonical unit): the largest stated by its
+   * devices with readings in the window (registry `devices.uncertainty`); absent or null when none states one.
+   */
+  readonly uncertainty?: number | null;
+  /** Median of the van readings alone (usable ones), null without any: the van's independent evidence. */
+  readonly vanMedian?: number | null;
 }
 
 /**
@@ -76,14 +83,16 @@ export function passLengths(sortedTimes: readonly number[], gapSeconds: number):
 
 /**
  * Reference implementation of the cell aggregation (the SQL rollup of the worker must agree with it).
- * Groups usable readings by the parent cell at `resolution` and computes {@link CellStats}.
+ * Groups usable readings by the parent cell at `resolution` and computes {@link CellStats}; with
+ * `minReadings`, a cell with at least that many fixed-sensor readings takes mean, median, p90, max and min
+ * from them alone (as the SQL rollup does with the eligibility minimum).
  * @throws VocError invalid_request when the readings carry more than one unit: a MOS index is never
  *   aggregated with a concentration (DOMAIN.md §2), nor ppb with µg/m³
  * @returns one entry per cell with at least one usable reading, ordered by cell
  */
 export function aggregateCells(
   readings: readonly GridReading[],
-  s: Pick<MethodSettings, 'resolution' | 'vanMaxSpeedKmh' | 'vanPassGapSeconds'>,
+  s: Pick<MethodSettings, 'resolution' | 'vanMaxSpeedKmh' | 'vanPassGapSeconds'> & { readonly minReadings?: number },
 ): CellStats[] {
   const units = new Set(readings.map((r) => r.unit));
   if (units.size > 1) {
@@ -99,7 +108,11 @@ export function aggregateCells(
   }
   const out: CellStats[] = [];
   for (const [cell, rows] of [...byCell].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-    const values = rows.map((r) => r.value).sort((a, b) => a - b);
+    // A cell eligible by its fixed sensors takes its statistics from them alone (a 1 Hz van pass would
+    // outweigh them); van readings are then independent evidence (`vanMedian`).
+    const nFixed = rows.filter((r) => !r.mobile).length;
+    const own = nFixed >= (s.minReadings ?? Infinity) ? rows.filter((r) => !r.mobile) : rows;
+    const values = own.map((r) => r.value).sort((a, b) => a - b);
     const vanTimes = new Map<string, number[]>();
     for (const r of rows) if (r.mobile) (vanTimes.get(r.deviceId) ?? vanTimes.set(r.deviceId, []).get(r.deviceId)!).push(r.time);
     const passes = [...vanTimes.values()].flatMap((ts) =>
@@ -108,10 +121,15 @@ export function aggregateCells(
         s.vanPassGapSeconds,
       ),
     );
+    const vanValues = rows
+      .filter((r) => r.mobile)
+      .map((r) => r.value)
+      .sort((a, b) => a - b);
     out.push({
       cell,
-      n: values.length,
-      nFixed: rows.filter((r) => !r.mobile).length,
+      vanMedian: vanValues.length ? quantileSorted(vanValues, 0.5) : null,
+      n: rows.length,
+      nFixed,
       devices: new Set(rows.map((r) => r.deviceId)).size,
       vanPasses: passes.length,
       maxPassReadings: passes.length ? Math.max(...passes) : 0,

@@ -41,7 +41,8 @@ describe('hotspot method (DOMAIN.md §6)', () => {
     expect(r.district.mad).toBe(1);
     expect(high[0]!.ratio).toBe(4);
     expect(high[0]!.robustZ).toBeCloseTo(30 / MAD_SCALE, 9);
-    expect(high[0]!.reasons).toEqual(['relative']);
+    // the fixture's p90 equals its median, so the upper-quantile test fires with the median one
+    expect(high[0]!.reasons).toEqual(['relative', 'upper']);
   });
 
   it('flags nothing in a uniform district', () => {
@@ -49,12 +50,13 @@ describe('hotspot method (DOMAIN.md §6)', () => {
     expect(r.cells.filter((c) => c.high)).toEqual([]);
   });
 
-  it('needs both the ratio and the robust z', () => {
+  it('needs both the ratio and the robust z when a ratio gate is set', () => {
+    const G = { ...S, ratio: 1.5, minExcessFactor: 0 };
     // ratio 1.4 < 1.5 although z = 4 / 1.4826 × … is large
-    expect(evaluateCells(grid(14), S, 'tvoc').cells.some((c) => c.high)).toBe(false);
+    expect(evaluateCells(grid(14), G, 'tvoc').cells.some((c) => c.high)).toBe(false);
     // ratio met but z below 3: a spread-out district (medians 5…22, baseline 14, MAD 5)
     const noisy = [stats(CENTRE, 25), ...RING.map((c, i) => stats(c, 5 + i))];
-    const r = evaluateCells(noisy, S, 'tvoc');
+    const r = evaluateCells(noisy, G, 'tvoc');
     expect(r.cells[0]!.ratio).toBeGreaterThanOrEqual(1.5);
     expect(r.cells[0]!.robustZ).toBeLessThan(3);
     expect(r.cells[0]!.high).toBe(false);
@@ -76,11 +78,19 @@ describe('hotspot method (DOMAIN.md §6)', () => {
     expect(isEligible({ nFixed: 0, maxPassReadings: 10 }, S)).toBe(true);
   });
 
-  it('flags a cell whose mean exceeds the absolute threshold of its metric', () => {
-    const cells = grid(10).map((c, i) => (i === 3 ? { ...c, mean: 51 } : c));
-    const r = evaluateCells(cells, { ...S, thresholds: { benzene: 50 } }, 'benzene');
-    expect(r.cells.filter((c) => c.high).map((c) => [c.cell, c.reasons])).toEqual([[cells[3]!.cell, ['absolute']]]);
-    expect(evaluateCells(cells, { ...S, thresholds: { benzene: 50 } }, 'tvoc').cells.some((c) => c.high)).toBe(false);
+  it('flags a cell whose mean exceeds the absolute threshold of its metric only when it also stands out', () => {
+    // Issue 10: an absolute threshold alone flagged every cell of a regional episode; it now needs the
+    // cell to stand out from the district (excess ≥ the minimum and robust z ≥ 3) as well.
+    const flat = grid(10).map((c, i) => (i === 3 ? { ...c, mean: 51 } : c));
+    expect(evaluateCells(flat, { ...S, thresholds: { benzene: 50 } }, 'benzene').cells.some((c) => c.high)).toBe(false);
+    const cells = grid(10).map((c, i) => (i === 3 ? { ...c, mean: 51, median: 20 } : c));
+    const r = evaluateCells(cells, { ...S, upperQuantile: false, thresholds: { benzene: 50 } }, 'benzene');
+    expect(r.cells.filter((c) => c.high).map((c) => [c.cell, c.reasons])).toEqual([[cells[3]!.cell, ['relative', 'absolute']]]);
+    expect(
+      evaluateCells(cells, { ...S, upperQuantile: false, thresholds: { benzene: 50 } }, 'tvoc')
+        .cells.filter((c) => c.high)
+        .map((c) => c.reasons),
+    ).toEqual([['relative']]);
   });
 
   it('falls back to the mean absolute deviation when MAD = 0 and gives z = 0 when every median is equal', () => {

@@ -2,6 +2,7 @@ import { median } from 'simple-statistics';
 import type { CellStats } from './aggregate.js';
 import { getisOrdGiStar, ring1, type Neighbourhood } from './gistar.js';
 import type { MethodSettings } from './settings.js';
+import { cellUncertainty, testCell, type CellTest, type EvaluationContext } from './detect.js';
 
 /** Consistency constant of the MAD for normal data: 1 / Φ⁻¹(3/4) ≈ 1.4826 (Rousseeuw & Croux 1993). */
 export const MAD_SCALE = 1.4826;
@@ -11,8 +12,12 @@ export const MAD_SCALE = 1.4826;
  */
 export const MEAN_AD_SCALE = 1.253314;
 
-/** Why a cell is high-value: `relative` (ratio and robust z both met) and/or `absolute` (mean above the metric's threshold). */
-export type HighReason = 'relative' | 'absolute';
+/**
+ * Why a cell is high-value: `relative` (its median stands out from the district and from its own
+ * history by the minimum excess), `upper` (the same on its p90: a source on for part of the window),
+ * `absolute` (mean above the metric's threshold while the cell also stands out).
+ */
+export type HighReason = 'relative' | 'upper' | 'absolute';
 
 /** How the robust z-score was scaled in a window: MAD, mean absolute deviation (MAD = 0), or not at all (every eligible median equal). */
 export type ScaleKind = 'mad' | 'mean_ad' | 'none';
@@ -28,6 +33,18 @@ export interface CellResult extends CellStats {
   readonly giStar: number | null;
   readonly high: boolean;
   readonly reasons: readonly HighReason[];
+  /** median − district baseline and p90 − district p90 baseline (canonical unit); null when ineligible. */
+  readonly excess?: number | null;
+  readonly excessP90?: number | null;
+  /** The excess over the cell's own history (temporal baseline); null when ineligible or history too short. */
+  readonly temporalExcess?: number | null;
+  /** The cell stood out from the district (spatial test, median or p90), whatever its history. */
+  readonly spatialHigh?: boolean;
+  /** Stood out in too many recent windows: a sensor to check, not a source (never high-value). */
+  readonly suspect?: boolean;
+  /** Confidence in [0, 1] of a high-value cell (0 otherwise), and the tests behind it. */
+  readonly confidence?: number;
+  readonly tests?: readonly CellTest[];
 }
 
 /** District-level figures of one window and metric. `baseline`, `mad` and `scale` are null without eligible cells. */
@@ -42,6 +59,25 @@ export interface DistrictStats {
   /** Denominator of the robust z: 1.4826 × MAD, or 1.2533 × mean absolute deviation when MAD = 0. */
   readonly scale: number | null;
   readonly scaleKind: ScaleKind;
+  /** Median of the eligible cells' p90s and its robust scale (same rule as `scale`). */
+  readonly baselineP90?: number | null;
+  readonly scaleP90?: number | null;
+  /** Regional guard: share of eligible cells with history that rose by their minimum excess over their own past median, and the verdict. */
+  readonly risingFraction?: number | null;
+  readonly regional?: boolean;
+  /** Eligible cells found sensor-suspect in this window. */
+  readonly suspects?: number;
+}
+
+/** Robust centre and scale of a set of values (MAD, else mean absolute deviation, else none); see {@link evaluateCells}. */
+export function robustScale(values: readonly number[]): { centre: number; mad: number; scale: number | null; kind: ScaleKind } | null {
+  if (values.length === 0) return null;
+  const b = median([...values]);
+  const deviations = values.map((m) => Math.abs(m - b));
+  const m = median(deviations);
+  if (m > 0) return { centre: b, mad: m, scale: MAD_SCALE * m, kind: 'mad' };
+  const meanAd = deviations.reduce((a, d) => a + d, 0) / deviations.length;
+  return { centre: b, mad: m, scale: meanAd > 0 ? MEAN_AD_SCALE * meanAd : null, kind: meanAd > 0 ? 'mean_ad' : 'none' };
 }
 
 /**
@@ -56,52 +92,49 @@ export function isEligible(
 }
 
 /**
- * The method of DOMAIN.md §6 for one window and metric, a pure function of the cell statistics.
+ * The method for one window and metric (docs/hotspots.md), a pure function of the cell statistics and
+ * what the method knows of the past (`ctx`).
  *
  * - baseline b = median of the eligible cell medians; MAD = median |m_i − b| over the same cells;
- * - robust z = (m − b) / (1.4826 × MAD). When MAD = 0 (more than half of the eligible medians equal
- *   the baseline) the scale falls back to 1.2533 × the mean absolute deviation; when that is 0 too,
- *   every eligible median equals b and z = 0 for all cells (nothing stands out);
- * - high-value when eligible and either (m ≥ ratio × b and z ≥ robustZ) — `relative` — or the cell mean
- *   exceeds the metric's absolute threshold — `absolute`; an ineligible cell is never high-value;
+ *   scale = 1.4826 × MAD, or 1.2533 × the mean absolute deviation when MAD = 0, or none when every
+ *   eligible median equals b (then z = 0 for all cells); the same on the p90s (`baselineP90`, `scaleP90`);
+ * - each eligible cell runs the tests of {@link testCell} (spatial, minimum excess, temporal, upper
+ *   quantile, absolute, sensor suspect); it is high-value when one of `relative`, `upper`, `absolute` holds;
+ *   an ineligible cell is never high-value;
+ * - regional guard: when ≥ regionalFraction of the (≥ regionalMinCells) eligible cells with history rose by
+ *   their minimum excess over their own past median, the window is `regional` (recorded; a cell is still
+ *   high-value only when it stands out from the district, which the tests require anyway);
+ * - `ratio` = m / b when b > 0 (stored for information; a gate only when the `ratio` setting is > 1);
  * - Getis-Ord Gi* of the eligible medians over ring-1 neighbours, recorded as cluster evidence only.
  *
  * @param stats one entry per cell with usable readings (any order)
- * @param metric metric id, to look up its absolute threshold
+ * @param metric metric id, to look up its threshold and default uncertainty
  * @returns results ordered as `stats`, and the district figures
  */
 export function evaluateCells(
   stats: readonly CellStats[],
-  s: Pick<MethodSettings, 'minReadings' | 'minVanPassReadings' | 'ratio' | 'robustZ' | 'thresholds'>,
+  s: MethodSettings,
   metric: string,
   neighbourhood: Neighbourhood = ring1,
+  ctx: EvaluationContext = {},
 ): { district: DistrictStats; cells: CellResult[] } {
   const eligible = stats.filter((c) => isEligible(c, s));
-  const medians = eligible.map((c) => c.median);
-  let baseline: number | null = null;
-  let mad: number | null = null;
-  let scale: number | null = null;
-  let scaleKind: ScaleKind = 'none';
-  if (medians.length > 0) {
-    const b = median(medians);
-    const deviations = medians.map((m) => Math.abs(m - b));
-    const m = median(deviations);
-    baseline = b;
-    mad = m;
-    if (m > 0) {
-      scale = MAD_SCALE * m;
-      scaleKind = 'mad';
-    } else {
-      const meanAd = deviations.reduce((a, d) => a + d, 0) / deviations.length;
-      if (meanAd > 0) {
-        scale = MEAN_AD_SCALE * meanAd;
-        scaleKind = 'mean_ad';
-      }
-    }
+  const med = robustScale(eligible.map((c) => c.median));
+  const up = robustScale(eligible.map((c) => c.p90));
+  let withHistory = 0;
+  let rising = 0;
+  for (const c of eligible) {
+    const h = ctx.temporal?.get(c.cell);
+    if (!h || h.median === null) continue;
+    withHistory += 1;
+    const minEx = s.minExcessFactor * cellUncertainty(c, s, metric);
+    if (c.median - h.median >= Math.max(minEx, Number.MIN_VALUE)) rising += 1;
   }
+  const risingFraction = withHistory > 0 ? rising / withHistory : null;
+  const regional = withHistory >= s.regionalMinCells && risingFraction !== null && risingFraction >= s.regionalFraction;
   const gi = getisOrdGiStar(new Map(eligible.map((c) => [c.cell, c.median])), neighbourhood);
-  const threshold = s.thresholds[metric];
   let high = 0;
+  let suspects = 0;
   const cells = stats.map((c): CellResult => {
     // Explicit fields rather than a spread: this runs for every cell of every window.
     const base = {
@@ -116,16 +149,47 @@ export function evaluateCells(
       p90: c.p90,
       max: c.max,
       min: c.min,
+      uncertainty: c.uncertainty ?? null,
+      vanMedian: c.vanMedian ?? null,
     };
-    if (!isEligible(c, s) || baseline === null)
+    if (!isEligible(c, s) || med === null || up === null)
       return { ...base, eligible: false, ratio: null, robustZ: null, giStar: null, high: false, reasons: [] };
-    const z = scale === null ? 0 : (c.median - baseline) / scale;
-    const ratio = baseline > 0 ? c.median / baseline : null;
-    const reasons: HighReason[] = [];
-    if (c.median >= s.ratio * baseline && z >= s.robustZ) reasons.push('relative');
-    if (threshold !== undefined && c.mean > threshold) reasons.push('absolute');
-    if (reasons.length > 0) high += 1;
-    return { ...base, eligible: true, ratio, robustZ: z, giStar: gi.get(c.cell) ?? null, high: reasons.length > 0, reasons };
+    const v = testCell(c, { baseline: med.centre, scale: med.scale, baselineP90: up.centre, scaleP90: up.scale, regional }, s, metric, ctx);
+    if (v.reasons.length > 0) high += 1;
+    if (v.suspect) suspects += 1;
+    return {
+      ...base,
+      uncertainty: v.uncertainty,
+      eligible: true,
+      ratio: med.centre > 0 ? c.median / med.centre : null,
+      robustZ: v.robustZ,
+      giStar: gi.get(c.cell) ?? null,
+      high: v.reasons.length > 0,
+      reasons: v.reasons,
+      excess: v.excess,
+      excessP90: v.excessP90,
+      temporalExcess: v.temporalExcess,
+      spatialHigh: v.spatialHigh,
+      suspect: v.suspect,
+      confidence: v.confidence,
+      tests: v.tests,
+    };
   });
-  return { district: { cells: stats.length, eligible: eligible.length, high, baseline, mad, scale, scaleKind }, cells };
+  return {
+    district: {
+      cells: stats.length,
+      eligible: eligible.length,
+      high,
+      baseline: med?.centre ?? null,
+      mad: med?.mad ?? null,
+      scale: med?.scale ?? null,
+      scaleKind: med?.kind ?? 'none',
+      baselineP90: up?.centre ?? null,
+      scaleP90: up?.scale ?? null,
+      risingFraction,
+      regional,
+      suspects,
+    },
+    cells,
+  };
 }

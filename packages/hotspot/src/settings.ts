@@ -11,7 +11,10 @@ export interface MethodSettings {
   readonly minReadings: number;
   /** …or with at least this many usable readings from one van pass (default 10). */
   readonly minVanPassReadings: number;
-  /** High-value when the cell median ≥ ratio × district baseline (default 1.5)… */
+  /**
+   * Optional ratio gate: the relative test also needs the cell median ≥ ratio × district baseline
+   * (default 1: no gate; the minimum excess in concentration units replaces it, docs/hotspots.md)…
+   */
   readonly ratio: number;
   /** …and its robust z-score ≥ this (default 3). */
   readonly robustZ: number;
@@ -26,6 +29,35 @@ export interface MethodSettings {
   readonly clearN: number;
   /** Absolute thresholds on the cell mean per metric, canonical unit (`metric=value`; none by default). */
   readonly thresholds: Readonly<Record<string, number>>;
+  /**
+   * Minimum excess: every test needs an excess ≥ this × the cell's instrument uncertainty (σ of its
+   * noisiest device for the metric, registry `devices.uncertainty`; else {@link MethodSettings.uncertainty}).
+   * Default 1: never a task on an excess below the stated uncertainty (issue 10).
+   */
+  readonly minExcessFactor: number;
+  /**
+   * Per-metric uncertainty (σ, canonical unit) for devices that state none: the sensor-class figures of
+   * DOMAIN.md §2/§8 as the simulator uses them, and one rounding step of the stations' published data
+   * for the criteria pollutants (docs/hotspots.md lists the sources).
+   */
+  readonly uncertainty: Readonly<Record<string, number>>;
+  /** Also test the cell's p90 against the district's p90s (an intermittent source on for part of the window; default true). */
+  readonly upperQuantile: boolean;
+  /** Temporal baseline: the cell's own residuals at the same hour of day over the last this many days (default 21)… */
+  readonly temporalDays: number;
+  /** …when at least this many such days exist (default 7); otherwise… */
+  readonly temporalMinDays: number;
+  /** …its residuals over the last this many windows of any hour (default 24)… */
+  readonly temporalWindows: number;
+  /** …when at least this many exist (default 6); with fewer the temporal test is unknown (passes, with lower confidence). */
+  readonly temporalMinWindows: number;
+  /** Regional guard: a window is regional when at least this fraction of eligible cells rose by the minimum excess over their own history (default 0.5)… */
+  readonly regionalFraction: number;
+  /** …out of at least this many eligible cells with history (default 5). */
+  readonly regionalMinCells: number;
+  /** Sensor suspect: a cell that stands out from the district in ≥ suspectHigh of the last suspectWindows windows (default 20 of 24)… */
+  readonly suspectHigh: number;
+  readonly suspectWindows: number;
 }
 
 /** Settings of the trace-to-source step (candidate sources, wind, jurisdiction). */
@@ -36,6 +68,12 @@ export interface TraceSettings {
   readonly calmWindMs: number;
   /** Candidate facilities are searched in the cell and its H3 ring up to this distance (default 1). */
   readonly candidateRing: number;
+  /** Plume consistency uses the wind over the window and this many hours before it (default 3: the air measured left its source up to ~10 km upwind at 1 m/s). */
+  readonly traceHours: number;
+  /** Angular spread of a plume, degrees (default 30; `@voc/hotspot` candidates.ts gives its source). */
+  readonly plumeSpreadDeg: number;
+  /** Distance scale of the candidate distance score, m (default 250). */
+  readonly distanceScaleM: number;
 }
 
 /** Defaults of {@link MethodSettings} (DOMAIN.md §6), for tests and tools that run without config. */
@@ -44,7 +82,7 @@ export const DEFAULT_METHOD_SETTINGS: MethodSettings = Object.freeze({
   windowMinutes: 60,
   minReadings: 6,
   minVanPassReadings: 10,
-  ratio: 1.5,
+  ratio: 1,
   robustZ: 3,
   vanMaxSpeedKmh: 30,
   vanPassGapSeconds: 60,
@@ -52,7 +90,38 @@ export const DEFAULT_METHOD_SETTINGS: MethodSettings = Object.freeze({
   openN: 3,
   clearN: 3,
   thresholds: Object.freeze({}),
+  minExcessFactor: 1,
+  uncertainty: Object.freeze({
+    tvoc: 5,
+    voc_index: 3,
+    benzene: 0.3,
+    toluene: 0.3,
+    xylene: 0.3,
+    nmhc: 10,
+    pm25: 5,
+    pm10: 8,
+    so2: 3,
+    no2: 3,
+    o3: 3,
+    co: 0.1,
+  }),
+  upperQuantile: true,
+  temporalDays: 21,
+  temporalMinDays: 7,
+  temporalWindows: 24,
+  temporalMinWindows: 6,
+  regionalFraction: 0.5,
+  regionalMinCells: 5,
+  suspectHigh: 20,
+  suspectWindows: 24,
 });
 
 /** Defaults of {@link TraceSettings}. */
-export const DEFAULT_TRACE_SETTINGS: TraceSettings = Object.freeze({ windMaxKm: 5, calmWindMs: 0.5, candidateRing: 1 });
+export const DEFAULT_TRACE_SETTINGS: TraceSettings = Object.freeze({
+  windMaxKm: 5,
+  calmWindMs: 0.5,
+  candidateRing: 1,
+  traceHours: 3,
+  plumeSpreadDeg: 30,
+  distanceScaleM: 250,
+});

@@ -1,4 +1,4 @@
-import { reject, type Outcome, type TimeLimits } from './types.js';
+import { DEFAULT_EARLIEST_TIME_MS, reject, type Outcome, type TimeLimits } from './types.js';
 
 /** Human duration: `412.0 s`, `2.5 h`, `8.2 days`. */
 export function formatDuration(ms: number): string {
@@ -11,7 +11,9 @@ export function formatDuration(ms: number): string {
 
 /**
  * Device time against receive time: refused as `timestamp_in_future` beyond `maxClockSkewMs` ahead (or
- * when it is not a representable date), as `timestamp_too_old` beyond `allowedLatenessMs` behind.
+ * when it is not a representable date), as `timestamp_too_old` beyond `allowedLatenessMs` behind or
+ * before the plausibility floor `earliestTimeMs` (default {@link DEFAULT_EARLIEST_TIME_MS}), whichever
+ * the lateness allows.
  * @param ts ISO 8601 with offset, epoch ms, or a Date
  * @param path where the time sits in the message, for the detail (`readings[2].ts`)
  */
@@ -35,6 +37,13 @@ export function checkTime(ts: string | number | Date, receivedAt: Date, s: TimeL
     return reject(
       'timestamp_in_future',
       `${path} ${shown} is ${formatDuration(ahead)} after the receive time ${receivedAt.toISOString()}; the allowed clock skew (VOC_MAX_CLOCK_SKEW_MS) is ${formatDuration(s.maxClockSkewMs)}`,
+    );
+  }
+  const floor = s.earliestTimeMs ?? DEFAULT_EARLIEST_TIME_MS;
+  if (t < floor) {
+    return reject(
+      'timestamp_too_old',
+      `${path} ${shown} is before ${new Date(floor).toISOString()}, the earliest plausible reading time (VOC_EARLIEST_READING_TIME): a device clock that was reset, not a reading from before the network existed`,
     );
   }
   if (-ahead > s.allowedLatenessMs) {

@@ -12,7 +12,20 @@ export interface TimeLimits {
   readonly allowedLatenessMs: number;
   /** How far device time may run ahead of receive time, ms (default 5 min, VOC_MAX_CLOCK_SKEW_MS). */
   readonly maxClockSkewMs: number;
+  /**
+   * Plausibility floor, epoch ms: a device time before it is refused as `timestamp_too_old` whatever the
+   * allowed lateness (a clock reset to 1970 or 2000 is not a reading from before the network existed).
+   * Default {@link DEFAULT_EARLIEST_TIME_MS} (VOC_EARLIEST_READING_TIME).
+   */
+  readonly earliestTimeMs?: number;
 }
+
+/**
+ * Default plausibility floor of device times: 2013-01-01T00:00:00Z, before the oldest real data the
+ * project replays (the Beijing multi-site records start on 2013-03-01) and after every clock-reset
+ * default (1970-01-01, 2000-01-01 of GPS and RTC modules).
+ */
+export const DEFAULT_EARLIEST_TIME_MS = Date.UTC(2013, 0, 1);
 
 /**
  * One value as a transport decoded it, before any check. `metric` is a catalogue id (`tvoc`, `benzene`;

@@ -312,7 +312,7 @@ describe('hotspot worker (BullMQ on Redis)', () => {
       metric: 'pm25',
       unit: 'µg/m³',
       windowStart: new Date(f.base + H).toISOString(),
-      stats: { median: 40, reasons: ['relative'] },
+      stats: { median: 40, reasons: ['relative', 'upper'] }, // the p90 stands out with the median (issue 10's upper-quantile test)
     });
     const { rows } = await pool.query<{ n: number }>(
       `select count(*)::int as n from alert_outbox where published_at is null and payload->>'cell' = $1 and (payload->>'windowStart')::timestamptz >= $2`,

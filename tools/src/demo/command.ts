@@ -9,6 +9,7 @@ import { REPO_ROOT, startService, type ServiceProcess } from '../spawn.js';
 import { replayDeps } from '../replay/adapters.js';
 import { replay, type ReplayResult } from '../replay/engine.js';
 import { barProgress, lineProgress } from '../replay/progress.js';
+import { runSimulatedDemo } from '../detection/demo.js';
 
 const ROOT = REPO_ROOT;
 
@@ -227,6 +228,8 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
     await Promise.all(services.map((svc) => svc.stop()));
     process.stdout.write('\n== Hotspot grid over the replayed data ==\n');
     const hotspots = await runDemoHotspots(dataDir);
+    process.stdout.write('\n== SIMULATED Xicheng scenario (simulated devices, sources and readings; real weather) ==\n');
+    process.stdout.write(await runSimulatedDemo(pool, cfg));
     return unexplained === 0 && drill.ok && hotspots === 0 ? 0 : 1;
   } finally {
     await Promise.all(services.map((svc) => svc.stop()));

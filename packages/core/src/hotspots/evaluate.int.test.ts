@@ -139,7 +139,9 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
     }
     await readings.insertBatch(wind);
     await new FacilityRepository(pool).upsertFacilities([
-      { id: `${prefix}north`, category: 'auto_repair', name: 'Upwind body shop', lat: clat + 0.003, lon: clon, fumeDeviceIds: [] },
+      // Both restaurants: since issue 10 the facility type counts for the metric (PM2.5: a restaurant 0.8,
+      // an auto repair shop 0.2), so with one category the wind alone decides, as this test intends.
+      { id: `${prefix}north`, category: 'restaurant', name: 'Upwind kitchen', lat: clat + 0.003, lon: clon, fumeDeviceIds: [] },
       {
         id: `${prefix}south`,
         category: 'restaurant',
@@ -196,14 +198,21 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
       median: 41.5,
       ratio: expect.any(Number),
       robustZ: expect.any(Number),
-      reasons: ['relative'],
+      // the p90 stands out with the median (upper-quantile test, issue 10), and the task states its confidence
+      reasons: ['relative', 'upper'],
+      excess: expect.any(Number),
+      confidence: expect.any(Number),
     });
     expect((task.topDevices as { deviceId: string }[])[0]!.deviceId).toBe(dev(0));
     expect((task.peakReadings as { value: number; lat: number }[])[0]).toMatchObject({ value: 42, lat: expect.closeTo(clat, 6) });
     expect(task.wind).toMatchObject({ deviceId: `${prefix}wx`, dirDeg: expect.closeTo(0, 6), speedMs: 3 });
-    const candidates = task.candidates as { facilityId: string; alignment: number }[];
+    // Scored candidates (issue 10): the upwind facility is fully upwind of the highest reading, the
+    // downwind one not at all; each score is explained.
+    const candidates = task.candidates as { facilityId: string; plumeScore: number; explanation: string }[];
     expect(candidates.map((c) => c.facilityId)).toEqual([`${prefix}north`, `${prefix}south`]);
-    expect(candidates[0]!.alignment).toBeCloseTo(1, 3);
+    expect(candidates[0]!.plumeScore).toBeCloseTo(1, 3);
+    expect(candidates[1]!.plumeScore).toBeLessThan(0.01);
+    expect(candidates[0]!.explanation).toContain('upwind in 100 %');
     expect(task.evidence.map((e) => [e.role, e.windowStart])).toEqual([
       ['lead_in', new Date(base).toISOString()],
       ['opened', new Date(base + H).toISOString()],

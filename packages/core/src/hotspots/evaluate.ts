@@ -3,6 +3,7 @@ import { evaluateCells, windowMs, type Window } from '@voc/hotspot';
 import type { EvaluateOutcome, EvaluateRequest, EvaluationDeps, SeriesKey, UsableFilter } from './ports.js';
 import { iso } from './alerts.js';
 import { Reconciler } from './decide.js';
+import { raiseSensorChecks } from './sensor-checks.js';
 
 /**
  * Evaluates one window of one metric (DOMAIN.md §6) in a single database transaction:
@@ -30,7 +31,12 @@ export async function evaluateWindow(deps: EvaluationDeps, req: EvaluateRequest)
     throw new VocError(ERROR_CODES.invalid_request, `window start ${iso(req.windowStart)} is not aligned to ${s.windowMinutes} min`);
   const series: SeriesKey = { metric: req.metric, resolution: s.resolution, windowMinutes: s.windowMinutes };
   const window: Window = { start: req.windowStart, end: req.windowStart + W };
-  const filter: UsableFilter = { unit: METRICS[req.metric].unit, vanMaxSpeedKmh: s.vanMaxSpeedKmh, vanPassGapSeconds: s.vanPassGapSeconds };
+  const filter: UsableFilter = {
+    unit: METRICS[req.metric].unit,
+    vanMaxSpeedKmh: s.vanMaxSpeedKmh,
+    vanPassGapSeconds: s.vanPassGapSeconds,
+    minFixedReadings: s.minReadings,
+  };
   const started = Date.now();
 
   return deps.store
@@ -61,11 +67,15 @@ export async function evaluateWindow(deps: EvaluationDeps, req: EvaluateRequest)
         return Math.round(d);
       };
       const stats = await tx.aggregate(series, window, filter);
+      // One client per transaction: the two history queries run one after the other.
+      const temporal = await tx.cellHistory(series, window.start, s);
+      const spatialHighCount = await tx.spatialHighCounts(series, window.start, s.suspectWindows);
       const rollupMs = lap();
-      const { district, cells } = evaluateCells(stats, s, req.metric);
+      const { district, cells } = evaluateCells(stats, s, req.metric, undefined, { temporal, spatialHighCount });
       const methodMs = lap();
       await tx.replaceCellStats(series, window.start, cells);
       const writeMs = lap();
+      const sensorChecksOpened = await raiseSensorChecks(tx, deps, series, window, filter, cells);
       await tx.lockSeries(series);
       const rec = new Reconciler(tx, deps, series, W, filter, dbNow, { window: window.start, district, cells });
       const windowsWritten = await rec.persist(window.start, new Set(cells.filter((c) => c.high).map((c) => c.cell)), req.cascade ?? true);
@@ -90,6 +100,7 @@ export async function evaluateWindow(deps: EvaluationDeps, req: EvaluateRequest)
         cleared: rec.cleared,
         withdrawn: rec.withdrawn,
         tasksOpened: rec.tasks.tasksOpened,
+        sensorChecksOpened,
         windowsWritten,
         phases: { rollupMs, methodMs, writeMs, persistenceMs },
       };

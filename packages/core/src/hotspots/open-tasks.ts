@@ -1,6 +1,15 @@
 import { gridDisk } from 'h3-js';
 import type { SeriesKey } from '@voc/domain';
-import { cellCentre, cellPolygon, distanceM, findJurisdiction, rankCandidates, summariseWind, type WindSummary } from '@voc/hotspot';
+import {
+  cellCentre,
+  cellPolygon,
+  distanceM,
+  findJurisdiction,
+  scoreCandidates,
+  summariseWind,
+  type WindSample,
+  type WindSummary,
+} from '@voc/hotspot';
 import { alertStats, iso, type AlertBuilder } from './alerts.js';
 import type { EvaluationTx, HotspotRow, StoredCell, UsableFilter, WindObservation, EvaluationDeps } from './ports.js';
 import type { PeakReading, TopDevice } from '../tasks/ports.js';
@@ -50,6 +59,23 @@ export class TaskOpener {
     );
   }
 
+  /**
+   * Wind samples for the plume score: the nearest wind device's samples over the window and the
+   * `traceHours` before it (the one device of {@link windFor}, so the summary and the samples agree).
+   */
+  async windSamples(w: number, cell: string): Promise<WindSample[]> {
+    const from = w - this.deps.trace.traceHours * 3_600_000;
+    const obs = await this.tx.windObservations({ start: from, end: w + this.W });
+    const centre = cellCentre(cell);
+    let best: { id: string; d: number } | undefined;
+    for (const o of obs) {
+      const d = distanceM(centre, o);
+      if (d <= this.deps.trace.windMaxKm * 1000 && (!best || d < best.d || (d === best.d && o.deviceId < best.id)))
+        best = { id: o.deviceId, d };
+    }
+    return best ? obs.filter((o) => o.deviceId === best.id).map((o) => ({ dirDeg: o.dirDeg, speedMs: o.speedMs })) : [];
+  }
+
   /** Links hotspot `h` to the existing task `taskId` and records a `hotspot_joined` event in window `w`. */
   async joinTask(h: HotspotRow, taskId: number, w: number, note: string): Promise<void> {
     await this.tx.updateHotspot(h.id, { taskId });
@@ -77,9 +103,18 @@ export class TaskOpener {
     const centre = cellCentre(h.cell);
     const office = findJurisdiction(centre, await this.tx.jurisdictions());
     const facilities = await this.tx.facilitiesNear(gridDisk(h.cell, this.deps.trace.candidateRing), this.series.resolution);
-    const candidates = rankCandidates(h.cell, facilities, details.wind, this.deps.trace);
+    const peak = details.peakReadings.find((p) => p.lat !== null && p.lon !== null);
+    const receptor = peak ? { lat: peak.lat!, lon: peak.lon! } : null;
+    const candidates = scoreCandidates(
+      h.cell,
+      facilities,
+      this.series.metric,
+      receptor,
+      await this.windSamples(w, h.cell),
+      this.deps.trace,
+    );
     const stats = r
-      ? { windowStart: iso(w), unit: this.filter.unit, ...alertStats(r, baseline) }
+      ? { windowStart: iso(w), unit: this.filter.unit, ...alertStats(r, baseline), ...detectionStats(r) }
       : { windowStart: iso(w), unit: this.filter.unit };
     const taskId = await this.tx.insertTask({
       series: this.series,
@@ -103,9 +138,12 @@ export class TaskOpener {
         fumeDeviceIds: c.fumeDeviceIds,
         distanceM: Math.round(c.distanceM),
         bearingDeg: Math.round(c.bearingDeg),
-        alignment: c.alignment === null ? null : round(c.alignment),
         inCell: c.inCell,
+        plumeScore: round(c.plumeScore),
+        distanceScore: round(c.distanceScore),
+        typeScore: c.typeScore,
         score: round(c.score),
+        explanation: c.explanation,
       })),
     });
     if (taskId === undefined) {
@@ -140,6 +178,25 @@ export class TaskOpener {
       });
     }
   }
+}
+
+/**
+ * What the detection tests found in the opening window, as a task states it: the excess over the
+ * district baseline (the larger of the median and p90 excess among the reasons that fired), the
+ * instrument uncertainty it was judged against, the excess over the cell's own history, the confidence
+ * and every test with its value and threshold (docs/hotspots.md "Confidence").
+ */
+export function detectionStats(r: StoredCell): Record<string, unknown> {
+  const useUp = r.reasons.includes('upper') && !r.reasons.includes('relative');
+  const excess = useUp ? r.excessP90 : r.excess;
+  return {
+    excess: excess === null || excess === undefined ? null : round(excess),
+    excessStatistic: useUp ? 'p90' : 'median',
+    uncertainty: r.uncertainty ?? null,
+    temporalExcess: r.temporalExcess === null || r.temporalExcess === undefined ? null : round(r.temporalExcess),
+    confidence: r.confidence ?? null,
+    tests: r.tests ?? [],
+  };
 }
 
 /** Rounds to 4 significant decimals for notes and stored summaries. */

@@ -2,6 +2,7 @@ import type { Alert, Logger, SeriesKey } from '@voc/domain';
 import type { PeakReading, TaskEventKind, TaskInput, TopDevice } from '../tasks/ports.js';
 
 import type {
+  CellHistory,
   CellResult,
   CellStats,
   DistrictStats,
@@ -31,6 +32,11 @@ export interface UsableFilter {
   readonly unit: string;
   readonly vanMaxSpeedKmh: number;
   readonly vanPassGapSeconds: number;
+  /**
+   * A cell with at least this many fixed-sensor readings (the eligibility minimum) takes its mean, median,
+   * p90, max and min from its fixed sensors alone; van readings are then independent evidence (absent: no split).
+   */
+  readonly minFixedReadings?: number;
 }
 
 /** A cell's stored result in a window (a row of `hotspot_cell_stats`). */
@@ -160,6 +166,40 @@ export interface TraceContextPort {
   jurisdictions(): Promise<Jurisdiction[]>;
 }
 
+/** A fixed device whose output did not change over a window (stuck). */
+export interface StuckDevice {
+  readonly deviceId: string;
+  readonly cell: string;
+  readonly n: number;
+  readonly value: number;
+}
+
+/** A check-sensor operations task to open (or extend): the network operators check a device, no site visit. */
+export interface SensorCheckInput {
+  readonly deviceId: string;
+  readonly series: SeriesKey;
+  readonly cell: string;
+  readonly window: number;
+  readonly reason: 'stands_out_persistently' | 'stuck';
+  readonly details: Record<string, unknown>;
+}
+
+/** What the detection tests read beyond the window (docs/hotspots.md), and the check-sensor tasks. */
+export interface DetectionPort {
+  /** Temporal baselines of the cells with history before `window` (see `@voc/db` DetectionQueries). */
+  cellHistory(
+    series: SeriesKey,
+    window: number,
+    m: Pick<MethodSettings, 'temporalDays' | 'temporalMinDays' | 'temporalWindows' | 'temporalMinWindows'>,
+  ): Promise<Map<string, CellHistory>>;
+  /** Per cell, windows among the previous n − 1 in which it stood out from the district. */
+  spatialHighCounts(series: SeriesKey, window: number, n: number): Promise<Map<string, number>>;
+  /** Fixed devices with ≥ minReadings usable readings all equal in the window, stating a non-zero uncertainty. */
+  stuckDevices(series: SeriesKey, window: Window, filter: UsableFilter, minReadings: number): Promise<StuckDevice[]>;
+  /** Opens a check-sensor task or extends the device's open one for this metric. */
+  openSensorCheck(c: SensorCheckInput): Promise<{ id: number; opened: boolean }>;
+}
+
 /** The alert outbox, written inside the evaluation. */
 export interface AlertOutboxWritePort {
   /** Writes an alert to the outbox; a second alert with the same id is ignored. */
@@ -171,7 +211,15 @@ export interface AlertOutboxWritePort {
  * what they serve; `@voc/db` `EvaluationTransaction` implements them on one client.
  */
 export interface EvaluationTx
-  extends EvaluationRunPort, PersistencePort, EvidencePort, HotspotPort, TaskOpeningPort, TraceContextPort, AlertOutboxWritePort {}
+  extends
+    EvaluationRunPort,
+    PersistencePort,
+    EvidencePort,
+    HotspotPort,
+    TaskOpeningPort,
+    TraceContextPort,
+    AlertOutboxWritePort,
+    DetectionPort {}
 
 /** Runs `fn` in one transaction: everything it wrote commits together or not at all. */
 export interface EvaluationStore {
@@ -222,6 +270,8 @@ export interface EvaluateOutcome {
   readonly cleared: HotspotChange[];
   readonly withdrawn: HotspotChange[];
   readonly tasksOpened: number[];
+  /** Check-sensor tasks opened in this evaluation (ids). */
+  readonly sensorChecksOpened?: number[];
   /** Windows whose persistence state was (re)written, this one included. */
   readonly windowsWritten: number;
   readonly durationMs: number;

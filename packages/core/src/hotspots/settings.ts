@@ -16,11 +16,29 @@ export function methodSettings(h: Config['hotspot'], override: Partial<MethodSet
     openN: h.openN,
     clearN: h.clearN,
     thresholds: h.thresholds,
+    minExcessFactor: h.minExcessFactor,
+    uncertainty: h.uncertainty,
+    upperQuantile: h.upperQuantile,
+    temporalDays: h.temporalDays,
+    temporalMinDays: h.temporalMinDays,
+    temporalWindows: h.temporalWindows,
+    temporalMinWindows: h.temporalMinWindows,
+    regionalFraction: h.regionalFraction,
+    regionalMinCells: h.regionalMinCells,
+    suspectHigh: h.suspectHigh,
+    suspectWindows: h.suspectWindows,
     ...override,
   };
 }
 
 /** The trace-to-source settings of `config.hotspot`. */
 export function traceSettings(h: Config['hotspot']): TraceSettings {
-  return { windMaxKm: h.windMaxKm, calmWindMs: h.calmWindMs, candidateRing: h.candidateRing };
+  return {
+    windMaxKm: h.windMaxKm,
+    calmWindMs: h.calmWindMs,
+    candidateRing: h.candidateRing,
+    traceHours: h.traceHours,
+    plumeSpreadDeg: h.plumeSpreadDeg,
+    distanceScaleM: h.distanceScaleM,
+  };
 }

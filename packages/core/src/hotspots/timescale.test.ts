@@ -174,6 +174,8 @@ describe('hotspot schema on TimescaleDB (PGlite with timescaledb)', () => {
     expectSame(await fromAggregate(), recompute(toRows(sent)));
   });
 
+  // Since issue 10 a cell eligible by its fixed sensors takes mean and max from them alone (docs/hotspots.md,
+  // Method 3): the aggregate, over every usable reading, agrees on mean and max only in cells without vans.
   it('runs the evaluation rollup on the hypertable, agreeing with the continuous aggregate on count, devices, mean and max', async () => {
     const store: EvaluationStore = { run: (fn) => db.transaction((tx) => fn(new EvaluationTransaction(asPool(tx)))) };
     const quiet = silentLogger;
@@ -190,6 +192,7 @@ describe('hotspot schema on TimescaleDB (PGlite with timescaledb)', () => {
     for (const r of rows) {
       const a = agg.get(`${T0}|${BigInt(r.cell).toString(16)}`)!;
       expect({ n: Number(r.n), devices: Number(r.devices) }).toEqual({ n: a.n, devices: a.devices });
+      if (Number(r.van_passes) > 0) continue;
       expect(r.mean).toBeCloseTo(a.mean, 9);
       expect(r.max).toBeCloseTo(a.max, 9);
     }

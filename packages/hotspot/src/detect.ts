@@ -1,0 +1,161 @@
+import type { CellStats } from './aggregate.js';
+import type { MethodSettings } from './settings.js';
+
+/**
+ * The per-cell tests of the method (docs/hotspots.md "Tests of a cell"): spatial (median and p90 against
+ * the district), minimum excess in concentration units from the instrument uncertainty, temporal (the
+ * cell against its own history), absolute threshold, sensor suspect; and the confidence they add up to.
+ * Pure functions of the window's district figures and the cell's history.
+ */
+
+/** A cell's own history as the temporal baseline sees it (medians over its past windows, docs/hotspots.md). */
+export interface CellHistory {
+  /** Median of the cell's past residuals (median − district baseline), canonical unit; null without enough history. */
+  readonly residual: number | null;
+  /** Median of the cell's past p90 residuals (p90 − district p90 baseline). */
+  readonly residualP90: number | null;
+  /** Median of the cell's past medians (for the regional guard). */
+  readonly median: number | null;
+  /** Past windows the figures are over, and whether they are same-hour-of-day windows or recent ones. */
+  readonly windows: number;
+  readonly basis: 'hour_of_day' | 'recent';
+}
+
+/** What the method knows beyond the window: histories, and how often each cell stood out lately. */
+export interface EvaluationContext {
+  /** Temporal baselines by cell (cells absent: history too short). */
+  readonly temporal?: ReadonlyMap<string, CellHistory>;
+  /** Windows among the previous suspectWindows − 1 in which the cell stood out from the district (spatial test). */
+  readonly spatialHighCount?: ReadonlyMap<string, number>;
+}
+
+/** One test of a cell, as stored with the cell and shown on hotspots and tasks. `value`/`threshold` in the metric's unit unless named z. */
+export interface CellTest {
+  readonly test: 'spatial_z' | 'excess' | 'upper_z' | 'upper_excess' | 'temporal' | 'upper_temporal' | 'absolute' | 'suspect' | 'van';
+  readonly value: number | null;
+  readonly threshold: number | null;
+  readonly passed: boolean | null;
+}
+
+/** District figures a cell is judged against in one window (median-based and p90-based). */
+export interface DistrictRef {
+  readonly baseline: number;
+  readonly scale: number | null;
+  readonly baselineP90: number;
+  readonly scaleP90: number | null;
+  readonly regional: boolean;
+}
+
+/** Outcome of the tests of one eligible cell. */
+export interface CellVerdict {
+  readonly excess: number;
+  readonly excessP90: number;
+  readonly uncertainty: number;
+  readonly minExcess: number;
+  readonly temporalExcess: number | null;
+  readonly robustZ: number;
+  readonly spatialHigh: boolean;
+  readonly suspect: boolean;
+  readonly reasons: ('relative' | 'upper' | 'absolute')[];
+  readonly confidence: number;
+  readonly tests: CellTest[];
+}
+
+/** Weights of the confidence score (docs/hotspots.md "Confidence"); they sum to 1. */
+export const CONFIDENCE_WEIGHTS = Object.freeze({ spatial: 0.35, excess: 0.35, temporal: 0.2, van: 0.1 });
+
+const clamp01 = (x: number): number => Math.max(0, Math.min(1, x));
+const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+/** Uncertainty of a cell for a metric: its noisiest device's stated σ, else the metric's setting, else 0. */
+export function cellUncertainty(c: Pick<CellStats, 'uncertainty'>, s: Pick<MethodSettings, 'uncertainty'>, metric: string): number {
+  return c.uncertainty ?? s.uncertainty[metric] ?? 0;
+}
+
+/**
+ * Runs the tests of one eligible cell (docs/hotspots.md):
+ * - relative: excess e = median − baseline ≥ minExcess (minExcessFactor × uncertainty), robust z ≥ robustZ,
+ *   median ≥ ratio × baseline, and the temporal test (e − the cell's past residual ≥ minExcess; unknown
+ *   without history, then it passes);
+ * - upper (when `upperQuantile`): the same on the p90 against the district's p90 baseline;
+ * - absolute: mean > the metric's threshold and the cell also stands out (e ≥ minExcess and z ≥ robustZ);
+ * - suspect: the cell stands out spatially now and in ≥ suspectHigh − 1 of the previous suspectWindows − 1
+ *   windows; a suspect cell is never high-value (it raises a check-sensor task instead).
+ * @returns the verdict; `reasons` empty means not high-value
+ */
+export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric: string, ctx: EvaluationContext): CellVerdict {
+  const u = cellUncertainty(c, s, metric);
+  const minEx = s.minExcessFactor * u;
+  const e = c.median - d.baseline;
+  const z = d.scale === null ? 0 : e / d.scale;
+  const ep = c.p90 - d.baselineP90;
+  const zp = d.scaleP90 === null ? 0 : ep / d.scaleP90;
+  const h = ctx.temporal?.get(c.cell);
+  const te = h && h.residual !== null ? e - h.residual : null;
+  const tep = h && (h.residualP90 ?? h.residual) !== null ? ep - (h.residualP90 ?? h.residual)! : null;
+  const stands = e > 0 && e >= minEx && z >= s.robustZ && c.median >= s.ratio * d.baseline;
+  const standsUp = s.upperQuantile && ep > 0 && ep >= minEx && zp >= s.robustZ;
+  const tOk = te === null || te >= minEx;
+  const tOkUp = tep === null || tep >= minEx;
+  const spatialHigh = stands || standsUp;
+  const past = ctx.spatialHighCount?.get(c.cell) ?? 0;
+  const suspect = spatialHigh && past + 1 >= s.suspectHigh;
+  const threshold = s.thresholds[metric];
+  const absolute = threshold !== undefined && c.mean > threshold && e > 0 && e >= minEx && z >= s.robustZ;
+  const reasons: CellVerdict['reasons'] = [];
+  if (!suspect) {
+    if (stands && tOk) reasons.push('relative');
+    if (standsUp && tOkUp) reasons.push('upper');
+    if (absolute) reasons.push('absolute');
+  }
+  const tests: CellTest[] = [
+    { test: 'spatial_z', value: r4(z), threshold: s.robustZ, passed: z >= s.robustZ },
+    { test: 'excess', value: r4(e), threshold: r4(minEx), passed: e > 0 && e >= minEx },
+    { test: 'temporal', value: te === null ? null : r4(te), threshold: r4(minEx), passed: te === null ? null : te >= minEx },
+  ];
+  if (s.upperQuantile)
+    tests.push(
+      { test: 'upper_z', value: r4(zp), threshold: s.robustZ, passed: zp >= s.robustZ },
+      { test: 'upper_excess', value: r4(ep), threshold: r4(minEx), passed: ep > 0 && ep >= minEx },
+      { test: 'upper_temporal', value: tep === null ? null : r4(tep), threshold: r4(minEx), passed: tep === null ? null : tep >= minEx },
+    );
+  if (threshold !== undefined) tests.push({ test: 'absolute', value: r4(c.mean), threshold, passed: absolute });
+  tests.push({ test: 'suspect', value: past + (spatialHigh ? 1 : 0), threshold: s.suspectHigh, passed: suspect });
+  // Van evidence: in a fixed-sensor cell a van pass confirms when the van readings alone stand out by the
+  // minimum excess (passed), contradicts when they do not (false); a van-only cell needs ≥ 2 passes.
+  const vanOnly = c.nFixed < s.minReadings;
+  const vanExcess = c.vanMedian === null || c.vanMedian === undefined ? null : c.vanMedian - d.baseline;
+  const vanOk = vanOnly ? c.vanPasses >= 2 : vanExcess !== null && vanExcess > 0 && vanExcess >= minEx;
+  tests.push({
+    test: 'van',
+    value: vanOnly ? c.vanPasses : vanExcess === null ? null : r4(vanExcess),
+    threshold: vanOnly ? 2 : r4(minEx),
+    passed: vanOnly ? vanOk : vanExcess === null ? null : vanOk,
+  });
+  // Confidence: the stronger of the median and p90 evidence, each term capped at 1 (docs/hotspots.md).
+  const useUp = standsUp && !stands;
+  const zz = useUp ? zp : z;
+  const ee = useUp ? ep : e;
+  const tt = useUp ? tep : te;
+  const W = CONFIDENCE_WEIGHTS;
+  const confidence =
+    reasons.length === 0
+      ? 0
+      : W.spatial * clamp01(zz / (2 * s.robustZ)) +
+        W.excess * (minEx > 0 ? clamp01(ee / (3 * minEx)) : 1) +
+        W.temporal * (tt === null ? 0.5 : tt >= minEx ? 1 : 0) +
+        W.van * (vanOk ? 1 : 0);
+  return {
+    excess: e,
+    excessP90: ep,
+    uncertainty: u,
+    minExcess: minEx,
+    temporalExcess: te,
+    robustZ: z,
+    spatialHigh,
+    suspect,
+    reasons,
+    confidence: Math.round(confidence * 1000) / 1000,
+    tests,
+  };
+}
