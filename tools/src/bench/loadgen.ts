@@ -2,7 +2,7 @@
 /**
  * Load generator of the ingest benchmark and the chaos tests, run as its own process so its CPU is
  * measured apart:
- *   node loadgen.js <credentials.json> <rate msg/s> <seconds> <mqtt url> [window] [out.jsonl]
+ *   node loadgen.js <credentials.json> <rate msg/s> <seconds> <mqtt url> [window] [out.jsonl] [--backlog-minutes N]
  * Each simulated fixed sensor has its own authenticated MQTT 5 connection (client id = device id,
  * persistent session) and publishes QoS 1 readings of 3 values (tvoc ppb, temp °C, rh %) stamped with
  * the wall clock (ms), round-robin over the devices. Values are synthetic (simulated) but in the
@@ -14,10 +14,14 @@
  * the generator). A message counts as published only once its PUBACK arrived. A dropped connection
  * is reopened and MQTT.js resends what had no PUBACK (DUP set).
  *
+ * `--backlog-minutes N` (the chaos suite's reconnect storm): once connected, every device first
+ * uploads N buffered minute readings stamped N, N−1, … 1 minutes before the start, as fast as its
+ * window allows, then follows the rate schedule (rate 0: backlog only).
+ *
  * Counts: `offered` (handed to MQTT.js), `acked` (PUBACK with a success code), `refused` (PUBACK
  * with an error reason code, e.g. 0x87), `failed` (no PUBACK before the end: connection lost for good
  * or timed out), plus `due` (messages the schedule asked for) and `connectRefused`. With `out.jsonl`,
- * one line `{"d":device,"t":ms}` per acknowledged message, for reconciliation against storage.
+ * one line `{"d":device,"t":ms,"a":ack ms}` per acknowledged message (reading time, wall clock of the PUBACK), for reconciliation against storage.
  * Prints one JSON line: { due, offered, acked, refused, failed, connectRefused, seconds, cpuSeconds, maxRssMiB }.
  */
 import { createWriteStream } from 'node:fs';
@@ -36,13 +40,19 @@ interface Device {
   readonly client: MqttClient;
   inflight: number;
   lastMs: number;
+  /** Buffered reading times (ms) still to upload before the schedule (`--backlog-minutes`). */
+  pending: number[];
 }
 
 /** Longest wait for outstanding PUBACKs after the last message was offered, ms. */
 const DRAIN_MS = 60_000;
 
 async function main(): Promise<void> {
-  const [credPath, rateArg, secondsArg, url, windowArg, outPath] = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  const flag = argv.indexOf('--backlog-minutes');
+  const backlogMinutes = flag >= 0 ? Number(argv.splice(flag, 2)[1]) : 0;
+  if (!Number.isInteger(backlogMinutes) || backlogMinutes < 0) throw new Error('--backlog-minutes must be a whole number ≥ 0');
+  const [credPath, rateArg, secondsArg, url, windowArg, outPath] = argv;
   if (!credPath || !rateArg || !secondsArg || !url) throw new Error('usage: loadgen <credentials.json> <rate> <seconds> <mqtt url> [window] [out.jsonl]');
   const creds = Object.values(JSON.parse(await readFile(credPath, 'utf8')) as Record<string, Cred>);
   const rate = Number(rateArg);
@@ -61,10 +71,13 @@ async function main(): Promise<void> {
             protocolVersion: 5,
             clean: false,
             properties: { sessionExpiryInterval: 3600 },
-            reconnectPeriod: 500,
+            // Like a field device: retry after a refused CONNECT too (server busy or unavailable; MQTT.js
+            // stops by default), and spread the retries (a fixed period makes every device retry together).
+            reconnectOnConnackError: true,
+            reconnectPeriod: 500 + Math.floor(Math.random() * 2000),
             connectTimeout: 10_000,
           });
-          client.once('connect', () => resolve({ id: c.username, topic: c.topic, client, inflight: 0, lastMs: 0 }));
+          client.once('connect', () => resolve({ id: c.username, topic: c.topic, client, inflight: 0, lastMs: 0, pending: [] }));
           client.on('error', (err) => {
             connectRefused++;
             if (!client.connected && connectRefused > creds.length * 20) reject(err);
@@ -80,17 +93,46 @@ async function main(): Promise<void> {
   const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const t0 = Date.now();
   const end = t0 + seconds * 1000;
+  const publishOne = (d: Device, ms: number): void => {
+    // Millisecond timestamps must differ per device: (device, metric, time) is the storage key.
+    d.lastMs = Math.max(d.lastMs, ms);
+    const payload = JSON.stringify({
+      ts: new Date(ms).toISOString(),
+      values: [
+        { metric: 'tvoc', value: Math.round(50 + rnd() * 400), unit: 'ppb' },
+        { metric: 'temp', value: Math.round((5 + rnd() * 20) * 10) / 10, unit: '°C' },
+        { metric: 'rh', value: Math.round(30 + rnd() * 50), unit: '%' },
+      ],
+    });
+    offered++;
+    d.inflight++;
+    d.client.publish(d.topic, payload, { qos: 1 }, (err) => {
+      d.inflight--;
+      if (err) refused++;
+      else {
+        acked++;
+        out?.write(`{"d":"${d.id}","t":${ms},"a":${Date.now()}}\n`);
+      }
+    });
+  };
+  for (const d of devices) for (let m = backlogMinutes; m >= 1; m--) d.pending.push(t0 - m * 60_000);
+  due = devices.length * backlogMinutes;
+  const scheduled = due;
   let next = 0;
   let backlog = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const now = Date.now();
-      if (now >= end) {
+      if (now >= end && devices.every((d) => d.pending.length === 0)) {
         clearInterval(timer);
         resolve();
         return;
       }
-      const target = Math.floor(((now - t0) / 1000) * rate);
+      // Buffered readings first, each device as far as its window allows.
+      for (const d of devices) {
+        while (d.pending.length > 0 && d.inflight < window && d.client.connected) publishOne(d, d.pending.shift()!);
+      }
+      const target = scheduled + Math.floor(((now - t0) / 1000) * rate);
       backlog += target - due;
       due = target;
       // Offer what is due, skipping devices whose window is full; what cannot be offered waits.
@@ -103,27 +145,7 @@ async function main(): Promise<void> {
         }
         tries = 0;
         backlog--;
-        // Millisecond timestamps must differ per device: (device, metric, time) is the storage key.
-        const ms = Math.max(Date.now(), d.lastMs + 1);
-        d.lastMs = ms;
-        const payload = JSON.stringify({
-          ts: new Date(ms).toISOString(),
-          values: [
-            { metric: 'tvoc', value: Math.round(50 + rnd() * 400), unit: 'ppb' },
-            { metric: 'temp', value: Math.round((5 + rnd() * 20) * 10) / 10, unit: '°C' },
-            { metric: 'rh', value: Math.round(30 + rnd() * 50), unit: '%' },
-          ],
-        });
-        offered++;
-        d.inflight++;
-        d.client.publish(d.topic, payload, { qos: 1 }, (err) => {
-          d.inflight--;
-          if (err) refused++;
-          else {
-            acked++;
-            out?.write(`{"d":"${d.id}","t":${ms}}\n`);
-          }
-        });
+        publishOne(d, Math.max(Date.now(), d.lastMs + 1));
       }
     }, 10);
   });
