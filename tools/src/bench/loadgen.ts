@@ -2,7 +2,7 @@
 /**
  * Load generator of the ingest benchmark and the chaos tests, run as its own process so its CPU is
  * measured apart:
- *   node loadgen.js <credentials.json> <rate msg/s> <seconds> <mqtt url> [window] [out.jsonl] [--backlog-minutes N]
+ *   node loadgen.js <credentials.json> <rate msg/s> <seconds> <mqtt url> [window] [out.jsonl] [--backlog-minutes N] [--drain-seconds S]
  * Each simulated fixed sensor has its own authenticated MQTT 5 connection (client id = device id,
  * persistent session) and publishes QoS 1 readings of 3 values (tvoc ppb, temp °C, rh %) stamped with
  * the wall clock (ms), round-robin over the devices. Values are synthetic (simulated) but in the
@@ -44,13 +44,16 @@ interface Device {
   pending: number[];
 }
 
-/** Longest wait for outstanding PUBACKs after the last message was offered, ms. */
+/** Longest wait for outstanding PUBACKs after the last message was offered, ms (`--drain-seconds` overrides). */
 const DRAIN_MS = 60_000;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const flag = argv.indexOf('--backlog-minutes');
   const backlogMinutes = flag >= 0 ? Number(argv.splice(flag, 2)[1]) : 0;
+  const drainFlag = argv.indexOf('--drain-seconds');
+  const drainMs = drainFlag >= 0 ? Number(argv.splice(drainFlag, 2)[1]) * 1000 : DRAIN_MS;
+  if (!(drainMs > 0)) throw new Error('--drain-seconds must be a positive number');
   if (!Number.isInteger(backlogMinutes) || backlogMinutes < 0) throw new Error('--backlog-minutes must be a whole number ≥ 0');
   const [credPath, rateArg, secondsArg, url, windowArg, outPath] = argv;
   if (!credPath || !rateArg || !secondsArg || !url) throw new Error('usage: loadgen <credentials.json> <rate> <seconds> <mqtt url> [window] [out.jsonl]');
@@ -149,7 +152,7 @@ async function main(): Promise<void> {
       }
     }, 10);
   });
-  const deadline = Date.now() + DRAIN_MS;
+  const deadline = Date.now() + drainMs;
   while (acked + refused < offered && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const failed = offered - acked - refused;
   await Promise.all(devices.map((d) => d.client.endAsync(true)));

@@ -28,6 +28,9 @@ const DRAIN_MAX_MS = 240_000;
 /** The drain gives up when stored rows did not grow for this long, ms. */
 const DRAIN_STALL_MS = 45_000;
 
+/** How long the load generator waits for outstanding PUBACKs after its schedule, s. */
+const LOADGEN_DRAIN_S = 300;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One acknowledged message as the load generator logs it: device, reading time ms, PUBACK wall clock ms. */
@@ -134,7 +137,8 @@ export class ChaosSuite {
     await mkdir(ChaosSuite.dir, { recursive: true });
     await stackUp();
     const cfg = loadConfig({ ...process.env, PGDATABASE: settings.database, LOG_LEVEL: 'error' });
-    const log = createLogger('chaos', 'error');
+    // Silent: the outage scenario terminates the suite's own sessions on purpose.
+    const log = createLogger('chaos', 'silent');
     const control = createPool({ ...cfg.pg, database: 'postgres', poolMax: 2 }, log, 'voc-chaos-control');
     const db = settings.database;
     const found = await control.query<{ mark: string | null }>(
@@ -194,7 +198,7 @@ export class ChaosSuite {
       await admin.disconnect();
     }
     const run = new ScenarioRun(this, name, title, prefix);
-    await run.startSampling();
+    run.startSampling();
     return run;
   }
 
@@ -263,6 +267,8 @@ export class ScenarioRun {
   readonly notMeasured: string[] = [];
   readonly extra: Record<string, unknown> = {};
   readonly settings: Record<string, number | string> = {};
+  /** Rows the scenario wrote itself (seeded readings), left out of `storedValues` and `storedNotAcknowledged`. */
+  seededRows = 0;
   /** Recovery times a scenario measures itself (e.g. the hotspot evaluation's), s. */
   readonly recoverExtra: number[] = [];
   private readonly procs = new Map<ServiceName, ServiceProcess>();
@@ -347,6 +353,9 @@ export class ScenarioRun {
       String(opts.window ?? 64),
       ackFile,
       ...(opts.backlogMinutes ? ['--backlog-minutes', String(opts.backlogMinutes)] : []),
+      // Outstanding PUBACKs may wait for a restarted broker (its JVM start on a loaded machine took minutes).
+      '--drain-seconds',
+      String(LOADGEN_DRAIN_S),
     ];
     this.settings.rate = opts.rate;
     this.settings.loadSeconds = opts.seconds;
@@ -371,7 +380,7 @@ export class ScenarioRun {
   }
 
   /** Samples stored rows (1 s), gateway RSS (0.5 s) and the machine's load average (5 s). */
-  async startSampling(): Promise<void> {
+  startSampling(): void {
     let tick = 0;
     const once = async () => {
       tick++;
@@ -490,11 +499,11 @@ export class ScenarioRun {
       rec: {
         acknowledgedMessages: ackedKeys.size,
         acknowledgedValues: ackedKeys.size * VALUES_PER_MESSAGE,
-        storedValues,
+        storedValues: storedValues - this.seededRows,
         deadLetteredValues: deadLettered,
         lost,
         duplicated,
-        storedNotAcknowledged,
+        storedNotAcknowledged: storedNotAcknowledged - this.seededRows,
         deadLetterRows: dl.rows.length,
         lostSample,
       },
