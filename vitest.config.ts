@@ -1,21 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
 // Two tiers (STYLE.md §18): `*.test.ts` unit tests, `*.int.test.ts` integration tests against the real
-// PostgreSQL, Redis, Mosquitto and Kafka that infra/scripts/stack.sh starts. Workspace packages resolve
+// PostgreSQL, Redis and Kafka that infra/scripts/stack.sh starts (tests start the gateway themselves). Workspace packages resolve
 // to their TypeScript sources through the `source` export condition.
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    // Tests use their own database and their own authenticated broker (started by stack.sh), so a test
-    // run never touches the development database or rewrites the development broker's accounts.
+    // Tests use their own database, and gateways they start listen on the tests' own port (or a free
+    // one), so a test run never touches the development database or a development gateway.
     env: {
       TZ: 'UTC',
       // VOC_TEST_PGDATABASE lets two checkouts on one machine run their tests side by side.
       PGDATABASE: process.env.VOC_TEST_PGDATABASE ?? 'voc_test',
       LOG_LEVEL: 'silent',
+      VOC_MQTT_PORT: process.env.VOC_TEST_MQTT_PORT ?? '1885',
       VOC_MQTT_URL: `mqtt://127.0.0.1:${process.env.VOC_TEST_MQTT_PORT ?? '1885'}`,
-      VOC_MQTT_DIR: '.cache/mosquitto-test',
+      VOC_MQTT_TLS_PORT: '0',
+      VOC_GATEWAY_METRICS_PORT: '0',
     },
     projects: [
       {

@@ -2,20 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig } from '@voc/config';
 import { createPool, DeviceRepository, type Pool } from '@voc/db';
-import {
-  createKafka,
-  ensureAcls,
-  ensureTopics,
-  hashMqttPassword,
-  kafkaAcls,
-  readBrokerAuth,
-  topicNames,
-  writeBrokerAuth,
-} from '@voc/messaging';
+import { hashPassword } from '@voc/core';
+import { createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames } from '@voc/messaging';
 import { replay, replayDeps, startService, type ServiceProcess } from '@voc/tools';
 
-// The whole ingest path on real data: the van drive of data/demo published over MQTT as `van-01`,
-// through the gateway and Kafka into PostgreSQL by the built services (npm test builds first).
+// The whole ingest path on real data: the van drive of data/demo published over MQTT as `van-01` to
+// the gateway's endpoint (VOC_TEST_MQTT_PORT), through Kafka into PostgreSQL by the built services
+// (npm test builds first).
 
 const RUN = randomUUID().slice(0, 8);
 const cfg = loadConfig();
@@ -34,8 +27,6 @@ async function start(script: string, readyMsg: string): Promise<ServiceProcess> 
       LOG_LEVEL: 'info',
       VOC_KAFKA_TOPIC_PREFIX: PREFIX,
       VOC_KAFKA_GROUP_PREFIX: PREFIX,
-      VOC_MQTT_SHARE_GROUP: `pipe${RUN}`,
-      VOC_MQTT_CLIENT_ID: `pipe-gw-${RUN}`,
       VOC_ALLOWED_LATENESS_MS: String(30 * 365 * 24 * 3600 * 1000),
     },
     readyMsg,
@@ -107,15 +98,7 @@ beforeAll(async () => {
   await pool.query('delete from readings where device_id = $1', [VAN]);
   const devices = new DeviceRepository(pool);
   await devices.upsert([{ id: VAN, kind: 'van', name: 'pipeline test van' }]);
-  const hash = hashMqttPassword(password);
-  await devices.setCredentialHash(VAN, hash);
-  const others = (await readBrokerAuth(cfg.mqtt.brokerDir)).filter((a) => a.username !== VAN && a.username !== cfg.mqtt.gatewayUsername);
-  await writeBrokerAuth(cfg.mqtt.brokerDir, [
-    ...others,
-    { username: cfg.mqtt.gatewayUsername, passwordHash: hashMqttPassword(cfg.mqtt.gatewayPassword), role: { type: 'gateway' } },
-    { username: VAN, passwordHash: hash, role: { type: 'device', kind: 'van' } },
-  ]);
-  await new Promise((r) => setTimeout(r, 300));
+  await devices.setCredentialHash(VAN, await hashPassword(password));
   await start('services/gateway/dist/main.js', 'gateway ready');
   await start('services/writer/dist/main.js', 'writer started');
 });

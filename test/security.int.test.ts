@@ -296,7 +296,7 @@ describe('production mode', () => {
   }
 
   it.each([
-    ['services/gateway/dist/main.js', ['VOC_PG_GATEWAY_PASSWORD', 'VOC_KAFKA_GATEWAY_PASSWORD', 'VOC_MQTT_GATEWAY_PASSWORD']],
+    ['services/gateway/dist/main.js', ['VOC_PG_GATEWAY_PASSWORD', 'VOC_KAFKA_GATEWAY_PASSWORD']],
     ['services/writer/dist/main.js', ['VOC_PG_WRITER_PASSWORD', 'VOC_KAFKA_WRITER_PASSWORD']],
     ['services/hotspot-worker/dist/main.js', ['VOC_PG_HOTSPOT_PASSWORD', 'VOC_KAFKA_HOTSPOT_PASSWORD', 'VOC_REDIS_PASSWORD']],
   ])('%s refuses to boot with the default secrets and names each one', async (main, names) => {

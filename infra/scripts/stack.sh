@@ -58,7 +58,7 @@ owned() {
   [ -f "$pidf" ] && mine="$(cat "$pidf")"
   if [ -n "$pid" ] && [ -n "$mine" ] && { [ "$pid" = "$mine" ] || [ "$(ps -o ppid= -p "$pid" | tr -d ' ')" = "$mine" ]; }; then return 0; fi
   log "port $port ($name) is held by ${pid:+pid $pid }$( [ -n "$pid" ] && ps -o args= -p "$pid" | cut -c1-120 ), which is not this checkout's $name ($pidf)."
-  log "Another checkout or program uses it: stop that one, or give this checkout its own port (see the README, \"Two checkouts on one machine\")."
+  log "Another checkout or program uses it: stop that one, or give this checkout its own port (README, section Operations: two checkouts on one machine)."
   return 1
 }
 wait_port() { # port seconds name

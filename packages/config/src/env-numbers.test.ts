@@ -30,7 +30,12 @@ describe('numeric environment variables', () => {
   });
 
   it('refuse MQTT 5 and TCP values the protocols cannot carry', () => {
-    const msg = problems({ VOC_MQTT_RECEIVE_MAXIMUM: '70000', VOC_MQTT_SERVER_KEEP_ALIVE_S: '70000', VOC_MQTT_PORT: '99999', PGPORT: '99999' });
+    const msg = problems({
+      VOC_MQTT_RECEIVE_MAXIMUM: '70000',
+      VOC_MQTT_SERVER_KEEP_ALIVE_S: '70000',
+      VOC_MQTT_PORT: '99999',
+      PGPORT: '99999',
+    });
     expect(msg).toContain('VOC_MQTT_RECEIVE_MAXIMUM');
     expect(msg).toContain('VOC_MQTT_SERVER_KEEP_ALIVE_S');
     expect(msg).toContain('VOC_MQTT_PORT');

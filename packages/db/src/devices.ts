@@ -129,7 +129,11 @@ export class DeviceRepository {
    * @returns whether the hash was replaced
    */
   async upgradeCredentialHash(id: string, oldHash: string, newHash: string): Promise<boolean> {
-    const r = await this.pool.query(`update devices set credential_hash = $3 where id = $1 and credential_hash = $2`, [id, oldHash, newHash]);
+    const r = await this.pool.query(`update devices set credential_hash = $3 where id = $1 and credential_hash = $2`, [
+      id,
+      oldHash,
+      newHash,
+    ]);
     return (r.rowCount ?? 0) > 0;
   }
 

@@ -6,6 +6,6 @@ export * from './commands/run.js';
 export * from './commands/context.js';
 export { COMMANDS } from './app.js';
 export { runDemoHotspots, taskBlock } from './commands/hotspots.js';
-export { devicesDisableCommand, devicesEnableCommand, devicesRegisterCommand } from './commands/devices.js';
+export { devicesDisableCommand, devicesEnableCommand, devicesRegisterCommand, devicesRotateCommand } from './commands/devices.js';
 export * from './devices/credentials-file.js';
 export * from './devices/device-file.js';

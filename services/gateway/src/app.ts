@@ -102,6 +102,8 @@ export function formatStats(s: GatewayStats, snap?: MqttServerSnapshot): string 
   const rejected = Object.entries(s.rejected)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  const conn = snap ? ` devices=${snap.devices} inflight=${snap.inflight} inflightBytes=${snap.inflightBytes} paused=${snap.pausedSockets}` : '';
+  const conn = snap
+    ? ` devices=${snap.devices} inflight=${snap.inflight} inflightBytes=${snap.inflightBytes} paused=${snap.pausedSockets}`
+    : '';
   return `received=${s.received} acked=${s.acked} pending=${s.pending} readings=${s.acceptedReadings} values=${s.acceptedValues} rejected={${rejected}} deadLetters=${s.deadLetters} kafkaBatches=${s.kafkaBatches} kafkaRetries=${s.kafkaRetries}${conn}`;
 }

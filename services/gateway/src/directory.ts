@@ -109,18 +109,20 @@ export function createDeviceDirectory(source: DirectorySource, opts: DeviceDirec
   function schedule(): void {
     if (!running) return;
     timer = setTimeout(() => {
-      refresh().then(
-        () => {
-          if (!ok || failures > 0) opts.log.info({ devices: records.size }, 'device directory refreshed');
-          ok = true;
-          failures = 0;
-        },
-        (err: unknown) => {
-          if (failures++ === 0 || failures % 30 === 0)
-            opts.log.warn({ err, devices: records.size, failures }, 'device directory refresh failed; serving the last good copy');
-          ok = false;
-        },
-      ).finally(schedule);
+      refresh()
+        .then(
+          () => {
+            if (!ok || failures > 0) opts.log.info({ devices: records.size }, 'device directory refreshed');
+            ok = true;
+            failures = 0;
+          },
+          (err: unknown) => {
+            if (failures++ === 0 || failures % 30 === 0)
+              opts.log.warn({ err, devices: records.size, failures }, 'device directory refresh failed; serving the last good copy');
+            ok = false;
+          },
+        )
+        .finally(schedule);
     }, opts.refreshMs);
     timer.unref();
   }

@@ -1,3 +1,4 @@
+import type { Config } from '@voc/config';
 import { deviceUpTopic, type Logger, type RejectReason } from '@voc/domain';
 import {
   createMqttServer,
@@ -85,4 +86,24 @@ export function createEndpoint(deps: EndpointDeps): MqttServer {
       },
     },
   });
+}
+
+/** Room for the fixed header, topic and properties above the largest payload, bytes. */
+const PACKET_HEADER_ALLOWANCE = 1024;
+
+/** The endpoint's listeners and limits from `config.mqtt` (the packet limit from `config.ingest.maxPayloadBytes`). */
+export function endpointOptions(cfg: Config): EndpointOptions {
+  const m = cfg.mqtt;
+  return {
+    tcp: { host: m.host, port: m.port },
+    ...(m.tls ? { tls: { host: m.host, ...m.tls } } : {}),
+    connectTimeoutMs: m.connectTimeoutMs,
+    maxPacketBytes: cfg.ingest.maxPayloadBytes + PACKET_HEADER_ALLOWANCE,
+    receiveMaximum: m.receiveMaximum,
+    maxInflightBytes: m.maxInflightBytes,
+    maxConnections: m.maxConnections,
+    maxConnectionsPerAddress: m.maxConnectionsPerAddress,
+    idleTimeoutMs: m.idleTimeoutMs,
+    ...(m.serverKeepAliveSeconds > 0 ? { serverKeepAliveSeconds: m.serverKeepAliveSeconds } : {}),
+  };
 }

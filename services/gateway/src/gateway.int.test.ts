@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig } from '@voc/config';
 import { hashPassword, needsRehash, verifyPassword } from '@voc/core';
 import { createPool, DeviceRepository, type Pool } from '@voc/db';
-import { REJECT_REASONS, SCHEMA_IDS, STORED_H3_RESOLUTION, VM_REFERENCE, deviceUpTopic, type DeviceKind, type RejectReason } from '@voc/domain';
+import {
+  REJECT_REASONS,
+  SCHEMA_IDS,
+  STORED_H3_RESOLUTION,
+  VM_REFERENCE,
+  deviceUpTopic,
+  type DeviceKind,
+  type RejectReason,
+} from '@voc/domain';
 import { createKafka, type TopicNames } from '@voc/messaging';
 import { buildGateway, type Gateway } from './app.js';
 import { createDeviceDirectory } from './directory.js';
@@ -317,11 +325,14 @@ describe('ingest gateway as the MQTT endpoint, against Kafka and PostgreSQL', ()
   it('takes QoS 0 publishes best effort, without acknowledgement', async () => {
     const c = await connectDevice(port, DEV.fume, password(DEV.fume), { clientId: `${DEV.fume}-q0` });
     const ts = new Date().toISOString();
-    await c.publishAsync(deviceUpTopic('fume', DEV.fume), JSON.stringify({ ts, seq: 7000, values: [{ metric: 'oil_fume', value: 1, unit: 'mg/m3' }] }), {
-      qos: 0,
-    });
+    await c.publishAsync(
+      deviceUpTopic('fume', DEV.fume),
+      JSON.stringify({ ts, seq: 7000, values: [{ metric: 'oil_fume', value: 1, unit: 'mg/m3' }] }),
+      {
+        qos: 0,
+      },
+    );
     await until('the QoS 0 reading', () => seen.readings.some((r) => r.msg.deviceId === DEV.fume && r.msg.seq === 7000));
     await c.endAsync();
   });
 });
-

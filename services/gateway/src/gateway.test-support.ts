@@ -92,7 +92,14 @@ export async function createTestTopics(admin: Admin, cfg: Config, prefix: string
   const topics = topicNames(prefix);
   await ensureTopics(admin, topics);
   await ensureAcls(admin, kafkaAcls(topics, prefix), cfg.kafka.principals);
-  return { topics, drop: () => admin.deleteTopics({ topics: Object.values(topics) }).then(() => undefined, () => undefined) };
+  return {
+    topics,
+    drop: () =>
+      admin.deleteTopics({ topics: Object.values(topics) }).then(
+        () => undefined,
+        () => undefined,
+      ),
+  };
 }
 
 /** What a collector has read so far. */
@@ -141,6 +148,7 @@ export async function connectDevice(port: number, id: string, password: string, 
     await new Promise<void>((resolve, reject) => {
       c.once('connect', () => resolve());
       c.once('error', reject);
+      c.once('close', () => reject(Object.assign(new Error('connection closed before CONNACK'), { code: -2 })));
     });
   } catch (err) {
     c.end(true);
@@ -174,10 +182,40 @@ export interface TestPki {
 export function makeTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'voc-gw-pki-'));
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=voc gateway test CA']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=voc gateway test CA',
+  ]);
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
   execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf`], { cwd: dir });
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  ]);
   return {
     caFile: join(dir, 'ca.pem'),
     certFile: join(dir, 'server.pem'),

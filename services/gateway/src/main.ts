@@ -1,36 +1,16 @@
 #!/usr/bin/env node
 import { Partitioners } from 'kafkajs';
-import { createLogger, installShutdown, loadConfig, type Config } from '@voc/config';
+import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { hashPassword, needsRehash, verifyPassword } from '@voc/core';
 import { createPool, DeviceRepository } from '@voc/db';
 import { createKafka, requireTopics, topicNames } from '@voc/messaging';
 import { buildGateway, formatStats, type Gateway } from './app.js';
 import { createDeviceDirectory } from './directory.js';
-import type { EndpointOptions } from './endpoint.js';
+import { endpointOptions } from './endpoint.js';
 import { createGatewayMetrics, serveMetrics } from './metrics.js';
 
 /** Interval of the one-line stats summary at info level, ms. */
 const STATS_INTERVAL_MS = 10_000;
-
-/** Room for the fixed header, topic and properties above the largest payload, bytes. */
-const PACKET_HEADER_ALLOWANCE = 1024;
-
-/** The endpoint's listeners and limits from `config.mqtt` (the packet limit from `config.ingest.maxPayloadBytes`). */
-export function endpointOptions(cfg: Config): EndpointOptions {
-  const m = cfg.mqtt;
-  return {
-    tcp: { host: m.host, port: m.port },
-    ...(m.tls ? { tls: { host: m.host, ...m.tls } } : {}),
-    connectTimeoutMs: m.connectTimeoutMs,
-    maxPacketBytes: cfg.ingest.maxPayloadBytes + PACKET_HEADER_ALLOWANCE,
-    receiveMaximum: m.receiveMaximum,
-    maxInflightBytes: m.maxInflightBytes,
-    maxConnections: m.maxConnections,
-    maxConnectionsPerAddress: m.maxConnectionsPerAddress,
-    idleTimeoutMs: m.idleTimeoutMs,
-    ...(m.serverKeepAliveSeconds > 0 ? { serverKeepAliveSeconds: m.serverKeepAliveSeconds } : {}),
-  };
-}
 
 /**
  * Composition root of the ingest gateway: config, logger, pool and device registry (the gateway's own
@@ -53,17 +33,18 @@ async function main(): Promise<void> {
   await producer.connect();
 
   const metrics = createGatewayMetrics();
-  let gateway: Gateway | undefined;
+  // The directory is built before the gateway it reports revoked devices to.
+  const late: { gateway?: Gateway } = {};
   const directory = createDeviceDirectory(repo, {
     refreshMs: cfg.ingest.deviceRefreshMs,
     fullRefreshMs: cfg.ingest.deviceFullRefreshMs,
     log,
     onRevoked: (id) => {
-      const n = gateway?.disconnectDevice(id) ?? 0;
+      const n = late.gateway?.disconnectDevice(id) ?? 0;
       if (n > 0) log.info({ deviceId: id, connections: n }, 'device disabled: its connections were closed');
     },
   });
-  gateway = buildGateway({
+  const gw = buildGateway({
     directory,
     hasher: { hash: hashPassword, verify: verifyPassword, needsRehash },
     upgrader: repo,
@@ -74,8 +55,12 @@ async function main(): Promise<void> {
     log,
     metrics,
   });
-  const gw = gateway;
-  metrics.bind({ snapshot: () => gw.snapshot(), stats: () => gw.stats(), directory: () => ({ size: directory.size(), healthy: directory.healthy() }) });
+  late.gateway = gw;
+  metrics.bind({
+    snapshot: () => gw.snapshot(),
+    stats: () => gw.stats(),
+    directory: () => ({ size: directory.size(), healthy: directory.healthy() }),
+  });
   const metricsServer = await serveMetrics(metrics.registry, cfg.gatewayMetrics.host, cfg.gatewayMetrics.port);
 
   const statsTimer = setInterval(() => {

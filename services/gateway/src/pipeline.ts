@@ -208,7 +208,9 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
           await backoff(attempt++);
         }
         item.epoch = recoveries;
-        item.result = item.msg.preset ? Promise.resolve(item.msg.preset) : ingest.ingest(item.msg.topic, item.msg.payload, item.msg.receivedAt);
+        item.result = item.msg.preset
+          ? Promise.resolve(item.msg.preset)
+          : ingest.ingest(item.msg.topic, item.msg.payload, item.msg.receivedAt);
       }
     }
   }
@@ -303,7 +305,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
  * every reading of a batch from a device with a wrong clock) share a dead letter whose `path` lists
  * them and whose detail quotes the first few.
  */
-export function deadLettersOf(msg: Pick<InboundMessage, 'topic' | 'payload' | 'receivedAt' | 'declaredBytes'>, rejected: readonly RejectedItem[]): Message[] {
+export function deadLettersOf(
+  msg: Pick<InboundMessage, 'topic' | 'payload' | 'receivedAt' | 'declaredBytes'>,
+  rejected: readonly RejectedItem[],
+): Message[] {
   if (rejected.length === 0) return [];
   const groups = new Map<RejectReason, RejectedItem[]>();
   for (const r of rejected) {

@@ -67,12 +67,16 @@ const SUMMARY_INTERVAL_MS = 10_000;
  */
 const MAX_FETCH_WAIT_MS = 1000;
 
-/** Consumer settings of both groups: kafkajs heartbeats every `heartbeatInterval`, at most a third of the session timeout. */
-function consumerConfig(groupId: string, sessionTimeout: number) {
+/**
+ * Consumer settings of both groups. A killed writer's partitions move after the session timeout, and
+ * the survivors join the new generation at their next heartbeat, so failover takes about session
+ * timeout + heartbeat + one join/sync round (defaults 10 s and 1 s: README "Writer failover").
+ */
+function consumerConfig(groupId: string, sessionTimeout: number, heartbeatInterval: number) {
   return {
     groupId,
     sessionTimeout,
-    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
+    heartbeatInterval,
     maxWaitTimeInMs: MAX_FETCH_WAIT_MS,
     allowAutoTopicCreation: false,
   };
@@ -163,7 +167,7 @@ export function buildWriter(deps: WriterAppDeps): WriterApp {
       if (enabled.readings) {
         await producer.connect();
         producerConnected = true;
-        const c = kafka.consumer(consumerConfig(groups.writer, config.writer.sessionTimeoutMs));
+        const c = kafka.consumer(consumerConfig(groups.writer, config.writer.sessionTimeoutMs, config.writer.heartbeatMs));
         consumers.push(c);
         await startConsumer(
           c,
@@ -173,7 +177,7 @@ export function buildWriter(deps: WriterAppDeps): WriterApp {
         );
       }
       if (enabled.deadLetters) {
-        const c = kafka.consumer(consumerConfig(groups.deadletterStore, config.writer.sessionTimeoutMs));
+        const c = kafka.consumer(consumerConfig(groups.deadletterStore, config.writer.sessionTimeoutMs, config.writer.heartbeatMs));
         consumers.push(c);
         await startConsumer(
           c,

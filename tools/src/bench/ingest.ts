@@ -372,7 +372,13 @@ async function endToEnd(ctx: Ctx, rate: number): Promise<RateResult> {
 }
 
 /** One run: preparation, the stages alone, then every rate end to end. */
-async function runOnce(run: number, rates: number[], seconds: number, deviceCount: number, stageSeconds: number): Promise<Record<string, unknown>> {
+async function runOnce(
+  run: number,
+  rates: number[],
+  seconds: number,
+  deviceCount: number,
+  stageSeconds: number,
+): Promise<Record<string, unknown>> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const basePrefix = `bench-${Date.now().toString(36)}.`;
   process.env.PGDATABASE = DB;
@@ -380,7 +386,9 @@ async function runOnce(run: number, rates: number[], seconds: number, deviceCoun
   const log = createLogger('bench', 'error');
   const loadAtStart = loadavg().map((x) => round(x));
 
-  process.stderr.write(`run ${run}: preparing database ${DB}, topics ${basePrefix}*, ${deviceCount} devices (load average ${loadAtStart.join(' ')})\n`);
+  process.stderr.write(
+    `run ${run}: preparing database ${DB}, topics ${basePrefix}*, ${deviceCount} devices (load average ${loadAtStart.join(' ')})\n`,
+  );
   await ownBenchDatabase(DB);
   const pool = createPool(cfg.pg, log, 'voc-bench');
   const client = await pool.connect();
@@ -446,7 +454,10 @@ async function runOnce(run: number, rates: number[], seconds: number, deviceCoun
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-function printRun(result: { when: string; stages: Record<string, number>; endToEnd: (RateResult & { ratioToSlowestStage: number })[] }, file: string): void {
+function printRun(
+  result: { when: string; stages: Record<string, number>; endToEnd: (RateResult & { ratioToSlowestStage: number })[] },
+  file: string,
+): void {
   const rs = result.endToEnd;
   const row = (label: string, f: (r: RateResult & { ratioToSlowestStage: number }) => string) => `| ${label} | ${rs.map(f).join(' | ')} |`;
   const names = [...new Set(rs.flatMap((r) => Object.keys(r.processes)))];
@@ -485,7 +496,9 @@ function spread(xs: number[]): string {
 
 async function main(): Promise<void> {
   const flag = process.argv.indexOf('--rates');
-  const rates = (flag >= 0 ? (process.argv[flag + 1] ?? '') : process.argv.includes('--rate') ? String(numberArg('rate', 5000)) : '5000,10000,20000')
+  const rates = (
+    flag >= 0 ? (process.argv[flag + 1] ?? '') : process.argv.includes('--rate') ? String(numberArg('rate', 5000)) : '5000,10000,20000'
+  )
     .split(',')
     .map(Number);
   if (rates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error('--rates must be positive numbers separated by commas');
@@ -497,7 +510,8 @@ async function main(): Promise<void> {
   for (let i = 1; i <= runs; i++) all.push((await runOnce(i, rates, seconds, deviceCount, stageSeconds)) as { endToEnd: RateResult[] });
   if (runs > 1) {
     const at = (rate: number) => all.map((a) => a.endToEnd.find((r) => r.rate === rate)!);
-    const row = (label: string, f: (r: RateResult) => number) => `| ${label} | ${rates.map((rate) => spread(at(rate).map(f))).join(' | ')} |`;
+    const row = (label: string, f: (r: RateResult) => number) =>
+      `| ${label} | ${rates.map((rate) => spread(at(rate).map(f))).join(' | ')} |`;
     process.stdout.write(
       [
         `Spread of ${runs} runs (min / median / max)`,

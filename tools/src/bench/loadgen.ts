@@ -56,7 +56,8 @@ async function main(): Promise<void> {
   if (!(drainMs > 0)) throw new Error('--drain-seconds must be a positive number');
   if (!Number.isInteger(backlogMinutes) || backlogMinutes < 0) throw new Error('--backlog-minutes must be a whole number ≥ 0');
   const [credPath, rateArg, secondsArg, url, windowArg, outPath] = argv;
-  if (!credPath || !rateArg || !secondsArg || !url) throw new Error('usage: loadgen <credentials.json> <rate> <seconds> <mqtt url> [window] [out.jsonl]');
+  if (!credPath || !rateArg || !secondsArg || !url)
+    throw new Error('usage: loadgen <credentials.json> <rate> <seconds> <mqtt url> [window] [out.jsonl]');
   const creds = Object.values(JSON.parse(await readFile(credPath, 'utf8')) as Record<string, Cred>);
   const rate = Number(rateArg);
   const seconds = Number(secondsArg);

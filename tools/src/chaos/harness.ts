@@ -227,7 +227,11 @@ export class ChaosSuite {
  * asynchronously, so the services' log pipes keep flowing meanwhile).
  */
 export async function stackUp(): Promise<void> {
-  const child = spawn('bash', [`${REPO_ROOT}infra/scripts/stack.sh`, 'up'], { cwd: REPO_ROOT, env: process.env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn('bash', [`${REPO_ROOT}infra/scripts/stack.sh`, 'up'], {
+    cwd: REPO_ROOT,
+    env: process.env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   if (code !== 0) throw new Error(`stack.sh up failed with status ${code}`);
 }
@@ -375,7 +379,9 @@ export class ScenarioRun {
         }
       });
     });
-    this.mark(`load: ${opts.rate} msg/s for ${opts.seconds} s${opts.backlogMinutes ? ` after ${opts.backlogMinutes} buffered minutes per device` : ''}`);
+    this.mark(
+      `load: ${opts.rate} msg/s for ${opts.seconds} s${opts.backlogMinutes ? ` after ${opts.backlogMinutes} buffered minutes per device` : ''}`,
+    );
     return { done, ackFile };
   }
 
@@ -538,7 +544,12 @@ export class ScenarioRun {
       scenario: this.name,
       title: this.title,
       when: new Date(this.t0).toISOString(),
-      machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version },
+      machine: {
+        cores: cpus().length,
+        cpu: cpus()[0]?.model ?? 'unknown',
+        memGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+        node: process.version,
+      },
       machineLoad: {
         before: round2(this.loadBefore),
         mean: round2(mean),

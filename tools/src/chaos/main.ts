@@ -36,7 +36,9 @@ async function main(): Promise<void> {
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const chosen = names.length ? SCENARIOS.filter((s) => names.includes(s.name)) : SCENARIOS;
   const settings = chaosSettings();
-  process.stderr.write(`chaos: preparing database ${settings.database} and ${settings.devices + settings.stormDevices} simulated devices\n`);
+  process.stderr.write(
+    `chaos: preparing database ${settings.database} and ${settings.devices + settings.stormDevices} simulated devices\n`,
+  );
   const suite = await ChaosSuite.prepare(settings);
   const results: ScenarioResult[] = [];
   try {

@@ -41,7 +41,8 @@ export function chaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSettin
   if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`VOC_CHAOS_DATABASE must be a plain lower-case identifier, got "${database}"`);
   const stackRedis = int(env, 'VOC_REDIS_PORT', 6380);
   const redisPort = int(env, 'VOC_CHAOS_REDIS_PORT', stackRedis + 1);
-  if (redisPort === 6379 || redisPort === stackRedis) throw new Error(`VOC_CHAOS_REDIS_PORT ${redisPort} is not the suite's own (6379 is the machine's, ${stackRedis} the stack's)`);
+  if (redisPort === 6379 || redisPort === stackRedis)
+    throw new Error(`VOC_CHAOS_REDIS_PORT ${redisPort} is not the suite's own (6379 is the machine's, ${stackRedis} the stack's)`);
   return {
     database,
     redisPort,

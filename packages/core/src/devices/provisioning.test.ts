@@ -146,7 +146,10 @@ describe('device provisioning', () => {
 
   it('refuses an unknown device id with VOC_ERR_NOT_FOUND', async () => {
     const { p } = setup();
-    await expect(p.setStatus('nope-1', 'disabled')).rejects.toMatchObject({ code: 'VOC_ERR_NOT_FOUND', message: 'no device with id "nope-1"' });
+    await expect(p.setStatus('nope-1', 'disabled')).rejects.toMatchObject({
+      code: 'VOC_ERR_NOT_FOUND',
+      message: 'no device with id "nope-1"',
+    });
     await expect(p.rotate('nope-1')).rejects.toMatchObject({ code: 'VOC_ERR_NOT_FOUND' });
     await expect(p.endRotation('nope-1')).rejects.toMatchObject({ code: 'VOC_ERR_NOT_FOUND' });
   });

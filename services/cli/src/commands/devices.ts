@@ -160,7 +160,10 @@ voc devices rotate <device-id> --end
       if (out) {
         await mergeCredentialsFile(out, { [id]: r.credential });
         process.stdout.write(`new credentials of ${id} written to ${out} (mode 0600)\n`);
-      } else process.stdout.write(`new credentials (shown once, only their hash is stored):\n${JSON.stringify({ [id]: r.credential }, null, 2)}\n`);
+      } else
+        process.stdout.write(
+          `new credentials (shown once, only their hash is stored):\n${JSON.stringify({ [id]: r.credential }, null, 2)}\n`,
+        );
       process.stdout.write(
         `the previous password of ${id} keeps working until ${r.graceUntil.toISOString()} (end it sooner: voc devices rotate ${id} --end)\n${GATEWAY_NOTE}`,
       );

@@ -51,7 +51,11 @@ export const hotspotRedis: Scenario = {
           await r.start('worker', workerEnv);
           r.mark('hotspot worker ready');
           hit = await midEvaluation(r);
-          r.mark(hit ? 'evaluation in progress (waiting inside its transaction): SIGKILL hotspot worker' : 'no evaluation seen in progress: SIGKILL hotspot worker anyway');
+          r.mark(
+            hit
+              ? 'evaluation in progress (waiting inside its transaction): SIGKILL hotspot worker'
+              : 'no evaluation seen in progress: SIGKILL hotspot worker anyway',
+          );
           if (!hit) r.notMeasured.push('the worker was not caught mid-evaluation');
           r.extra.killedMidEvaluation = hit;
           await r.kill('worker');
@@ -71,7 +75,11 @@ export const hotspotRedis: Scenario = {
         r.extra.windowVersionsCommittedTwice = twice;
         r.extra.evaluationRecoverSeconds = done === null ? null : Math.round((done - ready) / 100) / 10;
         r.extra.passed = done !== null && twice === 0;
-        r.mark(done === null ? 'windows not evaluated in time' : `every scheduled window evaluated (${runs} committed runs, ${twice} versions twice)`);
+        r.mark(
+          done === null
+            ? 'windows not evaluated in time'
+            : `every scheduled window evaluated (${runs} committed runs, ${twice} versions twice)`,
+        );
         if (done !== null) r.recoverExtra.push(Math.max(0, Math.round((done - ready) / 100) / 10));
         return [];
       });
@@ -96,7 +104,9 @@ async function seed(run: ScenarioRun, start: number): Promise<number> {
   for (const d of rows) {
     const h3 = latLngToCell(d.lat, d.lon, 12);
     for (let j = 0; j < SEED_PER_DEVICE; j++) {
-      batch.push(buildReading(d.id, start + j * step, [{ metric: 'tvoc', value: 50 + rnd() * 100 }], { position: { lat: d.lat, lon: d.lon }, h3 }));
+      batch.push(
+        buildReading(d.id, start + j * step, [{ metric: 'tvoc', value: 50 + rnd() * 100 }], { position: { lat: d.lat, lon: d.lon }, h3 }),
+      );
       n++;
       if (batch.length === 5000) {
         await repo.insertBatch(batch);
