@@ -373,7 +373,7 @@ export class ScenarioRun {
     const done = new Promise<LoadgenCounts>((resolve, reject) => {
       child.once('exit', (code) => {
         try {
-          resolve(JSON.parse(out.trim()) as LoadgenCounts);
+          resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as LoadgenCounts);
         } catch {
           reject(new Error(`load generator exited with ${code}: ${err.slice(-500)}`));
         }
