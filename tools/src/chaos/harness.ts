@@ -59,6 +59,8 @@ export interface Load {
   readonly done: Promise<LoadgenCounts>;
   /** File of acknowledged messages (JSON lines). */
   readonly ackFile: string;
+  /** Resolves once every device is connected (its schedule starts then), or when it exited. */
+  readonly connected: Promise<void>;
 }
 
 /** Reconciliation of one scenario, in values (one message = 3 values) unless named messages. */
@@ -271,6 +273,8 @@ export class ScenarioRun {
   readonly notMeasured: string[] = [];
   readonly extra: Record<string, unknown> = {};
   readonly settings: Record<string, number | string> = {};
+  /** Wall-clock ms at which the load generator was started (before its devices connected). */
+  loadStartedAt = 0;
   /** Rows the scenario wrote itself (seeded readings), left out of `storedValues` and `storedNotAcknowledged`. */
   seededRows = 0;
   /** Recovery times a scenario measures itself (e.g. the hotspot evaluation's), s. */
@@ -368,7 +372,13 @@ export class ScenarioRun {
     this.loadChild = child;
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let onConnected: () => void = () => undefined;
+    const connected = new Promise<void>((r) => (onConnected = r));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"connected"')) onConnected();
+    });
+    child.once('exit', () => onConnected());
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const done = new Promise<LoadgenCounts>((resolve, reject) => {
       child.once('exit', (code) => {
@@ -379,10 +389,10 @@ export class ScenarioRun {
         }
       });
     });
-    this.mark(
+    this.loadStartedAt = this.mark(
       `load: ${opts.rate} msg/s for ${opts.seconds} s${opts.backlogMinutes ? ` after ${opts.backlogMinutes} buffered minutes per device` : ''}`,
     );
-    return { done, ackFile };
+    return { done, ackFile, connected };
   }
 
   /** Samples stored rows (1 s), gateway RSS (0.5 s) and the machine's load average (5 s). */
@@ -614,6 +624,9 @@ export async function underLoad(
     await run.start('writer');
     await run.start('gateway');
     const load = run.load(opts);
+    // The fault's clock starts once the devices are connected and publishing.
+    await load.connected;
+    run.mark('devices connected');
     const cleared = await fault(run);
     const counts = await load.done;
     run.mark(`load ended: offered ${counts.offered}, acknowledged ${counts.acked}, refused ${counts.refused}, failed ${counts.failed}`);
