@@ -46,6 +46,12 @@ interface Device {
   pending: number[];
 }
 
+/**
+ * Longest wait for every device's first CONNACK, ms: a connect phase that cannot finish fails the run
+ * instead of hanging (500 devices reconnecting at once on a loaded 2-core machine took about 55 s).
+ */
+const CONNECT_DEADLINE_MS = 120_000;
+
 /** Longest wait for outstanding PUBACKs after the last message was offered, ms (`--drain-seconds` overrides). */
 const DRAIN_MS = 60_000;
 
@@ -83,11 +89,15 @@ async function main(): Promise<void> {
             reconnectPeriod: 500 + Math.floor(Math.random() * 2000),
             connectTimeout: 10_000,
           });
-          client.once('connect', () => resolve({ id: c.username, topic: c.topic, client, inflight: 0, lastMs: 0, pending: [] }));
-          client.on('error', (err) => {
-            connectRefused++;
-            if (!client.connected && connectRefused > creds.length * 20) reject(err);
+          const giveUp = setTimeout(
+            () => reject(new Error(`${c.username}: no CONNACK within ${CONNECT_DEADLINE_MS} ms`)),
+            CONNECT_DEADLINE_MS,
+          );
+          client.once('connect', () => {
+            clearTimeout(giveUp);
+            resolve({ id: c.username, topic: c.topic, client, inflight: 0, lastMs: 0, pending: [] });
           });
+          client.on('error', () => connectRefused++);
         }),
     ),
   );
