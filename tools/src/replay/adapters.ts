@@ -7,7 +7,9 @@ import type { ReplayDevice } from './types.js';
 /**
  * Connects as one device: MQTT v5, clean start, client id `voc-replay-<deviceId>-<random>` (unique, so
  * two replays never take over each other's session), automatic reconnect after the first success
- * (QoS 1 messages not yet acknowledged are re-sent by the client).
+ * (QoS 1 messages not yet acknowledged are re-sent by the client), also after a refused CONNECT
+ * (`reconnectOnConnackError`: a restarted gateway may answer "server unavailable" or "server busy"
+ * while it verifies a fleet's passwords; MQTT.js would otherwise stop the device for good).
  * @param url broker URL (`config.mqtt.url`, default `mqtt://127.0.0.1:1884`)
  * @throws the CONNACK error (e.g. `Connection refused: Not authorized`, code 135) or the socket error
  */
@@ -22,6 +24,7 @@ export async function connectDevice(url: string, device: ReplayDevice, cred: Dev
       password: cred.password,
       connectTimeout: 10_000,
       reconnectPeriod: 1000,
+      reconnectOnConnackError: true,
     },
     false,
   );
