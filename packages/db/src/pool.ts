@@ -12,7 +12,11 @@ export type Client = pg.PoolClient;
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 /**
- * Creates a pool with an `error` listener (an idle client's error would otherwise crash the process).
+ * Creates a pool with `error` listeners on the pool (idle clients) and on every client it opens
+ * (checked-out clients: pg-pool removes its own listener while a client is lent out, and a backend
+ * terminated between two statements of a transaction would otherwise emit an unhandled `error` and
+ * end the process). The statement in progress still rejects, with a transient error
+ * ({@link isTransientDbError}); the broken client is discarded on release.
  * @param cfg `config.pg`
  */
 export function createPool(cfg: Config['pg'], log: Logger, applicationName = 'voc'): Pool {
@@ -27,6 +31,7 @@ export function createPool(cfg: Config['pg'], log: Logger, applicationName = 'vo
     connectionTimeoutMillis: 5000,
   });
   pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
+  pool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'PostgreSQL connection lost while in use')));
   return pool;
 }
 
@@ -56,14 +61,16 @@ const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIP
 
 /**
  * True when an error from pg means the database is unavailable or the transaction lost a race
- * (connection errors, SQLSTATE 08xxx, 53xxx, 57P0x, serialization failure, deadlock), so the same
- * statement may succeed later. Data errors (22xxx, 23xxx) are not transient.
+ * (connection errors, SQLSTATE 08xxx, 53xxx, 57P0x, serialization failure, deadlock, and 55000 when it
+ * says the database "is not currently accepting connections", as during `ALTER DATABASE …
+ * ALLOW_CONNECTIONS false`), so the same statement may succeed later. Data errors (22xxx, 23xxx) are not transient.
  */
 export function isTransientDbError(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | undefined;
   if (!e) return false;
   if (e.code && TRANSIENT_NODE.has(e.code)) return true;
   if (e.code && TRANSIENT_SQLSTATE.test(e.code)) return true;
+  if (e.code === '55000' && /not currently accepting connections/i.test(e.message ?? '')) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
 }
 
