@@ -272,11 +272,23 @@ status() {
   return "$down"
 }
 
+# Earlier releases ran a project Mosquitto from .cache/mosquitto and .cache/mosquitto-test (ports 1884
+# and 1885, now the gateway's); stop such a leftover of this checkout so its ports are free.
+legacy_mosquitto_down() {
+  local d pid
+  for d in "$CACHE/mosquitto" "$CACHE/mosquitto-test"; do
+    [ -f "$d/mosquitto.conf" ] || continue
+    for pid in $(pgrep -f -x "mosquitto -d -c $d/mosquitto.conf" || true); do
+      log "stopping the project Mosquitto of an earlier release ($d)"; kill "$pid"
+    done
+  done
+}
+
 case "${1:-}" in
   up)
-    postgres_up; redis_up
+    legacy_mosquitto_down; postgres_up; redis_up
     kafka_up; log "stack is up" ;;
-  down) kafka_down; redis_down ;;
+  down) kafka_down; redis_down; legacy_mosquitto_down ;;
   status) status ;;
   fetch) kafka_fetch ;;
   *) echo "usage: $0 up|down|status|fetch" >&2; exit 2 ;;
