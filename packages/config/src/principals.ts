@@ -8,7 +8,7 @@ import type { SecretName } from './secrets.js';
  *   Kafka super user.
  * - `cli`: the CLI's admin commands (devices, facilities, tasks, hotspots): role `voc_admin`, Kafka admin.
  */
-export const SERVICES = ['admin', 'cli', 'gateway', 'writer', 'deadletters', 'hotspot-worker'] as const;
+export const SERVICES = ['admin', 'cli', 'gateway', 'writer', 'deadletters', 'hotspot-worker', 'api'] as const;
 
 /** A service name of {@link SERVICES}. */
 export type ServiceName = (typeof SERVICES)[number];
@@ -31,6 +31,7 @@ export const PG_ROLES = {
   writer: { role: 'voc_writer', secret: 'VOC_PG_WRITER_PASSWORD' },
   hotspot: { role: 'voc_hotspot', secret: 'VOC_PG_HOTSPOT_PASSWORD' },
   admin: { role: 'voc_admin', secret: 'VOC_PG_ADMIN_PASSWORD' },
+  api: { role: 'voc_api', secret: 'VOC_PG_API_PASSWORD' },
 } as const satisfies Record<string, { role: string; secret: SecretName }>;
 
 /** A key of {@link PG_ROLES}. */
@@ -56,6 +57,7 @@ export const SERVICE_IDENTITIES: Record<ServiceName, ServiceIdentity> = {
       'VOC_PG_WRITER_PASSWORD',
       'VOC_PG_HOTSPOT_PASSWORD',
       'VOC_PG_ADMIN_PASSWORD',
+      'VOC_PG_API_PASSWORD',
     ],
   },
   cli: {
@@ -75,6 +77,8 @@ export const SERVICE_IDENTITIES: Record<ServiceName, ServiceIdentity> = {
     kafka: 'hotspot',
     secrets: ['VOC_PG_HOTSPOT_PASSWORD', 'VOC_KAFKA_HOTSPOT_PASSWORD', 'VOC_REDIS_PASSWORD'],
   },
+  /** The HTTP API: role `voc_api` (migrations/007_api.sql), Kafka principal `api` (reads alerts), Redis for rate limits. */
+  api: { pg: 'api', kafka: 'api', secrets: ['VOC_PG_API_PASSWORD', 'VOC_KAFKA_API_PASSWORD', 'VOC_REDIS_PASSWORD'] },
 };
 
 /** Environment variable of a Kafka principal's password, e.g. `VOC_KAFKA_GATEWAY_PASSWORD`. */

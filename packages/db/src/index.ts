@@ -19,3 +19,6 @@ export * from './usable.js';
 export * from './rollup.js';
 export * from './repositories.js';
 export * from './roles.js';
+export * from './series.js';
+export * from './api-keys.js';
+export * from './enforcement.js';

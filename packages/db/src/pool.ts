@@ -14,8 +14,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 /**
  * Creates a pool with an `error` listener (an idle client's error would otherwise crash the process).
  * @param cfg `config.pg`
+ * @param opts.statementTimeoutMs PostgreSQL `statement_timeout` of every statement on the pool's
+ *   connections (the API's bound on any one query: `config.api.statementTimeoutMs`); default none
  */
-export function createPool(cfg: Config['pg'], log: Logger, applicationName = 'voc'): Pool {
+export function createPool(cfg: Config['pg'], log: Logger, applicationName = 'voc', opts: { statementTimeoutMs?: number } = {}): Pool {
   const pool = new pg.Pool({
     host: cfg.host,
     port: cfg.port,
@@ -25,6 +27,7 @@ export function createPool(cfg: Config['pg'], log: Logger, applicationName = 'vo
     max: cfg.poolMax,
     application_name: applicationName,
     connectionTimeoutMillis: 5000,
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
   });
   pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
   return pool;
@@ -65,6 +68,11 @@ export function isTransientDbError(err: unknown): boolean {
   if (e.code && TRANSIENT_NODE.has(e.code)) return true;
   if (e.code && TRANSIENT_SQLSTATE.test(e.code)) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+}
+
+/** True when a statement was cancelled by `statement_timeout` (SQLSTATE 57014, query_canceled). */
+export function isStatementTimeout(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === '57014';
 }
 
 /** Wraps a transient database error in a retryable {@link VocError}. */

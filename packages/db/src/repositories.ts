@@ -1,4 +1,7 @@
 import { AlertOutboxRepository } from './alert-outbox.js';
+import { ApiKeyRepository } from './api-keys.js';
+import { AlertLogRepository, HotspotQueryRepository, WebhookRepository } from './enforcement.js';
+import { SeriesRepository } from './series.js';
 import { DeadLetterRepository } from './deadletters.js';
 import { DeviceRepository } from './devices.js';
 import { EvaluationRepository } from './evaluation.js';
@@ -26,6 +29,12 @@ export interface Repositories {
   readonly facilities: FacilityRepository;
   readonly jurisdictions: JurisdictionRepository;
   readonly alertOutbox: AlertOutboxRepository;
+  /** Readings and cell statistics for the analysts' routes. */
+  readonly series: SeriesRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly hotspots: HotspotQueryRepository;
+  readonly alertLog: AlertLogRepository;
+  readonly webhooks: WebhookRepository;
 }
 
 /**
@@ -45,5 +54,10 @@ export function createRepositories(pool: Pool, opts: { rollup?: RollupOptions } 
     facilities: new FacilityRepository(pool),
     jurisdictions: new JurisdictionRepository(pool),
     alertOutbox: new AlertOutboxRepository(pool),
+    series: new SeriesRepository(pool),
+    apiKeys: new ApiKeyRepository(pool),
+    hotspots: new HotspotQueryRepository(pool),
+    alertLog: new AlertLogRepository(pool),
+    webhooks: new WebhookRepository(pool),
   };
 }

@@ -46,7 +46,9 @@ export type TaskEventKind =
   | 'hotspot_cleared'
   | 'hotspot_clear_revised'
   | 'hotspot_withdrawn'
-  | 'hotspot_reinstated';
+  | 'hotspot_reinstated'
+  | 'comment'
+  | 'assignment';
 
 /** A task as listed (`voc tasks list`, the API). Times ISO 8601. */
 export interface TaskSummary {
@@ -62,6 +64,8 @@ export interface TaskSummary {
   readonly lat: number;
   readonly lon: number;
   readonly statistics: Record<string, unknown>;
+  /** Person or team the task is assigned to, or null. */
+  readonly assignee: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -94,6 +98,17 @@ export interface TaskFilter {
   readonly states?: readonly TaskState[];
   readonly metric?: string;
   readonly limit?: number;
+  /** Street office ids (a scoped key's, or the `street_office` filter); tasks without one never match. */
+  readonly streetOffices?: readonly string[];
+  /** H3 cell (hex). */
+  readonly cell?: string;
+  /** Opened window in [from, to), ISO 8601. */
+  readonly from?: string;
+  readonly to?: string;
+  /** Tasks naming this facility among their candidate sources. */
+  readonly facilityId?: string;
+  /** Keyset: tasks with an id below this one (the list is newest first). */
+  readonly beforeId?: number;
 }
 
 /** Storage of tasks for the task service. */
@@ -110,4 +125,8 @@ export interface TaskStore {
     to: TaskState,
     e: { actor: string; finding: TaskFinding | null; note: string | null },
   ): Promise<boolean>;
+  /** Records a comment event. @returns false when the task does not exist */
+  comment(id: number, actor: string, note: string): Promise<boolean>;
+  /** Sets the assignee (null: unassigned) and records an assignment event, in one transaction. @returns false when the task does not exist */
+  assign(id: number, actor: string, assignee: string | null, note: string | null): Promise<boolean>;
 }

@@ -48,3 +48,25 @@ export async function transitionTask(store: TaskStore, id: number, to: string, i
   if (!ok) throw new VocError(ERROR_CODES.conflict, `task ${id} changed state while it was being moved; read it again`);
   return getTask(store, id);
 }
+
+/**
+ * Adds a comment to a task's audit trail.
+ * @throws VocError `VOC_ERR_INVALID_REQUEST` for an empty actor or note; `VOC_ERR_NOT_FOUND`
+ */
+export async function commentTask(store: TaskStore, id: number, actor: string, note: string): Promise<TaskDetail> {
+  if (!actor.trim()) throw new VocError(ERROR_CODES.invalid_request, 'actor: a comment needs an actor');
+  if (!note.trim()) throw new VocError(ERROR_CODES.invalid_request, 'note: a comment needs text');
+  if (!(await store.comment(id, actor.trim(), note.trim()))) throw new VocError(ERROR_CODES.not_found, `task ${id} does not exist`);
+  return getTask(store, id);
+}
+
+/**
+ * Assigns a task to a person or team (null unassigns), recorded in its audit trail.
+ * @throws VocError `VOC_ERR_INVALID_REQUEST` for an empty actor; `VOC_ERR_NOT_FOUND`
+ */
+export async function assignTask(store: TaskStore, id: number, actor: string, assignee: string | null, note?: string | null): Promise<TaskDetail> {
+  if (!actor.trim()) throw new VocError(ERROR_CODES.invalid_request, 'actor: an assignment needs an actor');
+  const who = assignee?.trim() || null;
+  if (!(await store.assign(id, actor.trim(), who, note?.trim() || null))) throw new VocError(ERROR_CODES.not_found, `task ${id} does not exist`);
+  return getTask(store, id);
+}
