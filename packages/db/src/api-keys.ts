@@ -68,8 +68,9 @@ export class ApiKeyRepository implements ApiKeyStore {
   }
 
   async touch(id: number): Promise<void> {
-    await this.pool.query(`update api_keys set last_used_at = now() where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')`, [
-      id,
-    ]);
+    await this.pool.query(
+      `update api_keys set last_used_at = now() where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
+      [id],
+    );
   }
 }

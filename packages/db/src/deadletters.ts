@@ -49,14 +49,14 @@ export class DeadLetterRepository {
    * Dead letters, newest first, by reason and device (keyset on id), without payloads (see `payload`).
    */
   async list(f: { reason?: string; deviceId?: string; beforeId?: number; limit: number }): Promise<Record<string, unknown>[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Record<string, unknown> & { receivedAt: Date; storedAt: Date }>(
       `select id, received_at as "receivedAt", stored_at as "storedAt", stage, reason, code, detail, device_id as "deviceId", mqtt_topic as "mqttTopic",
               length(payload) as "payloadBytes"
        from dead_letters where ($1::text is null or reason = $1) and ($2::text is null or device_id = $2) and ($3::int8 is null or id < $3)
        order by id desc limit $4`,
       [f.reason ?? null, f.deviceId ?? null, f.beforeId ?? null, f.limit],
     );
-    return rows.map((r) => ({ ...r, receivedAt: (r.receivedAt as Date).toISOString(), storedAt: (r.storedAt as Date).toISOString() }));
+    return rows.map((r) => ({ ...r, receivedAt: r.receivedAt.toISOString(), storedAt: r.storedAt.toISOString() }));
   }
 
   /** Dead letters per reason (and per device when `byDevice`) since a time. */

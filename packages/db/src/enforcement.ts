@@ -1,4 +1,13 @@
-import type { AlertLog, HotspotFilter, HotspotSummary, HotspotQueryStore, LoggedAlert, Webhook, WebhookDelivery, WebhookStore } from '@voc/core';
+import type {
+  AlertLog,
+  HotspotFilter,
+  HotspotSummary,
+  HotspotQueryStore,
+  LoggedAlert,
+  Webhook,
+  WebhookDelivery,
+  WebhookStore,
+} from '@voc/core';
 import { bigintToH3, h3ToBigint } from './h3.js';
 import type { Pool } from './pool.js';
 

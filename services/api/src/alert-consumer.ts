@@ -36,7 +36,7 @@ export async function startAlertConsumer(
         logger.warn({ alertId: parsed.alertId }, 'alert not in the outbox; skipped');
         return;
       }
-      hub.publish({ id, alertId: parsed.alertId, payload: parsed as unknown as Record<string, unknown> });
+      hub.publish({ id, alertId: parsed.alertId, payload: parsed });
     },
   });
   return () => consumer.disconnect();

@@ -1,7 +1,7 @@
 import fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from '@voc/config';
 import { authenticate, type Principal } from '@voc/core';
 import { isStatementTimeout, type Repositories } from '@voc/db';
@@ -23,6 +23,10 @@ declare module 'fastify' {
     /** The permission the route needs (permissions.ts); every route declares one. */
     permission?: RoutePermission;
   }
+  interface FastifyInstance {
+    /** Every route with its method and declared permission (the route × role matrix test reads it). */
+    routePermissions: { method: string; url: string; permission: RoutePermission }[];
+  }
   interface FastifyRequest {
     /** The caller's key, set by the auth hook on every non-public route. */
     principal?: Principal;
@@ -41,9 +45,6 @@ export interface AppDeps {
   readonly alerts: AlertHub;
   readonly clock?: () => number;
 }
-
-/** The app with its typed provider; routes read `app.deps`. */
-export type App = FastifyInstance & { withTypeProvider<T extends ZodTypeProvider>(): FastifyInstance };
 
 /** A route's principal (the auth hook guarantees it on non-public routes). */
 export function principalOf(req: FastifyRequest): Principal {
@@ -75,6 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   const metrics: ApiMetrics = createApiMetrics();
   const routes: RouteTable = [];
+  const declared: { method: string; url: string; permission: RoutePermission }[] = [];
+  app.decorate('routePermissions', declared);
 
   app.addHook('onRoute', (r) => {
     const isDocs = r.url === '/docs' || r.url.startsWith('/docs/');
@@ -83,7 +86,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const methods = Array.isArray(r.method) ? r.method : [r.method];
     let entry = routes.find((e) => e.re.source === patternRe(r.url).source);
     if (!entry) routes.push((entry = { re: patternRe(r.url), methods: new Set() }));
-    for (const m of methods) entry.methods.add(m);
+    for (const m of methods) {
+      entry.methods.add(m);
+      if (m !== 'HEAD') declared.push({ method: m, url: r.url, permission: r.config.permission });
+    }
   });
 
   await app.register(swagger, {
@@ -104,6 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
     transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
@@ -141,11 +148,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       deps.log.warn({ err }, 'rate limiter unavailable; request let through');
       return;
     }
-    reply.header('ratelimit-limit', decision.limit).header('ratelimit-remaining', decision.remaining).header('ratelimit-reset', decision.resetS);
+    reply
+      .header('ratelimit-limit', decision.limit)
+      .header('ratelimit-remaining', decision.remaining)
+      .header('ratelimit-reset', decision.resetS);
     if (!decision.allowed)
       return sendProblem(
         reply,
-        problemOf(ERRORS.rate_limited.code, `key ${principal.prefix} made more than ${decision.limit} requests in this window`, req.url.split('?')[0]!),
+        problemOf(
+          ERRORS.rate_limited.code,
+          `key ${principal.prefix} made more than ${decision.limit} requests in this window`,
+          req.url.split('?')[0]!,
+        ),
         { 'retry-after': String(decision.resetS) },
       );
   });

@@ -21,7 +21,12 @@ async function main(): Promise<void> {
   const log = createLogger('api', config.logLevel);
   const pool = createPool(config.pg, log, 'voc-api', { statementTimeoutMs: config.api.statementTimeoutMs });
   const repos = createRepositories(pool);
-  const redis = new Redis(config.redis.url, { username: config.redis.username, password: config.redis.password, maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = new Redis(config.redis.url, {
+    username: config.redis.username,
+    password: config.redis.password,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+  });
   redis.on('error', (err) => log.warn({ err }, 'redis error'));
   const kafka = createKafka(config.kafka, log);
   const admin = kafka.admin();
@@ -51,7 +56,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, config.webhooks.intervalMs));
     }
   })();
-  let stopConsumer: () => Promise<void> = async () => undefined;
+  let stopConsumer: () => Promise<void> = () => Promise.resolve();
   installShutdown(log, [
     () => app.close(),
     async () => {
@@ -60,7 +65,7 @@ async function main(): Promise<void> {
     },
     () => stopConsumer(),
     () => admin.disconnect(),
-    async () => void redis.disconnect(),
+    () => Promise.resolve(redis.disconnect()),
     () => pool.end(),
   ]);
   try {

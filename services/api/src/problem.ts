@@ -80,9 +80,13 @@ export function installErrorHandler(app: FastifyInstance, log: Logger, isTimeout
       return sendProblem(reply, problemOf(ERRORS.invalid_request.code, detail, path(req)));
     }
     if (isTimeout(err))
-      return sendProblem(reply, problemOf(ERRORS.query_timeout.code, 'the query ran past the statement timeout; ask for a smaller range', path(req)), {
-        'retry-after': '5',
-      });
+      return sendProblem(
+        reply,
+        problemOf(ERRORS.query_timeout.code, 'the query ran past the statement timeout; ask for a smaller range', path(req)),
+        {
+          'retry-after': '5',
+        },
+      );
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (mapped) return sendProblem(reply, problemOf(mapped, err.message, path(req)));
     if (isResponseSerializationError(err)) log.error({ err, issues: err.cause.issues, url: req.url }, 'response does not match its schema');

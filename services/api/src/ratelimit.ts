@@ -27,7 +27,11 @@ export function redisRateLimiter(redis: Redis, limit: number, windowS: number, c
       const nowS = clock() / 1000;
       const w = Math.floor(nowS / windowS);
       const key = `voc-api:rl:${keyId}:${w}`;
-      const res = await redis.multi().incr(key).expire(key, windowS + 1).exec();
+      const res = await redis
+        .multi()
+        .incr(key)
+        .expire(key, windowS + 1)
+        .exec();
       const count = Number(res?.[0]?.[1] ?? 0);
       const resetS = Math.max(1, Math.ceil((w + 1) * windowS - nowS));
       return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetS };

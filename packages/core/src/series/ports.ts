@@ -133,7 +133,14 @@ export interface SeriesStore {
   buckets(q: BucketQuery): Promise<{ rows: BucketRow[]; source: 'raw' | 'continuous_aggregate'; cadenceS: number | null }>;
   latest(q: { metric: string; deviceIds?: readonly string[]; since: string; limit: number }): Promise<LatestRow[]>;
   cellMap(q: { metric: string; resolution: number; windowMinutes: number; windowStart: string }): Promise<CellWindowRow[]>;
-  cellSeries(q: { metric: string; resolution: number; windowMinutes: number; cell: string; from: string; to: string }): Promise<CellWindowRow[]>;
+  cellSeries(q: {
+    metric: string;
+    resolution: number;
+    windowMinutes: number;
+    cell: string;
+    from: string;
+    to: string;
+  }): Promise<CellWindowRow[]>;
   /** The newest evaluated window of a series at or before `before`, or null. */
   lastWindow(q: { metric: string; resolution: number; windowMinutes: number; before: string }): Promise<string | null>;
 }

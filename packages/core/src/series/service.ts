@@ -59,10 +59,16 @@ export function decodeCursor<T>(text: string, check: (v: unknown) => v is T, par
 }
 
 const isRawCursor = (v: unknown): v is { t: string; m: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && Number.isFinite(Date.parse((v as { t: string }).t)) &&
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { t?: unknown }).t === 'string' &&
+  Number.isFinite(Date.parse((v as { t: string }).t)) &&
   typeof (v as { m?: unknown }).m === 'string';
 const isFeedCursor = (v: unknown): v is { x: string; s: string } =>
-  typeof v === 'object' && v !== null && /^\d{1,20}$/.test(String((v as { x?: unknown }).x)) && /^\d{1,19}$/.test(String((v as { s?: unknown }).s));
+  typeof v === 'object' &&
+  v !== null &&
+  /^\d{1,20}$/.test(String((v as { x?: unknown }).x)) &&
+  /^\d{1,19}$/.test(String((v as { s?: unknown }).s));
 
 /** A reading as shown: scaled to the asked unit, with the unit and reference state beside the value. */
 export function showReading(r: ReadingRow, view: UnitView | undefined): ReadingRow {
@@ -139,7 +145,8 @@ export async function bucketSeries(
   const range = checkRange(q.from, q.to, limits.maxAggregateDays);
   if (!Number.isInteger(q.widthMinutes) || q.widthMinutes < 1) throw bad(`bucket: ${q.widthMinutes} is not a whole number of minutes ≥ 1`);
   const n = Math.ceil((range.toMs - range.fromMs) / (q.widthMinutes * 60_000));
-  if (n > limits.maxBuckets) throw over(`bucket: ${n} buckets of ${q.widthMinutes} min in the range; at most ${limits.maxBuckets} per request`);
+  if (n > limits.maxBuckets)
+    throw over(`bucket: ${n} buckets of ${q.widthMinutes} min in the range; at most ${limits.maxBuckets} per request`);
   const { rows, source, cadenceS } = await store.buckets({ ...q, from: range.from, to: range.to });
   const expected = cadenceS ? Math.max(1, Math.round((q.widthMinutes * 60) / cadenceS)) : null;
   const f = view.factor;

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { API_ROLES, createApiKey, listApiKeys, registerWebhook, revokeApiKey } from '@voc/core';
 import { ALERT_TYPES, ERRORS, VocError } from '@voc/domain';
@@ -33,9 +33,9 @@ const hookSchema = z.object({
 });
 
 /** Admin routes: API keys (shown once) and webhook registration with its delivery log. */
-export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
+export function adminRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos, config } = ctx.deps;
-  return async (app) => {
+  return (app, _opts, done) => {
     app.post(
       '/keys',
       {
@@ -55,7 +55,12 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        const r = await createApiKey(repos.apiKeys, { ...req.body, createdBy: actorOf(principalOf(req)) }, ctx.clock(), config.api.keyDefaultDays);
+        const r = await createApiKey(
+          repos.apiKeys,
+          { ...req.body, createdBy: actorOf(principalOf(req)) },
+          ctx.clock(),
+          config.api.keyDefaultDays,
+        );
         return reply.code(201).send(r);
       },
     );
@@ -63,7 +68,12 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/keys',
       {
         config: { permission: 'keys:admin' },
-        schema: { tags: ['admin'], summary: 'Every API key (never a secret)', security: secured, response: { 200: envelope(keySchema), ...problems } },
+        schema: {
+          tags: ['admin'],
+          summary: 'Every API key (never a secret)',
+          security: secured,
+          response: { 200: envelope(keySchema), ...problems },
+        },
       },
       async () => {
         const rows = await listApiKeys(repos.apiKeys);
@@ -74,7 +84,13 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/keys/:id',
       {
         config: { permission: 'keys:admin' },
-        schema: { tags: ['admin'], summary: 'Revokes a key', security: secured, params: idParam, response: { 200: keySchema, ...problems } },
+        schema: {
+          tags: ['admin'],
+          summary: 'Revokes a key',
+          security: secured,
+          params: idParam,
+          response: { 200: keySchema, ...problems },
+        },
       },
       async (req) => revokeApiKey(repos.apiKeys, String(req.params.id)),
     );
@@ -98,7 +114,12 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/webhooks',
       {
         config: { permission: 'webhooks:admin' },
-        schema: { tags: ['admin'], summary: 'Registered webhooks', security: secured, response: { 200: envelope(hookSchema), ...problems } },
+        schema: {
+          tags: ['admin'],
+          summary: 'Registered webhooks',
+          security: secured,
+          response: { 200: envelope(hookSchema), ...problems },
+        },
       },
       async () => {
         const rows = await repos.webhooks.list();
@@ -138,10 +159,12 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        if (!(await repos.webhooks.get(req.params.id))) throw new VocError(ERRORS.not_found.code, `webhook ${req.params.id} does not exist`);
+        if (!(await repos.webhooks.get(req.params.id)))
+          throw new VocError(ERRORS.not_found.code, `webhook ${req.params.id} does not exist`);
         const rows = await repos.webhooks.deliveries(req.params.id, req.query.limit);
         return sendRaw(reply, { meta: { found: rows.length }, results: rows });
       },
     );
+    done();
   };
 }

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { bucketSeries, checkRange, unitView } from '@voc/core';
 import { ERRORS, VocError } from '@voc/domain';
@@ -24,13 +24,19 @@ const cellStats = z.object({
 });
 
 /** Per-cell series and the cell map (GeoJSON FeatureCollection of H3 polygons with statistics and hotspot state). */
-export function cellRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
+export function cellRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos, config } = ctx.deps;
   const series = {
-    resolution: z.coerce.number<string>().int().min(7).max(10).default(config.hotspot.resolution).describe('H3 resolution of the grid (7-10)'),
+    resolution: z.coerce
+      .number<string>()
+      .int()
+      .min(7)
+      .max(10)
+      .default(config.hotspot.resolution)
+      .describe('H3 resolution of the grid (7-10)'),
     window_minutes: z.coerce.number<string>().int().min(1).max(1440).default(config.hotspot.windowMinutes),
   };
-  return async (app) => {
+  return (app, _opts, done) => {
     app.get(
       '/cells/map',
       {
@@ -48,7 +54,13 @@ export function cellRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           response: {
             200: z.object({
               type: z.literal('FeatureCollection'),
-              meta: z.object({ metric: z.string(), unit: z.string(), refState: z.string(), windowStart: z.string().nullable(), found: z.number().int() }),
+              meta: z.object({
+                metric: z.string(),
+                unit: z.string(),
+                refState: z.string(),
+                windowStart: z.string().nullable(),
+                found: z.number().int(),
+              }),
               features: z.array(z.object({ type: z.literal('Feature'), id: z.string(), geometry: z.unknown(), properties: cellStats })),
             }),
             ...problems,
@@ -70,7 +82,11 @@ export function cellRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           geometry: cellPolygon(r.cell),
           properties: { ...r, mean: r.mean * f, median: r.median * f, p90: r.p90 * f, max: r.max * f },
         }));
-        const body = { type: 'FeatureCollection', meta: { metric: q.metric, unit: view.unit, refState: view.refState, windowStart, found: rows.length }, features };
+        const body = {
+          type: 'FeatureCollection',
+          meta: { metric: q.metric, unit: view.unit, refState: view.refState, windowStart, found: rows.length },
+          features,
+        };
         return sendRaw(reply, body, 'application/geo+json');
       },
     );
@@ -89,7 +105,13 @@ export function cellRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
             datetime_from: isoTime,
             datetime_to: isoTime,
             unit: z.string().max(16).optional(),
-            bucket: z.coerce.number<string>().int().min(1).max(525_600).optional().describe('minutes: aggregate raw readings of the cell instead'),
+            bucket: z.coerce
+              .number<string>()
+              .int()
+              .min(1)
+              .max(525_600)
+              .optional()
+              .describe('minutes: aggregate raw readings of the cell instead'),
             ...series,
           }),
           response: { 200: envelope(z.record(z.string(), z.unknown()), { unit: z.string(), refState: z.string() }), ...problems },
@@ -102,18 +124,32 @@ export function cellRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           const r = await bucketSeries(
             repos.series,
             { cell: req.params.cell, metric: q.metric, from: q.datetime_from, to: q.datetime_to, widthMinutes: q.bucket, unit: q.unit },
-            { maxPage: config.api.maxPage, maxRangeDays: config.api.maxRangeDays, maxBuckets: config.api.maxBuckets, maxAggregateDays: config.api.maxExportDays },
+            {
+              maxPage: config.api.maxPage,
+              maxRangeDays: config.api.maxRangeDays,
+              maxBuckets: config.api.maxBuckets,
+              maxAggregateDays: config.api.maxExportDays,
+            },
           );
           return sendRaw(reply, { meta: { found: r.rows.length, unit: view.unit, refState: view.refState }, results: r.rows });
         }
         const range = checkRange(q.datetime_from, q.datetime_to, config.api.maxExportDays);
         const res = Number((BigInt(`0x${req.params.cell}`) >> 52n) & 15n);
-        if (res !== q.resolution) throw new VocError(ERRORS.invalid_request.code, `cell: ${req.params.cell} is at resolution ${res}, not ${q.resolution}`);
-        const rows = await repos.series.cellSeries({ metric: q.metric, resolution: q.resolution, windowMinutes: q.window_minutes, cell: req.params.cell, from: range.from, to: range.to });
+        if (res !== q.resolution)
+          throw new VocError(ERRORS.invalid_request.code, `cell: ${req.params.cell} is at resolution ${res}, not ${q.resolution}`);
+        const rows = await repos.series.cellSeries({
+          metric: q.metric,
+          resolution: q.resolution,
+          windowMinutes: q.window_minutes,
+          cell: req.params.cell,
+          from: range.from,
+          to: range.to,
+        });
         const f = view.factor;
         const results = rows.map((r) => ({ ...r, mean: r.mean * f, median: r.median * f, p90: r.p90 * f, max: r.max * f }));
         return sendRaw(reply, { meta: { found: results.length, unit: view.unit, refState: view.refState }, results });
       },
     );
+    done();
   };
 }

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assignTask, commentTask, getTask, inScope, listTasks, transitionTask, type LoggedAlert, type Principal } from '@voc/core';
 import { ERRORS, VocError } from '@voc/domain';
@@ -16,7 +16,10 @@ export function actorOf(p: Principal): string {
 function offices(p: Principal, filter: string | undefined): string[] | undefined {
   if (!p.streetOffices) return filter ? [filter] : undefined;
   if (filter && !p.streetOffices.includes(filter))
-    throw new VocError(ERRORS.forbidden.code, `street_office: ${filter} is outside this key's street offices (${p.streetOffices.join(', ')})`);
+    throw new VocError(
+      ERRORS.forbidden.code,
+      `street_office: ${filter} is outside this key's street offices (${p.streetOffices.join(', ')})`,
+    );
   return filter ? [filter] : [...p.streetOffices];
 }
 
@@ -27,18 +30,19 @@ const HEARTBEAT_MS = 15_000;
  * Enforcement: hotspots and tasks (listed, filtered, detail with evidence), transitions (illegal:
  * 409), comments, assignment, and the live alert stream (SSE, resumable with Last-Event-ID).
  */
-export function enforcementRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
+export function enforcementRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos } = ctx.deps;
   const pageLimit = limit(100, 1000);
   const anyObj = z.record(z.string(), z.unknown());
 
   async function scopedTask(p: Principal, id: number) {
     const t = await getTask(repos.tasks, id);
-    if (!inScope(p, t.streetOffice?.id)) throw new VocError(ERRORS.forbidden.code, `task ${id} belongs to a street office outside this key's scope`);
+    if (!inScope(p, t.streetOffice?.id))
+      throw new VocError(ERRORS.forbidden.code, `task ${id} belongs to a street office outside this key's scope`);
     return t;
   }
 
-  return async (app) => {
+  return (app, _opts, done) => {
     app.get(
       '/hotspots',
       {
@@ -63,7 +67,7 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const q = req.query;
         const rows = await repos.hotspots.list({
-          states: q.state as ('open' | 'cleared' | 'withdrawn')[] | undefined,
+          states: q.state,
           metric: q.metric,
           cell: q.cell,
           from: q.datetime_from,
@@ -73,7 +77,10 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           limit: q.limit + 1,
         });
         const page = rows.slice(0, q.limit);
-        return sendRaw(reply, { meta: { found: page.length, limit: q.limit, next: rows.length > q.limit ? String(page[page.length - 1]!.id) : null }, results: page });
+        return sendRaw(reply, {
+          meta: { found: page.length, limit: q.limit, next: rows.length > q.limit ? String(page[page.length - 1]!.id) : null },
+          results: page,
+        });
       },
     );
 
@@ -89,7 +96,10 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
             state: csvEnum(TASK_STATES, 'task state').optional(),
             metric: metricId.optional(),
             cell: h3Cell.optional(),
-            facility: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'is not a facility id').optional(),
+            facility: z
+              .string()
+              .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'is not a facility id')
+              .optional(),
             datetime_from: isoTime.optional(),
             datetime_to: isoTime.optional(),
             street_office: officeId.optional(),
@@ -102,7 +112,7 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const q = req.query;
         const rows = await listTasks(repos.tasks, {
-          states: q.state as (typeof TASK_STATES)[number][] | undefined,
+          states: q.state,
           metric: q.metric,
           cell: q.cell,
           facilityId: q.facility,
@@ -113,7 +123,10 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           limit: q.limit + 1,
         });
         const page = rows.slice(0, q.limit);
-        return sendRaw(reply, { meta: { found: page.length, limit: q.limit, next: rows.length > q.limit ? String(page[page.length - 1]!.id) : null }, results: page });
+        return sendRaw(reply, {
+          meta: { found: page.length, limit: q.limit, next: rows.length > q.limit ? String(page[page.length - 1]!.id) : null },
+          results: page,
+        });
       },
     );
 
@@ -152,7 +165,11 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const p = principalOf(req);
         await scopedTask(p, req.params.id);
-        const t = await transitionTask(repos.tasks, req.params.id, req.body.to, { actor: actorOf(p), finding: req.body.finding ?? null, note: req.body.note ?? null });
+        const t = await transitionTask(repos.tasks, req.params.id, req.body.to, {
+          actor: actorOf(p),
+          finding: req.body.finding ?? null,
+          note: req.body.note ?? null,
+        });
         return sendRaw(reply, t);
       },
     );
@@ -207,7 +224,14 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
             'Live alerts as Server-Sent Events (event id = alert outbox id). Reconnect with Last-Event-ID (or ?last_event_id=) to get every alert after it, across API restarts',
           security: secured,
           querystring: z.object({ last_event_id: z.coerce.number<string>().int().min(0).optional() }),
-          headers: z.object({ 'last-event-id': z.string().regex(/^\d{1,18}$/, 'is not an event id this stream sent').optional() }).passthrough(),
+          headers: z
+            .object({
+              'last-event-id': z
+                .string()
+                .regex(/^\d{1,18}$/, 'is not an event id this stream sent')
+                .optional(),
+            })
+            .passthrough(),
           response: { 200: z.string().describe('text/event-stream'), ...problems },
         },
       },
@@ -222,7 +246,12 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         };
         reply.hijack();
         const res = reply.raw;
-        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
         res.write(`retry: 3000\n\n`);
         const send = (a: LoggedAlert) => {
           if (a.id <= last) return;
@@ -260,5 +289,6 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         })();
       },
     );
+    done();
   };
 }

@@ -1,14 +1,14 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { REJECT_REASON_LIST } from '@voc/domain';
 import type { RouteContext } from '../app.js';
 import { deviceId, envelope, isoTime, limit, problems, secured, sendRaw } from '../schemas.js';
 
 /** Operations: dead letters browsable by reason and device, and their counts. */
-export function operationsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
+export function operationsRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos } = ctx.deps;
   const reasons = REJECT_REASON_LIST as unknown as readonly [string, ...string[]];
-  return async (app) => {
+  return (app, _opts, done) => {
     app.get(
       '/dead-letters',
       {
@@ -30,7 +30,10 @@ export function operationsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const q = req.query;
         const rows = await repos.deadLetters.list({ reason: q.reason, deviceId: q.device_id, beforeId: q.cursor, limit: q.limit + 1 });
         const page = rows.slice(0, q.limit);
-        return sendRaw(reply, { meta: { found: page.length, limit: q.limit, next: rows.length > q.limit ? String(page[page.length - 1]!.id) : null }, results: page });
+        return sendRaw(reply, {
+          meta: { found: page.length, limit: q.limit, next: rows.length > q.limit ? String(page[page.length - 1]!.id) : null },
+          results: page,
+        });
       },
     );
     app.get(
@@ -50,5 +53,6 @@ export function operationsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         return { meta: { found: rows.length }, results: rows };
       },
     );
+    done();
   };
 }

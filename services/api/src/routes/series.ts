@@ -1,12 +1,26 @@
 import { Readable } from 'node:stream';
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { bucketSeries, checkRange, metricOf, rawReadings, readingFeed, showReading, unitView } from '@voc/core';
 import type { GeoFilter, ReadingRow } from '@voc/core';
 import { ERRORS, VocError } from '@voc/domain';
 import { findJurisdiction } from '@voc/hotspot';
 import type { RouteContext } from '../app.js';
-import { bbox, coordinates, cursor, deviceId, deviceKinds, envelope, isoTime, limit, metricId, officeId, problems, secured, sendRaw } from '../schemas.js';
+import {
+  bbox,
+  coordinates,
+  cursor,
+  deviceId,
+  deviceKinds,
+  envelope,
+  isoTime,
+  limit,
+  metricId,
+  officeId,
+  problems,
+  secured,
+  sendRaw,
+} from '../schemas.js';
 
 const readingSchema = z.object({
   time: z.string(),
@@ -36,8 +50,21 @@ const deviceSchema = z.object({
   simulated: z.boolean().describe('true for devices of the simulator (their metadata says so)'),
 });
 
-const CSV_COLS = ['time', 'deviceId', 'metric', 'value', 'unit', 'refState', 'rawValue', 'rawUnit', 'qa', 'lat', 'lon', 'storedAt'] as const;
-const csvCell = (v: unknown) => {
+const CSV_COLS = [
+  'time',
+  'deviceId',
+  'metric',
+  'value',
+  'unit',
+  'refState',
+  'rawValue',
+  'rawUnit',
+  'qa',
+  'lat',
+  'lon',
+  'storedAt',
+] as const;
+const csvCell = (v: string | number | null | undefined) => {
   const s = v === null || v === undefined ? '' : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
@@ -46,7 +73,7 @@ const csvCell = (v: unknown) => {
  * Analysts' series (OpenAQ v3 shapes): devices, raw readings (keyset cursor), the storage-order feed,
  * bucketed aggregates with coverage, the latest view, and streaming CSV/NDJSON export.
  */
-export function seriesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
+export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos, config } = ctx.deps;
   const lim = { maxPage: config.api.maxPage, maxRangeDays: config.api.maxRangeDays, maxBuckets: config.api.maxBuckets };
   const pageLimit = limit(config.api.defaultPage, config.api.maxPage);
@@ -58,7 +85,7 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     return all.filter((d) => d.lat !== null && d.lon !== null && findJurisdiction({ lat: d.lat, lon: d.lon }, [j])).map((d) => d.id);
   }
 
-  return async (app) => {
+  return (app, _opts, done) => {
     app.get(
       '/devices',
       {
@@ -83,9 +110,13 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       },
       async (req) => {
         const q = req.query;
-        if (q.bbox && q.coordinates) throw new VocError(ERRORS.invalid_request.code, 'bbox: give either bbox or coordinates+radius, not both');
+        if (q.bbox && q.coordinates)
+          throw new VocError(ERRORS.invalid_request.code, 'bbox: give either bbox or coordinates+radius, not both');
         if ((q.coordinates === undefined) !== (q.radius === undefined))
-          throw new VocError(ERRORS.invalid_request.code, `${q.coordinates ? 'radius' : 'coordinates'}: coordinates and radius go together`);
+          throw new VocError(
+            ERRORS.invalid_request.code,
+            `${q.coordinates ? 'radius' : 'coordinates'}: coordinates and radius go together`,
+          );
         if (q.metric) metricOf(q.metric);
         const geo: GeoFilter | undefined = q.bbox
           ? { bbox: q.bbox }
@@ -94,7 +125,7 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
             : undefined;
         const ids = q.street_office ? await officeDevices(q.street_office) : undefined;
         const rows = await repos.series.devices({
-          kinds: q.kind as ('fixed' | 'van' | 'fume')[] | undefined,
+          kinds: q.kind,
           status: q.status,
           metric: q.metric,
           geo,
@@ -125,7 +156,11 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       metric: metricId.optional(),
       datetime_from: isoTime,
       datetime_to: isoTime,
-      unit: z.string().max(16).optional().describe('show values in this unit (conversion at the metric reference state); 400 if impossible'),
+      unit: z
+        .string()
+        .max(16)
+        .optional()
+        .describe('show values in this unit (conversion at the metric reference state); 400 if impossible'),
       limit: pageLimit,
       cursor: cursor.optional(),
     });
@@ -147,7 +182,15 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const q = req.query;
         const r = await rawReadings(
           repos.series,
-          { deviceId: req.params.id, metric: q.metric, from: q.datetime_from, to: q.datetime_to, limit: q.limit, cursor: q.cursor, unit: q.unit },
+          {
+            deviceId: req.params.id,
+            metric: q.metric,
+            from: q.datetime_from,
+            to: q.datetime_to,
+            limit: q.limit,
+            cursor: q.cursor,
+            unit: q.unit,
+          },
           lim,
         );
         // Large pages: serialised directly (the zod serializer re-validates each row; see README "HTTP API").
@@ -184,7 +227,14 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           if (q.format === 'csv') yield `${CSV_COLS.join(',')}\n`;
           let after: { time: string; metric: string } | undefined;
           for (;;) {
-            const batch: ReadingRow[] = await repos.series.raw({ deviceId: req.params.id, metric: q.metric, from: range.from, to: range.to, limit: page, after });
+            const batch: ReadingRow[] = await repos.series.raw({
+              deviceId: req.params.id,
+              metric: q.metric,
+              from: range.from,
+              to: range.to,
+              limit: page,
+              after,
+            });
             if (batch.length === 0) return;
             let out = '';
             for (const raw of batch) {
@@ -246,11 +296,23 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
             metric: metricId,
             datetime_from: isoTime,
             datetime_to: isoTime,
-            bucket: z.coerce.number<string>().int().min(1, 'at least 1 minute').max(525_600).default(60).describe('bucket width in minutes (≥ 1)'),
+            bucket: z.coerce
+              .number<string>()
+              .int()
+              .min(1, 'at least 1 minute')
+              .max(525_600)
+              .default(60)
+              .describe('bucket width in minutes (≥ 1)'),
             unit: z.string().max(16).optional(),
           }),
           response: {
-            200: envelope(bucketSchema, { metric: z.string(), unit: z.string(), refState: z.string(), source: z.string(), cadenceS: z.number().nullable() }),
+            200: envelope(bucketSchema, {
+              metric: z.string(),
+              unit: z.string(),
+              refState: z.string(),
+              source: z.string(),
+              cadenceS: z.number().nullable(),
+            }),
             ...problems,
           },
         },
@@ -262,7 +324,14 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           { deviceId: req.params.id, metric: q.metric, from: q.datetime_from, to: q.datetime_to, widthMinutes: q.bucket, unit: q.unit },
           { ...lim, maxAggregateDays: config.api.maxExportDays },
         );
-        const meta = { found: r.rows.length, metric: q.metric, unit: r.view.unit, refState: r.view.refState, source: r.source, cadenceS: r.cadenceS };
+        const meta = {
+          found: r.rows.length,
+          metric: q.metric,
+          unit: r.view.unit,
+          refState: r.view.refState,
+          source: r.source,
+          cadenceS: r.cadenceS,
+        };
         return sendRaw(reply, { meta, results: r.rows });
       },
     );
@@ -277,7 +346,13 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           security: secured,
           querystring: z.object({
             metric: metricId,
-            max_age: z.coerce.number<string>().int().min(1).max(30 * 86_400).optional().describe('seconds; default VOC_API_STALE_AFTER_S'),
+            max_age: z.coerce
+              .number<string>()
+              .int()
+              .min(1)
+              .max(30 * 86_400)
+              .optional()
+              .describe('seconds; default VOC_API_STALE_AFTER_S'),
             include_stale: z.enum(['true', 'false']).default('false'),
             street_office: officeId.optional(),
             unit: z.string().max(16).optional(),
@@ -319,5 +394,6 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         return sendRaw(reply, { meta: { found: results.length, limit: q.limit }, results });
       },
     );
+    done();
   };
 }

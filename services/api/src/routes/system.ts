@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ERRORS } from '@voc/domain';
 import type { RouteContext } from '../app.js';
@@ -12,15 +12,15 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 /** `/healthz` (the process), `/readyz` (database, Kafka, Redis), `/metrics` (Prometheus), `/openapi.json`. */
-export function systemRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
-  return async (app) => {
+export function systemRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
+  return (app, _opts, done) => {
     app.get(
       '/healthz',
       {
         config: { permission: 'public' },
         schema: { tags: ['system'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } },
       },
-      async () => ({ status: 'ok' as const }),
+      () => ({ status: 'ok' as const }),
     );
     app.get(
       '/readyz',
@@ -52,16 +52,20 @@ export function systemRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     );
     app.get(
       '/metrics',
-      { config: { permission: 'public' }, schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)', hide: false } },
+      {
+        config: { permission: 'public' },
+        schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)', hide: false },
+      },
       async (_req, reply) => {
-        reply.type(ctx.metrics.registry.contentType);
-        return ctx.metrics.registry.metrics();
+        const text = await ctx.metrics.registry.metrics();
+        return reply.type(ctx.metrics.registry.contentType).send(text);
       },
     );
     app.get(
       '/openapi.json',
       { config: { permission: 'public' }, schema: { tags: ['system'], summary: 'This OpenAPI 3.1 document' } },
-      async (_req, reply) => reply.type('application/json').send(JSON.stringify(app.swagger())),
+      (_req, reply) => reply.type('application/json').send(JSON.stringify(app.swagger())),
     );
+    done();
   };
 }

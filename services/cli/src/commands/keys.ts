@@ -32,7 +32,13 @@ export const keysCreateCommand: Command = {
     });
     if (typeof values.role !== 'string') throw new UsageError('--role <role> is required');
     const now = Date.now();
-    const offices = typeof values['street-office'] === 'string' ? values['street-office'].split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const offices =
+      typeof values['street-office'] === 'string'
+        ? values['street-office']
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined;
     const { key, record } = await withPool('voc-keys', (pool, cfg) =>
       createApiKey(
         new ApiKeyRepository(pool),
