@@ -84,6 +84,8 @@ export const ERRORS = {
   query_timeout: { code: 'VOC_ERR_QUERY_TIMEOUT', status: 503, retry: true },
   /** The request body is larger than the API accepts. */
   body_too_large: { code: 'VOC_ERR_BODY_TOO_LARGE', status: 413, retry: false },
+  /** A path segment longer than the API accepts (route parameters hold ids, at most 100 characters). */
+  uri_too_long: { code: 'VOC_ERR_URI_TOO_LONG', status: 414, retry: false },
   /** The request body's media type is not one the route accepts. */
   unsupported_media_type: { code: 'VOC_ERR_UNSUPPORTED_MEDIA_TYPE', status: 415, retry: false },
   /** The Accept header asks for a representation the route does not produce. */

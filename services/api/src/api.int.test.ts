@@ -4,7 +4,7 @@ import { latLngToCell } from 'h3-js';
 import { API_ROLES, type ApiRole } from '@voc/core';
 import { ReadingRepository } from '@voc/db';
 import { buildReading } from '@voc/domain/testing';
-import { allows, type Permission } from './permissions.js';
+import { allows } from './permissions.js';
 import { harness, type Harness } from './testing/harness.js';
 
 /** A problem document, a page of rows and the OpenAPI document, as the tests read them. */

@@ -9,7 +9,7 @@ import { ERRORS, VocError, type Logger } from '@voc/domain';
 import type { AlertHub } from './alert-hub.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { allows, type RoutePermission } from './permissions.js';
-import { installErrorHandler, problemOf, sendProblem } from './problem.js';
+import { frameworkError, installErrorHandler, problemOf, sendProblem } from './problem.js';
 import type { RateLimiter } from './ratelimit.js';
 import { adminRoutes } from './routes/admin.js';
 import { cellRoutes } from './routes/cells.js';
@@ -71,7 +71,13 @@ function patternRe(url: string): RegExp {
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? Date.now;
-  const app = fastify({ logger: false, bodyLimit: 1024 * 1024, routerOptions: { ignoreTrailingSlash: true }, return503OnClosing: true });
+  const app = fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+    return503OnClosing: true,
+    frameworkErrors: frameworkError,
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const metrics: ApiMetrics = createApiMetrics();

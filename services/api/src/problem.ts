@@ -29,6 +29,7 @@ const TITLES: Record<string, string> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -61,6 +62,17 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: ERRORS.invalid_request.code,
   FST_ERR_VALIDATION: ERRORS.invalid_request.code,
 };
+
+/**
+ * Errors Fastify raises before routing (a malformed URL, a too long path parameter), in the same
+ * problem+json shape: the `frameworkErrors` option of the Fastify factory.
+ */
+export function frameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const code = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? ERRORS.uri_too_long.code : ERRORS.invalid_request.code;
+  const detail =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'path: a path parameter is longer than 100 characters' : 'path: the URL is malformed';
+  void sendProblem(reply, problemOf(code, detail, path(req)));
+}
 
 /**
  * The one mapping of errors to HTTP (STYLE.md §9): a {@link VocError} by its catalogue status; a
