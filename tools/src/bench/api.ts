@@ -17,7 +17,16 @@ import autocannon from 'autocannon';
 import { latLngToCell, gridDisk } from 'h3-js';
 import { createLogger, loadConfig } from '@voc/config';
 import { createApiKey } from '@voc/core';
-import { ApiKeyRepository, createPool, DeviceRepository, enableRoleLogins, h3ToBigint, migrate, pgExecutor, ReadingRepository } from '@voc/db';
+import {
+  ApiKeyRepository,
+  createPool,
+  DeviceRepository,
+  enableRoleLogins,
+  h3ToBigint,
+  migrate,
+  pgExecutor,
+  ReadingRepository,
+} from '@voc/db';
 import { buildReading } from '@voc/domain/testing';
 import { createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames } from '@voc/messaging';
 import { REPO_ROOT, startService } from '../spawn.js';
@@ -42,7 +51,15 @@ async function seed(pool: ReturnType<typeof createPool>): Promise<void> {
     await readings.insertBatch(batch);
   }
   const ids = Array.from({ length: 1000 }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
-  await devices.upsert(ids.map((id, i) => ({ id, kind: 'fixed' as const, lat: 39.88 + (i % 40) * 0.002, lon: 116.33 + Math.floor(i / 40) * 0.002, metadata: meta })));
+  await devices.upsert(
+    ids.map((id, i) => ({
+      id,
+      kind: 'fixed' as const,
+      lat: 39.88 + (i % 40) * 0.002,
+      lon: 116.33 + Math.floor(i / 40) * 0.002,
+      metadata: meta,
+    })),
+  );
   const now = Date.now();
   for (let k = 0; k < 10; k++)
     await readings.insertBatch(ids.map((id) => buildReading(id, now - k * 60_000, [{ metric: 'tvoc', value: 80 + k }], { h3 })));
@@ -75,7 +92,9 @@ async function main(): Promise<void> {
     client.release();
   }
   await enableRoleLogins(cfg.pg);
-  process.stdout.write(`API benchmark (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? 'unknown'}, load ${os.loadavg()[0]!.toFixed(2)}); seeding…\n`);
+  process.stdout.write(
+    `API benchmark (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? 'unknown'}, load ${os.loadavg()[0]!.toFixed(2)}); seeding…\n`,
+  );
   await seed(pool);
   const { key } = await createApiKey(new ApiKeyRepository(pool), { role: 'admin', createdBy: 'bench', label: 'bench' }, Date.now(), 1);
   await pool.end();
@@ -95,10 +114,22 @@ async function main(): Promise<void> {
   const from = new Date(T_END - 30 * DAY).toISOString();
   const to = new Date(T_END).toISOString();
   const scenarios = [
-    { name: 'hourly buckets, 30 days of 1-min data, one device', target: 50, path: `/v1/devices/bench-series/buckets?metric=tvoc&datetime_from=${from}&datetime_to=${to}&bucket=60` },
+    {
+      name: 'hourly buckets, 30 days of 1-min data, one device',
+      target: 50,
+      path: `/v1/devices/bench-series/buckets?metric=tvoc&datetime_from=${from}&datetime_to=${to}&bucket=60`,
+    },
     { name: 'latest tvoc over 1,000 devices', target: 50, path: `/v1/latest?metric=tvoc&limit=1000` },
-    { name: 'cell map, one window, 10,000 cells', target: null, path: `/v1/cells/map?metric=tvoc&resolution=8&window_minutes=60&window_start=${new Date(T_END - 3600_000).toISOString()}` },
-    { name: 'raw page of 1,000 rows', target: null, path: `/v1/devices/bench-series/readings?metric=tvoc&datetime_from=${from}&datetime_to=${new Date(T_END - 20 * DAY).toISOString()}&limit=1000` },
+    {
+      name: 'cell map, one window, 10,000 cells',
+      target: null,
+      path: `/v1/cells/map?metric=tvoc&resolution=8&window_minutes=60&window_start=${new Date(T_END - 3600_000).toISOString()}`,
+    },
+    {
+      name: 'raw page of 1,000 rows',
+      target: null,
+      path: `/v1/devices/bench-series/readings?metric=tvoc&datetime_from=${from}&datetime_to=${new Date(T_END - 20 * DAY).toISOString()}&limit=1000`,
+    },
   ];
   const results: Record<string, unknown>[] = [];
   try {
@@ -109,21 +140,43 @@ async function main(): Promise<void> {
       if (probe.status !== 200) throw new Error(`${s.name}: HTTP ${probe.status}`);
       const per: { p50: number; p99: number; rps: number; non2xx: number }[] = [];
       for (let r = 0; r < runs; r++) {
-        const res = await autocannon({ url: `http://127.0.0.1:${port}${s.path}`, connections, duration: seconds, headers: { 'x-api-key': key } });
+        const res = await autocannon({
+          url: `http://127.0.0.1:${port}${s.path}`,
+          connections,
+          duration: seconds,
+          headers: { 'x-api-key': key },
+        });
         per.push({ p50: res.latency.p50, p99: res.latency.p99, rps: res.requests.average, non2xx: res.non2xx + res.errors + res.timeouts });
-        process.stdout.write(`  ${s.name}: run ${r + 1} p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ${res.requests.average.toFixed(0)} req/s, non-2xx ${per.at(-1)!.non2xx}\n`);
+        process.stdout.write(
+          `  ${s.name}: run ${r + 1} p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ${res.requests.average.toFixed(0)} req/s, non-2xx ${per.at(-1)!.non2xx}\n`,
+        );
       }
       const p99s = per.map((x) => x.p99);
       const met = s.target === null ? null : Math.max(...p99s) <= s.target;
       results.push({ ...s, bytes, runs: per, p99Range: [Math.min(...p99s), Math.max(...p99s)], targetMet: met });
-      process.stdout.write(`${s.name}: ${bytes} bytes/answer, p99 ${Math.min(...p99s)}–${Math.max(...p99s)} ms${met === null ? '' : met ? ' (target ≤ 50 ms met)' : ' (target ≤ 50 ms NOT met)'}\n`);
+      process.stdout.write(
+        `${s.name}: ${bytes} bytes/answer, p99 ${Math.min(...p99s)}–${Math.max(...p99s)} ms${met === null ? '' : met ? ' (target ≤ 50 ms met)' : ' (target ≤ 50 ms NOT met)'}\n`,
+      );
     }
   } finally {
     await api.stop();
   }
   await mkdir(`${REPO_ROOT}bench/results`, { recursive: true });
   const file = `${REPO_ROOT}bench/results/api-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  await writeFile(file, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: os.loadavg(), node: process.version }, connections, seconds, results }, null, 2));
+  await writeFile(
+    file,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: os.loadavg(), node: process.version },
+        connections,
+        seconds,
+        results,
+      },
+      null,
+      2,
+    ),
+  );
   process.stdout.write(`results: ${file}\n`);
 }
 

@@ -117,7 +117,11 @@ async function badInputDrill(
  * stored hashed; `voc keys revoke <prefix>` ends it).
  */
 async function startApi(cfg: Config, pool: Pool, env: Record<string, string>): Promise<ServiceProcess> {
-  const api = startService('api', 'services/api/dist/main.js', { env, readyMsg: 'HTTP API listening', logFile: `${ROOT}.cache/demo/api.log` });
+  const api = startService('api', 'services/api/dist/main.js', {
+    env,
+    readyMsg: 'HTTP API listening',
+    logFile: `${ROOT}.cache/demo/api.log`,
+  });
   await api.ready;
   const { key, record } = await createApiKey(
     new ApiKeyRepository(pool),
@@ -260,7 +264,7 @@ async function runDemo(cfg: Config, dataDir: string, speed: number, serve: boole
     const drill = await badInputDrill(pool, cfg, reg.issued['uci-mos-01']);
     process.stdout.write(drill.text);
     await Promise.all(services.map((svc) => svc.stop()));
-    process.stdout.write('\n== Hotspot grid over the replayed data (alerts appear on the API\'s SSE stream) ==\n');
+    process.stdout.write("\n== Hotspot grid over the replayed data (alerts appear on the API's SSE stream) ==\n");
     const hotspots = await runDemoHotspots(dataDir);
     if (serve) {
       process.stdout.write(`\nThe HTTP API stays up at ${cfg.api.publicUrl} until Ctrl-C.\n`);
