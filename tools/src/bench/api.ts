@@ -64,7 +64,7 @@ async function seed(pool: ReturnType<typeof createPool>): Promise<void> {
   for (let k = 0; k < 10; k++)
     await readings.insertBatch(ids.map((id) => buildReading(id, now - k * 60_000, [{ metric: 'tvoc', value: 80 + k }], { h3 })));
   // 10,000 res-8 cells of one evaluated window (the grid's own statistics table), seeded in one statement.
-  const cells = gridDisk(latLngToCell(39.91, 116.36, 8), 57).slice(0, 10_000);
+  const cells = gridDisk(latLngToCell(39.91, 116.36, 8), 58).slice(0, 10_000);
   await pool.query(
     `insert into hotspot_cell_stats (metric, resolution, window_minutes, window_start, cell, n, n_fixed, devices, van_passes, max_pass_n, mean, median, p90, max, min, eligible, high)
      select 'tvoc', 8, 60, $1, c::int8, 12, 12, 2, 0, 0, 100 + i % 50, 100 + i % 50, 120, 140, 80, true, i % 97 = 0
@@ -75,7 +75,7 @@ async function seed(pool: ReturnType<typeof createPool>): Promise<void> {
     `insert into hotspot_evaluations (metric, resolution, window_minutes, window_start, window_end, status, version) values ('tvoc', 8, 60, $1, $2, 'done', 1)`,
     [new Date(T_END - 3600_000).toISOString(), new Date(T_END).toISOString()],
   );
-  await pool.query('vacuum analyze');
+  await pool.query('analyze');
 }
 
 async function main(): Promise<void> {
