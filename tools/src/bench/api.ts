@@ -107,7 +107,7 @@ async function main(): Promise<void> {
 
   const port = cfg.api.port;
   const api = startService('api', 'services/api/dist/main.js', {
-    env: { PGDATABASE: DB, LOG_LEVEL: 'warn', VOC_API_RATE_LIMIT: '100000000', VOC_PG_POOL_MAX: '16' },
+    env: { PGDATABASE: DB, LOG_LEVEL: 'info', VOC_API_RATE_LIMIT: '100000000', VOC_PG_POOL_MAX: '16' },
     readyMsg: 'HTTP API listening',
     logFile: `${REPO_ROOT}.cache/bench-api.log`,
   });
