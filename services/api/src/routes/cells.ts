@@ -23,9 +23,27 @@ const cellStats = z.object({
   hotspot: z.enum(['open', 'none']),
 });
 
+/** Most cell polygons kept (a res-8 district grid is a few thousand; 10,000-cell maps fit). */
+const POLYGON_CACHE_MAX = 50_000;
+
+/** H3 cell polygons never change: computed once per cell (cellToBoundary is the cell map's main CPU cost). */
+function polygonCache(): (cell: string) => ReturnType<typeof cellPolygon> {
+  const cache = new Map<string, ReturnType<typeof cellPolygon>>();
+  return (cell) => {
+    let p = cache.get(cell);
+    if (!p) {
+      p = cellPolygon(cell);
+      if (cache.size >= POLYGON_CACHE_MAX) cache.delete(cache.keys().next().value!);
+      cache.set(cell, p);
+    }
+    return p;
+  };
+}
+
 /** Per-cell series and the cell map (GeoJSON FeatureCollection of H3 polygons with statistics and hotspot state). */
 export function cellRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos, config } = ctx.deps;
+  const polygonOf = polygonCache();
   const series = {
     resolution: z.coerce
       .number<string>()
@@ -79,7 +97,7 @@ export function cellRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
         const features = rows.map((r) => ({
           type: 'Feature' as const,
           id: r.cell,
-          geometry: cellPolygon(r.cell),
+          geometry: polygonOf(r.cell),
           properties: { ...r, mean: r.mean * f, median: r.median * f, p90: r.p90 * f, max: r.max * f },
         }));
         const body = {
