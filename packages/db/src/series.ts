@@ -283,8 +283,8 @@ export class SeriesRepository implements SeriesStore {
 
   async lastWindow(q: { metric: string; resolution: number; windowMinutes: number; before: string }): Promise<string | null> {
     const { rows } = await this.pool.query<{ w: Date | null }>(
-      `select max(window_start) as w from hotspot_evaluations
-       where metric = $1 and resolution = $2 and window_minutes = $3 and status = 'done' and window_start <= $4`,
+      `select max(window_start) as w from hotspot_cell_stats
+       where metric = $1 and resolution = $2 and window_minutes = $3 and window_start <= $4`,
       [q.metric, q.resolution, q.windowMinutes, q.before],
     );
     return rows[0]?.w?.toISOString() ?? null;

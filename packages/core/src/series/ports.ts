@@ -141,6 +141,6 @@ export interface SeriesStore {
     from: string;
     to: string;
   }): Promise<CellWindowRow[]>;
-  /** The newest evaluated window of a series at or before `before`, or null. */
+  /** The newest window of a series with cell statistics at or before `before`, or null. */
   lastWindow(q: { metric: string; resolution: number; windowMinutes: number; before: string }): Promise<string | null>;
 }
