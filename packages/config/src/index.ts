@@ -155,6 +155,15 @@ const envSchema = z.object({
   VOC_API_MAX_EXPORT_DAYS: int(400, 1),
   VOC_API_STALE_AFTER_S: int(900, 1),
   VOC_API_KEY_DEFAULT_DAYS: int(365, 1),
+  /** Street-office reports: exceedance thresholds (`metric=value`, canonical unit); empty: VOC_HOTSPOT_THRESHOLDS. */
+  VOC_REPORT_THRESHOLDS: z.string().default(''),
+  /** Street-office reports: a task not closed within this many hours of opening counts as overdue. */
+  VOC_REPORT_TASK_DUE_HOURS: num(72, 0.1),
+  /** Street-office reports: IANA time zone of day/week/month periods (the reference deployment is in Beijing). */
+  VOC_REPORT_TIMEZONE: z
+    .string()
+    .regex(/^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/, 'is not an IANA time zone')
+    .default('Asia/Shanghai'),
   VOC_WEBHOOK_TIMEOUT_MS: int(5000, 100),
   VOC_WEBHOOK_ATTEMPTS: int(6, 1),
   VOC_WEBHOOK_BACKOFF_MS: int(1000, 10),
@@ -303,6 +312,16 @@ export interface Config {
   readonly webhooks: { timeoutMs: number; attempts: number; backoffMs: number; disableAfter: number; intervalMs: number };
   /** Prometheus endpoints of the writer and the hotspot worker (port 0: off). */
   readonly metrics: { writerPort: number; hotspotPort: number };
+  /**
+   * Street-office reports. `thresholds`: exceedance threshold per metric (canonical unit) with the
+   * setting it came from; `taskDueHours`: the age after which an unclosed task is overdue;
+   * `timeZone`: IANA zone of day/week/month periods.
+   */
+  readonly reports: {
+    thresholds: Record<string, { value: number; source: string }>;
+    taskDueHours: number;
+    timeZone: string;
+  };
 }
 
 /** SCRAM-SHA-512 credentials of one Kafka principal, in the shape kafkajs takes. */
@@ -318,7 +337,16 @@ export interface LoadConfigOptions {
   service?: ServiceName;
 }
 
-function parseThresholds(raw: string): Record<string, number> {
+/** Report thresholds: VOC_REPORT_THRESHOLDS per metric, else VOC_HOTSPOT_THRESHOLDS, each with its source. */
+function reportThresholds(report: string, hotspot: string): Record<string, { value: number; source: string }> {
+  const out: Record<string, { value: number; source: string }> = {};
+  for (const [k, v] of Object.entries(parseThresholds(hotspot))) out[k] = { value: v, source: 'setting VOC_HOTSPOT_THRESHOLDS' };
+  for (const [k, v] of Object.entries(parseThresholds(report, 'VOC_REPORT_THRESHOLDS')))
+    out[k] = { value: v, source: 'setting VOC_REPORT_THRESHOLDS' };
+  return out;
+}
+
+function parseThresholds(raw: string, name = 'VOC_HOTSPOT_THRESHOLDS'): Record<string, number> {
   const out: Record<string, number> = {};
   for (const part of raw
     .split(',')
@@ -326,7 +354,7 @@ function parseThresholds(raw: string): Record<string, number> {
     .filter(Boolean)) {
     const [k, v] = part.split('=');
     const n = Number(v);
-    if (!k || !Number.isFinite(n)) throw new VocError(ERROR_CODES.config_invalid, `VOC_HOTSPOT_THRESHOLDS: "${part}" is not metric=number`);
+    if (!k || !Number.isFinite(n)) throw new VocError(ERROR_CODES.config_invalid, `${name}: "${part}" is not metric=number`);
     out[k.trim()] = n;
   }
   return out;
@@ -475,6 +503,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       intervalMs: e.VOC_WEBHOOK_INTERVAL_MS,
     },
     metrics: { writerPort: e.VOC_WRITER_METRICS_PORT, hotspotPort: e.VOC_HOTSPOT_METRICS_PORT },
+    reports: {
+      thresholds: reportThresholds(e.VOC_REPORT_THRESHOLDS, e.VOC_HOTSPOT_THRESHOLDS),
+      taskDueHours: e.VOC_REPORT_TASK_DUE_HOURS,
+      timeZone: e.VOC_REPORT_TIMEZONE,
+    },
   };
   return deepFreeze(cfg);
 }

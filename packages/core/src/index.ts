@@ -21,3 +21,4 @@ export * from './series/units.js';
 export * from './series/service.js';
 export * from './alerts/ports.js';
 export * from './alerts/webhooks.js';
+export * from './reports/street-offices.js';

@@ -22,3 +22,4 @@ export * from './roles.js';
 export * from './series.js';
 export * from './api-keys.js';
 export * from './enforcement.js';
+export * from './reports.js';

@@ -10,6 +10,7 @@ import { HotspotReportRepository } from './hotspot-report.js';
 import { JurisdictionRepository } from './jurisdictions.js';
 import type { Pool } from './pool.js';
 import { ReadingRepository } from './readings.js';
+import { StreetOfficeReportRepository } from './reports.js';
 import type { RollupOptions } from './rollup.js';
 import { BackfillSourceRepository, ScheduleRepository } from './schedule.js';
 import { TaskRepository } from './tasks.js';
@@ -35,6 +36,8 @@ export interface Repositories {
   readonly hotspots: HotspotQueryRepository;
   readonly alertLog: AlertLogRepository;
   readonly webhooks: WebhookRepository;
+  /** Street-office reports. */
+  readonly reports: StreetOfficeReportRepository;
 }
 
 /**
@@ -59,5 +62,6 @@ export function createRepositories(pool: Pool, opts: { rollup?: RollupOptions } 
     hotspots: new HotspotQueryRepository(pool),
     alertLog: new AlertLogRepository(pool),
     webhooks: new WebhookRepository(pool),
+    reports: new StreetOfficeReportRepository(pool),
   };
 }

@@ -15,6 +15,7 @@ import { adminRoutes } from './routes/admin.js';
 import { cellRoutes } from './routes/cells.js';
 import { enforcementRoutes } from './routes/enforcement.js';
 import { operationsRoutes } from './routes/operations.js';
+import { reportRoutes } from './routes/reports.js';
 import { seriesRoutes } from './routes/series.js';
 import { systemRoutes } from './routes/system.js';
 
@@ -184,6 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cellRoutes(ctx), { prefix: '/v1' });
   await app.register(enforcementRoutes(ctx), { prefix: '/v1' });
   await app.register(operationsRoutes(ctx), { prefix: '/v1' });
+  await app.register(reportRoutes(ctx), { prefix: '/v1' });
   await app.ready();
   return app;
 }
