@@ -63,7 +63,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h.admin.query(`delete from readings where device_id = $1`, [DEV]);
-  await h.admin.query(`delete from devices where id = $1`, [DEV]);
+  await h.admin.query(`delete from devices where id = any($1)`, [[DEV, `${RUN}-new`]]);
   await h.close();
 });
 
@@ -78,6 +78,10 @@ function sample(method: string, url: string): { method: string; url: string; pay
     'POST /v1/tasks/:id/transitions': { to: 'acknowledged' },
     'POST /v1/tasks/:id/comments': { note: 'on site' },
     'PUT /v1/tasks/:id/assignee': { assignee: 'team a' },
+    'POST /v1/devices': { id: `${RUN}-new`, kind: 'fixed', lat: 39.91, lon: 116.36 },
+    'PATCH /v1/devices/:id': { status: 'active' },
+    'POST /v1/facilities/import': { format: 'geojson', content: '{"type":"FeatureCollection","features":[]}' },
+    'POST /v1/jurisdictions/import': { format: 'geojson', content: '{"type":"FeatureCollection","features":[]}' },
   };
   return { method, url: `${path}?${q}`, payload: bodies[`${method} ${url}`] };
 }
@@ -220,6 +224,11 @@ describe('HTTP API', () => {
         headers: { 'x-api-key': keys.admin },
       });
       expect(res.statusCode).toBeLessThan(500);
+      for (const path of [`/v1/devices/${encodeURIComponent(e)}`, `/v1/devices/${encodeURIComponent(e)}/health`]) {
+        const r = await h.app.inject({ url: path, headers: { 'x-api-key': keys.admin } });
+        expect(r.statusCode, path).toBeGreaterThanOrEqual(400);
+        expect(r.statusCode, path).toBeLessThan(500);
+      }
     }
     expect(await count(`select count(*)::int as n from readings where device_id = $1`, [DEV])).toBe(360);
   });

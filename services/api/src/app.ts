@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from '@voc/config';
-import { authenticate, type Principal } from '@voc/core';
+import { authenticate, type Principal, type Provisioning } from '@voc/core';
 import { isStatementTimeout, type Repositories } from '@voc/db';
 import { ERRORS, VocError, type Logger } from '@voc/domain';
 import type { AlertHub } from './alert-hub.js';
@@ -44,6 +44,8 @@ export interface AppDeps {
   readonly ready: Readonly<Record<string, () => Promise<void>>>;
   /** Live alerts from the alerts topic (the SSE stream). */
   readonly alerts: AlertHub;
+  /** Device provisioning (registration with MQTT credentials, enable/disable, broker sync). */
+  readonly provisioning: Provisioning;
   readonly clock?: () => number;
 }
 
@@ -51,6 +53,17 @@ export interface AppDeps {
 export function principalOf(req: FastifyRequest): Principal {
   if (!req.principal) throw new VocError(ERRORS.unauthorized.code, 'an API key is required');
   return req.principal;
+}
+
+/** The path of the first string holding U+0000 in a parsed body or query (`body.label`), or undefined. */
+function nulAt(v: unknown, at: string, depth = 0): string | undefined {
+  if (typeof v === 'string') return v.includes('\u0000') ? at : undefined;
+  if (!v || typeof v !== 'object' || depth > 8) return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const hit = nulAt(x, `${at}.${k}`, depth + 1);
+    if (hit) return hit;
+  }
+  return undefined;
 }
 
 /** Methods registered per route pattern (for 405 and `Allow`), as regular expressions. */
@@ -169,6 +182,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ),
         { 'retry-after': String(decision.resetS) },
       );
+  });
+
+  // PostgreSQL text cannot hold U+0000: refuse it with the field's name before any query sees it.
+  app.addHook('preValidation', (req, _reply, next) => {
+    const where = nulAt(req.body, 'body') ?? nulAt(req.query, 'query');
+    next(
+      where ? new VocError(ERRORS.invalid_request.code, `${where}: contains a NUL character (U+0000), which cannot be stored`) : undefined,
+    );
   });
 
   app.addHook('onResponse', async (req, reply) => {

@@ -8,9 +8,9 @@
  */
 import { Redis } from 'ioredis';
 import { createLogger, installShutdown, loadConfig } from '@voc/config';
-import { WebhookDispatcher } from '@voc/core';
+import { createProvisioning, WebhookDispatcher } from '@voc/core';
 import { createPool, createRepositories } from '@voc/db';
-import { createKafka, requireTopics, topicNames } from '@voc/messaging';
+import { createKafka, requireTopics, topicNames, writeBrokerAuth } from '@voc/messaging';
 import { createAlertHub } from './alert-hub.js';
 import { startAlertConsumer } from './alert-consumer.js';
 import { buildApp } from './app.js';
@@ -38,6 +38,12 @@ async function main(): Promise<void> {
     repos,
     rateLimiter: redisRateLimiter(redis, config.api.rateLimit, config.api.rateWindowS),
     alerts: hub,
+    // The same provisioning as `voc devices register`: hashes in the registry, broker files in VOC_MQTT_DIR.
+    provisioning: createProvisioning({
+      registry: repos.devices,
+      broker: { write: (accounts) => writeBrokerAuth(config.mqtt.brokerDir, accounts) },
+      gateway: { username: config.mqtt.gatewayUsername, password: config.mqtt.gatewayPassword },
+    }),
     ready: {
       db: async () => void (await pool.query('select 1')),
       redis: async () => void (await redis.ping()),

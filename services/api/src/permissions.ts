@@ -18,6 +18,7 @@ export const PERMISSIONS = [
   'devices:write',
   'registry:write',
   'deadletters:read',
+  'health:read',
   'keys:admin',
   'webhooks:admin',
 ] as const;
@@ -33,7 +34,7 @@ export type RoutePermission = Permission | 'public';
  */
 export const ROLE_PERMISSIONS: Readonly<Record<ApiRole, readonly Permission[]>> = {
   admin: PERMISSIONS,
-  operator: ['devices:read', 'devices:write', 'registry:write', 'deadletters:read'],
+  operator: ['devices:read', 'devices:write', 'registry:write', 'deadletters:read', 'health:read'],
   enforcement: ['hotspots:read', 'tasks:read', 'tasks:write', 'alerts:read', 'devices:read', 'reports:read'],
   analyst: ['series:read', 'cells:read', 'hotspots:read', 'reports:read', 'export:read', 'devices:read'],
 };

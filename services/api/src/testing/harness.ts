@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '@voc/config';
-import { createApiKey, type ApiRole } from '@voc/core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApiKey, createProvisioning, type ApiRole } from '@voc/core';
+import { writeBrokerAuth } from '@voc/messaging';
 import { createPool, createRepositories, type Pool, type Repositories } from '@voc/db';
 import { silentLogger } from '@voc/domain/testing';
 import { createAlertHub, type AlertHub } from '../alert-hub.js';
@@ -17,6 +21,8 @@ export interface Harness {
   readonly repos: Repositories;
   readonly redis: Redis;
   readonly hub: AlertHub;
+  /** Where provisioning writes the broker's password file and ACL (a fresh temporary folder). */
+  readonly brokerDir: string;
   /** Creates a key of a role (optionally scoped) and returns it. */
   key(role: ApiRole, opts?: { streetOffices?: string[]; expiresAt?: string | null }): Promise<string>;
   close(): Promise<void>;
@@ -31,12 +37,18 @@ export async function harness(env: Record<string, string> = {}, rateLimiter?: (r
   const repos = createRepositories(pool);
   const redis = new Redis(config.redis.url, { username: config.redis.username, password: config.redis.password, maxRetriesPerRequest: 1 });
   const hub = createAlertHub();
+  const brokerDir = mkdtempSync(join(tmpdir(), 'voc-api-broker-'));
   const app = await buildApp({
     config,
     log: silentLogger,
     repos,
     rateLimiter: rateLimiter ? rateLimiter(redis) : redisRateLimiter(redis, config.api.rateLimit, config.api.rateWindowS),
     alerts: hub,
+    provisioning: createProvisioning({
+      registry: repos.devices,
+      broker: { write: (accounts) => writeBrokerAuth(brokerDir, accounts) },
+      gateway: { username: config.mqtt.gatewayUsername, password: config.mqtt.gatewayPassword },
+    }),
     ready: { db: async () => void (await pool.query('select 1')), redis: async () => void (await redis.ping()) },
   });
   return {
@@ -47,6 +59,7 @@ export async function harness(env: Record<string, string> = {}, rateLimiter?: (r
     repos,
     redis,
     hub,
+    brokerDir,
     key: async (role, opts = {}) =>
       (
         await createApiKey(
