@@ -2,9 +2,10 @@ import type { SeriesKey } from '@voc/domain';
 import type { TaskInput, TaskOpeningPort } from '@voc/core';
 import { ACTIVE_TASK_STATES } from '@voc/hotspot';
 import { cellInt, seriesParams, ts, type Queryable } from './sql.js';
-import type { TaskDetail, TaskEventKind, TaskFilter, TaskStore, TaskSummary } from '@voc/core';
+import type { CellReadingsQuery, TaskDetail, TaskEventKind, TaskFilter, TaskReading, TaskStore, TaskSummary } from '@voc/core';
+import { STORED_H3_RESOLUTION } from '@voc/domain';
 import type { TaskFinding, TaskState } from '@voc/hotspot';
-import { bigintToH3 } from './h3.js';
+import { bigintToH3, h3DescendantRange } from './h3.js';
 import { withTransaction, type Pool } from './pool.js';
 
 interface TaskRow {
@@ -58,6 +59,39 @@ function summary(r: TaskRow): TaskSummary {
 
 /** {@link TaskStore} on PostgreSQL (tables `tasks`, `task_events`, `hotspots`, `hotspot_evidence`). */
 export class TaskRepository implements TaskStore {
+  /**
+   * Readings of one metric stored in a cell (every device whose reading fell into one of its
+   * resolution-12 descendants) in `[from, to)`, oldest first, at most `limit` rows.
+   */
+  async cellReadings(q: CellReadingsQuery): Promise<TaskReading[]> {
+    const [lo, hi] = h3DescendantRange(q.cell, STORED_H3_RESOLUTION);
+    const { rows } = await this.pool.query<{
+      time: Date;
+      device_id: string;
+      value: number;
+      unit: string;
+      ref_state: string;
+      qa: string;
+      lat: number | null;
+      lon: number | null;
+    }>(
+      `select time, device_id, value, unit, ref_state, qa, lat, lon from readings
+       where metric = $1 and time >= $2 and time < $3 and h3 between $4 and $5
+       order by time, device_id limit $6`,
+      [q.metric, q.from, q.to, lo, hi, q.limit],
+    );
+    return rows.map((r) => ({
+      time: r.time.toISOString(),
+      deviceId: r.device_id,
+      value: r.value,
+      unit: r.unit,
+      refState: r.ref_state,
+      qa: r.qa,
+      lat: r.lat,
+      lon: r.lon,
+    }));
+  }
+
   constructor(private readonly pool: Pool) {}
 
   async list(f: TaskFilter): Promise<TaskSummary[]> {

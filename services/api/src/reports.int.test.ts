@@ -36,7 +36,8 @@ const square = (lon0: number) => ({
     ],
   ],
 });
-const CELLS = gridDisk(latLngToCell(39.905, 116.305, 8), 1);
+const HOME = latLngToCell(39.905, 116.305, 8);
+const CELLS = [HOME, ...gridDisk(HOME, 1).filter((c) => c !== HOME)];
 
 let h: Harness;
 let analyst: string;
@@ -187,5 +188,20 @@ describe('street-office report', () => {
       expect(res.statusCode, url).toBe(400);
       expect(res.json<{ detail: string }>().detail, url).toContain(param);
     }
+  });
+
+  it('shows the readings behind a task: its cell, its windows', async () => {
+    const { rows } = await h.admin.query<{ id: number }>(`select id from tasks where street_office_id = $1 and state = 'resolved'`, [A]);
+    const res = await h.app.inject({ url: `/v1/tasks/${rows[0]!.id}`, headers: { 'x-api-key': scoped } });
+    expect(res.statusCode, res.body).toBe(200);
+    const r = res.json<{
+      readings: { window: { from: string; to: string }; truncated: boolean; results: { deviceId: string; value: number; time: string }[] };
+    }>().readings;
+    expect(r.window).toEqual({ from: '2026-09-01T01:00:00.000Z', to: '2026-09-01T01:15:00.000Z' });
+    expect(r.truncated).toBe(false);
+    expect(r.results.map((x) => [x.deviceId, x.value, x.time])).toEqual([
+      [`${A}-d`, 300, '2026-09-01T01:00:00.000Z'],
+      [`${A}-d`, 300, '2026-09-01T01:10:00.000Z'],
+    ]);
   });
 });

@@ -130,3 +130,29 @@ export interface TaskStore {
   /** Sets the assignee (null: unassigned) and records an assignment event, in one transaction. @returns false when the task does not exist */
   assign(id: number, actor: string, assignee: string | null, note: string | null): Promise<boolean>;
 }
+
+/** A reading behind a task (canonical unit; `lat`/`lon` only for survey vans). */
+export interface TaskReading {
+  readonly time: string;
+  readonly deviceId: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly refState: string;
+  readonly qa: string;
+  readonly lat: number | null;
+  readonly lon: number | null;
+}
+
+/** Query of {@link TaskReadingsStore.cellReadings}: one metric in one H3 cell, `[from, to)` ISO 8601. */
+export interface CellReadingsQuery {
+  readonly metric: string;
+  readonly cell: string;
+  readonly from: string;
+  readonly to: string;
+  readonly limit: number;
+}
+
+/** Readings by cell (`TaskRepository` of `@voc/db`). */
+export interface TaskReadingsStore {
+  cellReadings(q: CellReadingsQuery): Promise<TaskReading[]>;
+}

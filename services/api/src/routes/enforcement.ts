@@ -1,6 +1,16 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { assignTask, commentTask, getTask, inScope, listTasks, transitionTask, type LoggedAlert, type Principal } from '@voc/core';
+import {
+  assignTask,
+  commentTask,
+  getTask,
+  inScope,
+  listTasks,
+  taskReadings,
+  transitionTask,
+  type LoggedAlert,
+  type Principal,
+} from '@voc/core';
 import { ERRORS, VocError } from '@voc/domain';
 import { TASK_STATES } from '@voc/hotspot';
 import { principalOf, type RouteContext } from '../app.js';
@@ -136,13 +146,17 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
         config: { permission: 'tasks:read' },
         schema: {
           tags: ['enforcement'],
-          summary: 'One task with its evidence (cell statistics, top devices, wind, candidates, peak readings) and audit trail',
+          summary:
+            'One task with its evidence (cell statistics, top devices, wind, candidates, peak readings), the readings behind it (its cell, its windows, at most 1000) and audit trail',
           security: secured,
           params: idParam,
           response: { 200: anyObj, ...problems },
         },
       },
-      async (req, reply) => sendRaw(reply, await scopedTask(principalOf(req), req.params.id)),
+      async (req, reply) => {
+        const t = await scopedTask(principalOf(req), req.params.id);
+        return sendRaw(reply, { ...t, readings: await taskReadings(repos.tasks, t) });
+      },
     );
 
     app.post(
