@@ -77,8 +77,16 @@ export const SERVICE_IDENTITIES: Record<ServiceName, ServiceIdentity> = {
     kafka: 'hotspot',
     secrets: ['VOC_PG_HOTSPOT_PASSWORD', 'VOC_KAFKA_HOTSPOT_PASSWORD', 'VOC_REDIS_PASSWORD'],
   },
-  /** The HTTP API: role `voc_api` (migrations/007_api.sql), Kafka principal `api` (reads alerts), Redis for rate limits. */
-  api: { pg: 'api', kafka: 'api', secrets: ['VOC_PG_API_PASSWORD', 'VOC_KAFKA_API_PASSWORD', 'VOC_REDIS_PASSWORD'] },
+  /**
+   * The HTTP API: role `voc_api` (migrations/007_api.sql), Kafka principal `api` (reads alerts), Redis
+   * for rate limits, and the gateway's MQTT password because device provisioning rewrites the broker's
+   * password file, gateway account included (as the CLI does).
+   */
+  api: {
+    pg: 'api',
+    kafka: 'api',
+    secrets: ['VOC_PG_API_PASSWORD', 'VOC_KAFKA_API_PASSWORD', 'VOC_REDIS_PASSWORD', 'VOC_MQTT_GATEWAY_PASSWORD'],
+  },
 };
 
 /** Environment variable of a Kafka principal's password, e.g. `VOC_KAFKA_GATEWAY_PASSWORD`. */
