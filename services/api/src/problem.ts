@@ -99,6 +99,15 @@ export function installErrorHandler(app: FastifyInstance, log: Logger, isTimeout
           'retry-after': '5',
         },
       );
+    const sqlstate = (err as { code?: unknown }).code;
+    if (typeof sqlstate === 'string' && /^22[0-9A-Z]{3}$/.test(sqlstate)) {
+      // A data exception (class 22) is caused by a request value the schema let through; say so, never 500.
+      log.warn({ err, url: req.url }, 'request value refused by the database');
+      return sendProblem(
+        reply,
+        problemOf(ERRORS.invalid_request.code, `a request value is outside what the database accepts (SQLSTATE ${sqlstate})`, path(req)),
+      );
+    }
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (mapped) return sendProblem(reply, problemOf(mapped, err.message, path(req)));
     if (isResponseSerializationError(err)) log.error({ err, issues: err.cause.issues, url: req.url }, 'response does not match its schema');

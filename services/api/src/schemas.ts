@@ -11,7 +11,20 @@ import { problemSchema } from './problem.js';
  */
 
 /** ISO 8601 date-time with a zone (OpenAQ's `datetime_from`/`datetime_to`). */
-export const isoTime = z.iso.datetime({ offset: true }).describe('ISO 8601 date-time with zone, e.g. 2026-11-01T00:00:00Z');
+export const isoTime = z.iso
+  .datetime({ offset: true })
+  .refine((s) => {
+    const t = Date.parse(s);
+    const off = /([+-])(\d{2}):?(\d{2})$/.exec(s);
+    // Years 1900..9999 and real-world zone offsets (at most ±14:00, UTC+14 in Kiribati): PostgreSQL refuses offsets past ±15:59.
+    return (
+      Number.isFinite(t) &&
+      t >= Date.UTC(1900, 0, 1) &&
+      t < Date.UTC(10000, 0, 1) &&
+      (!off || Number(off[2]) * 60 + Number(off[3]) <= 14 * 60)
+    );
+  }, 'is outside years 1900..9999 or has a zone offset beyond ±14:00')
+  .describe('ISO 8601 date-time with zone, e.g. 2026-11-01T00:00:00Z');
 /** Device ids: the registry's id alphabet. */
 export const deviceId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'is not a device id (letters, digits, _ . : -, at most 64)');
 /** Metric ids of the catalogue (checked against it by the use-cases). */
