@@ -53,6 +53,7 @@ const envSchema = z.object({
   VOC_PG_ADMIN_PASSWORD: secret('VOC_PG_ADMIN_PASSWORD'),
   VOC_PG_HJ212_PASSWORD: secret('VOC_PG_HJ212_PASSWORD'),
   VOC_PG_COMPLIANCE_PASSWORD: secret('VOC_PG_COMPLIANCE_PASSWORD'),
+  VOC_PG_API_PASSWORD: secret('VOC_PG_API_PASSWORD'),
   PGDATABASE: z.string().default('voc'),
   VOC_PG_POOL_MAX: int(8, 1),
   VOC_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
@@ -179,6 +180,37 @@ const envSchema = z.object({
   VOC_HOTSPOT_ORDER_WAIT_MS: int(10 * 60 * 1000),
   VOC_HOTSPOT_WATERMARK_MARGIN_MS: int(60_000),
   VOC_ALERT_DISPATCH_INTERVAL_MS: int(1000, 50),
+  VOC_API_HOST: z.string().default('127.0.0.1'),
+  VOC_API_PORT: int(3000, 0, 65535),
+  /** Public base URL of the API as clients reach it (printed by the demo); default http://VOC_API_HOST:VOC_API_PORT. */
+  VOC_API_PUBLIC_URL: z.string().optional(),
+  VOC_API_STATEMENT_TIMEOUT_MS: int(5000, 100),
+  VOC_API_RATE_LIMIT: int(600, 1),
+  VOC_API_RATE_WINDOW_S: int(60, 1),
+  VOC_API_MAX_PAGE: int(10_000, 1),
+  VOC_API_DEFAULT_PAGE: int(1000, 1),
+  VOC_API_MAX_RANGE_DAYS: int(31, 1),
+  VOC_API_MAX_BUCKETS: int(10_000, 1),
+  VOC_API_MAX_EXPORT_DAYS: int(400, 1),
+  VOC_API_STALE_AFTER_S: int(900, 1),
+  VOC_API_KEY_DEFAULT_DAYS: int(365, 1),
+  /** Street-office reports: exceedance thresholds (`metric=value`, canonical unit); empty: VOC_HOTSPOT_THRESHOLDS. */
+  VOC_REPORT_THRESHOLDS: z.string().default(''),
+  /** Street-office reports: a task not closed within this many hours of opening counts as overdue. */
+  VOC_REPORT_TASK_DUE_HOURS: num(72, 0.1),
+  /** Street-office reports: IANA time zone of day/week/month periods (the reference deployment is in Beijing). */
+  VOC_REPORT_TIMEZONE: z
+    .string()
+    .regex(/^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/, 'is not an IANA time zone')
+    .default('Asia/Shanghai'),
+  VOC_WEBHOOK_TIMEOUT_MS: int(5000, 100),
+  VOC_WEBHOOK_ATTEMPTS: int(6, 1),
+  VOC_WEBHOOK_BACKOFF_MS: int(1000, 10),
+  VOC_WEBHOOK_DISABLE_AFTER: int(20, 1),
+  VOC_WEBHOOK_INTERVAL_MS: int(1000, 50),
+  /** Prometheus /metrics port of the stream writer and of the hotspot worker (0: none). */
+  VOC_WRITER_METRICS_PORT: int(0, 0, 65535),
+  VOC_HOTSPOT_METRICS_PORT: int(0, 0, 65535),
   VOC_TIMESCALE_COMPRESS_AFTER: z.string().default('7 days'),
   VOC_TIMESCALE_RETENTION: z.string().default('400 days'),
   ...HJ212_ENV,
@@ -337,6 +369,42 @@ export interface Config {
   readonly hj212: Hj212Config;
   /** The fume compliance worker (hj212.ts; rule defaults and sources in `@voc/compliance`). */
   readonly compliance: ComplianceConfig;
+  /**
+   * The HTTP API (services/api). `statementTimeoutMs`: PostgreSQL `statement_timeout` of every query it
+   * runs; `rateLimit` requests per key per `rateWindowS`; `maxPage`/`defaultPage`: rows per page;
+   * `maxRangeDays`: longest time range of a raw or bucketed query (`maxExportDays` for exports);
+   * `maxBuckets`: most buckets one aggregate answers; `staleAfterS`: default staleness of the latest
+   * view; `keyDefaultDays`: expiry of a new key when none is given.
+   */
+  readonly api: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    statementTimeoutMs: number;
+    rateLimit: number;
+    rateWindowS: number;
+    maxPage: number;
+    defaultPage: number;
+    maxRangeDays: number;
+    maxBuckets: number;
+    maxExportDays: number;
+    staleAfterS: number;
+    keyDefaultDays: number;
+  };
+  /** Webhook deliveries: per-attempt timeout, attempts per alert, first backoff (doubling), consecutive failures before a hook is disabled, poll period. */
+  readonly webhooks: { timeoutMs: number; attempts: number; backoffMs: number; disableAfter: number; intervalMs: number };
+  /** Prometheus endpoints of the writer and the hotspot worker (port 0: off). */
+  readonly metrics: { writerPort: number; hotspotPort: number };
+  /**
+   * Street-office reports. `thresholds`: exceedance threshold per metric (canonical unit) with the
+   * setting it came from; `taskDueHours`: the age after which an unclosed task is overdue;
+   * `timeZone`: IANA zone of day/week/month periods.
+   */
+  readonly reports: {
+    thresholds: Record<string, { value: number; source: string }>;
+    taskDueHours: number;
+    timeZone: string;
+  };
 }
 
 /** SCRAM-SHA-512 credentials of one Kafka principal, in the shape kafkajs takes. */
@@ -350,6 +418,15 @@ export interface KafkaSasl {
 export interface LoadConfigOptions {
   /** The service loading its configuration (default `admin`: migrations, setup, tests, demo, benchmarks). */
   service?: ServiceName;
+}
+
+/** Report thresholds: VOC_REPORT_THRESHOLDS per metric, else VOC_HOTSPOT_THRESHOLDS, each with its source. */
+function reportThresholds(report: string, hotspot: string): Record<string, { value: number; source: string }> {
+  const out: Record<string, { value: number; source: string }> = {};
+  for (const [k, v] of Object.entries(parseThresholds(hotspot))) out[k] = { value: v, source: 'setting VOC_HOTSPOT_THRESHOLDS' };
+  for (const [k, v] of Object.entries(parseThresholds(report, 'VOC_REPORT_THRESHOLDS')))
+    out[k] = { value: v, source: 'setting VOC_REPORT_THRESHOLDS' };
+  return out;
 }
 
 function parseThresholds(raw: string, name = 'VOC_HOTSPOT_THRESHOLDS'): Record<string, number> {
@@ -520,6 +597,34 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     timescale: { compressAfter: e.VOC_TIMESCALE_COMPRESS_AFTER, retention: e.VOC_TIMESCALE_RETENTION },
     hj212: hj212Config(e),
     compliance: complianceConfig(e, problems),
+    api: {
+      host: e.VOC_API_HOST,
+      port: e.VOC_API_PORT,
+      publicUrl: e.VOC_API_PUBLIC_URL ?? `http://${e.VOC_API_HOST}:${e.VOC_API_PORT}`,
+      statementTimeoutMs: e.VOC_API_STATEMENT_TIMEOUT_MS,
+      rateLimit: e.VOC_API_RATE_LIMIT,
+      rateWindowS: e.VOC_API_RATE_WINDOW_S,
+      maxPage: e.VOC_API_MAX_PAGE,
+      defaultPage: e.VOC_API_DEFAULT_PAGE,
+      maxRangeDays: e.VOC_API_MAX_RANGE_DAYS,
+      maxBuckets: e.VOC_API_MAX_BUCKETS,
+      maxExportDays: e.VOC_API_MAX_EXPORT_DAYS,
+      staleAfterS: e.VOC_API_STALE_AFTER_S,
+      keyDefaultDays: e.VOC_API_KEY_DEFAULT_DAYS,
+    },
+    webhooks: {
+      timeoutMs: e.VOC_WEBHOOK_TIMEOUT_MS,
+      attempts: e.VOC_WEBHOOK_ATTEMPTS,
+      backoffMs: e.VOC_WEBHOOK_BACKOFF_MS,
+      disableAfter: e.VOC_WEBHOOK_DISABLE_AFTER,
+      intervalMs: e.VOC_WEBHOOK_INTERVAL_MS,
+    },
+    metrics: { writerPort: e.VOC_WRITER_METRICS_PORT, hotspotPort: e.VOC_HOTSPOT_METRICS_PORT },
+    reports: {
+      thresholds: reportThresholds(e.VOC_REPORT_THRESHOLDS, e.VOC_HOTSPOT_THRESHOLDS),
+      taskDueHours: e.VOC_REPORT_TASK_DUE_HOURS,
+      timeZone: e.VOC_REPORT_TIMEZONE,
+    },
   };
   if (problems.length > 0) throw configError(problems);
   return deepFreeze(cfg);

@@ -19,6 +19,7 @@ export const SERVICES = [
   'hotspot-worker',
   'hj212-gateway',
   'compliance-worker',
+  'api',
 ] as const;
 
 /** A service name of {@link SERVICES}. */
@@ -44,6 +45,7 @@ export const PG_ROLES = {
   admin: { role: 'voc_admin', secret: 'VOC_PG_ADMIN_PASSWORD' },
   hj212: { role: 'voc_hj212', secret: 'VOC_PG_HJ212_PASSWORD' },
   compliance: { role: 'voc_compliance', secret: 'VOC_PG_COMPLIANCE_PASSWORD' },
+  api: { role: 'voc_api', secret: 'VOC_PG_API_PASSWORD' },
 } as const satisfies Record<string, { role: string; secret: SecretName }>;
 
 /** A key of {@link PG_ROLES}. */
@@ -71,6 +73,7 @@ export const SERVICE_IDENTITIES: Record<ServiceName, ServiceIdentity> = {
       'VOC_PG_ADMIN_PASSWORD',
       'VOC_PG_HJ212_PASSWORD',
       'VOC_PG_COMPLIANCE_PASSWORD',
+      'VOC_PG_API_PASSWORD',
     ],
   },
   cli: {
@@ -93,6 +96,15 @@ export const SERVICE_IDENTITIES: Record<ServiceName, ServiceIdentity> = {
   'hj212-gateway': { pg: 'hj212', kafka: 'hj212', secrets: ['VOC_PG_HJ212_PASSWORD', 'VOC_KAFKA_HJ212_PASSWORD'] },
   // Never connects to Kafka; the principal named is the one with no grant it could misuse (writes alerts only).
   'compliance-worker': { pg: 'compliance', kafka: 'hotspot', secrets: ['VOC_PG_COMPLIANCE_PASSWORD', 'VOC_REDIS_PASSWORD'] },
+  /**
+   * The HTTP API: role `voc_api` (migrations/007_api.sql), Kafka principal `api` (reads alerts), Redis
+   * for rate limits.
+   */
+  api: {
+    pg: 'api',
+    kafka: 'api',
+    secrets: ['VOC_PG_API_PASSWORD', 'VOC_KAFKA_API_PASSWORD', 'VOC_REDIS_PASSWORD'],
+  },
 };
 
 /** Environment variable of a Kafka principal's password, e.g. `VOC_KAFKA_GATEWAY_PASSWORD`. */

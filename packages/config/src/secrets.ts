@@ -15,6 +15,7 @@ export const SECRET_DEFAULTS = {
   VOC_PG_ADMIN_PASSWORD: 'voc-dev-pg-admin',
   VOC_PG_HJ212_PASSWORD: 'voc-dev-pg-hj212',
   VOC_PG_COMPLIANCE_PASSWORD: 'voc-dev-pg-compliance',
+  VOC_PG_API_PASSWORD: 'voc-dev-pg-api',
   VOC_KAFKA_ADMIN_PASSWORD: 'voc-dev-kafka-admin',
   VOC_KAFKA_GATEWAY_PASSWORD: 'voc-dev-kafka-gateway',
   VOC_KAFKA_WRITER_PASSWORD: 'voc-dev-kafka-writer',

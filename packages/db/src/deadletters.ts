@@ -44,4 +44,28 @@ export class DeadLetterRepository {
     );
     return r.rowCount ?? 0;
   }
+
+  /**
+   * Dead letters, newest first, by reason and device (keyset on id), without payloads (see `payload`).
+   */
+  async list(f: { reason?: string; deviceId?: string; beforeId?: number; limit: number }): Promise<Record<string, unknown>[]> {
+    const { rows } = await this.pool.query<Record<string, unknown> & { receivedAt: Date; storedAt: Date }>(
+      `select id, received_at as "receivedAt", stored_at as "storedAt", stage, reason, code, detail, device_id as "deviceId", mqtt_topic as "mqttTopic",
+              length(payload) as "payloadBytes"
+       from dead_letters where ($1::text is null or reason = $1) and ($2::text is null or device_id = $2) and ($3::int8 is null or id < $3)
+       order by id desc limit $4`,
+      [f.reason ?? null, f.deviceId ?? null, f.beforeId ?? null, f.limit],
+    );
+    return rows.map((r) => ({ ...r, receivedAt: r.receivedAt.toISOString(), storedAt: r.storedAt.toISOString() }));
+  }
+
+  /** Dead letters per reason (and per device when `byDevice`) since a time. */
+  async counts(since: string, byDevice: boolean): Promise<{ reason: string; deviceId: string | null; n: number }[]> {
+    const { rows } = await this.pool.query<{ reason: string; device_id: string | null; n: number }>(
+      `select reason, case when $2 then device_id end as device_id, count(*)::int8 as n from dead_letters where received_at >= $1
+       group by 1, 2 order by n desc limit 1000`,
+      [since, byDevice],
+    );
+    return rows.map((r) => ({ reason: r.reason, deviceId: r.device_id, n: r.n }));
+  }
 }

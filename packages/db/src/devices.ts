@@ -76,6 +76,30 @@ export function statedUncertainty(metadata: Record<string, unknown> | undefined)
   return out;
 }
 
+/**
+ * Health of one device over a recent window (`DeviceRepository.health`): readings are counted by
+ * receive time; a message is one device timestamp (a message carries several metrics). To bound the
+ * scan of the time-partitioned table, only readings whose device time lies within a day of the window
+ * are counted (data buffered for longer is left out of the rate and the skew).
+ */
+export interface DeviceHealth {
+  /** Device time of the newest reading of the last 30 days, ISO 8601; null when none. */
+  readonly lastReadingAt: string | null;
+  /** Gateway receive time of the newest reading received in the window; null when none. */
+  readonly lastReceivedAt: string | null;
+  /** Messages (distinct device timestamps) and readings received in the window. */
+  readonly messages: number;
+  readonly readings: number;
+  /**
+   * Median of device time − receive time over the window's readings, seconds (negative: the device
+   * clock is behind). It includes the transport delay, and buffered data sent late inflates it; null
+   * when no reading was received in the window.
+   */
+  readonly clockSkewS: number | null;
+  /** Dead letters of the device received in the window, by reason, most first. */
+  readonly rejected: { readonly reason: string; readonly n: number }[];
+}
+
 /** Device registry (table `devices`). */
 export class DeviceRepository {
   constructor(private readonly pool: Pool) {}
@@ -200,5 +224,41 @@ export class DeviceRepository {
   async credentialRecord(id: string): Promise<DeviceCredentialRecord | undefined> {
     const { rows } = await this.pool.query<CredentialRow>(`select ${CREDENTIAL_COLS} from devices where id = $1`, [id]);
     return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * Health of one device between `since` and `until` (ISO 8601): see {@link DeviceHealth}. The newest
+   * reading is looked for in the 30 days before `until` (bounded scan).
+   */
+  async health(id: string, since: string, until: string): Promise<DeviceHealth> {
+    const { rows } = await this.pool.query<{
+      last_time: Date | null;
+      last_received: Date | null;
+      messages: number;
+      readings: number;
+      skew_s: number | null;
+      rejected: { reason: string; n: number }[];
+    }>(
+      `select (select max(time) from readings where device_id = $1 and time > $3::timestamptz - interval '30 days' and time <= $3::timestamptz + interval '1 day') as last_time,
+              w.last_received, w.messages, w.readings, w.skew_s,
+              coalesce((select json_agg(json_build_object('reason', d.reason, 'n', d.n) order by d.n desc, d.reason)
+                        from (select reason, count(*)::int as n from dead_letters
+                              where device_id = $1 and received_at >= $2 and received_at < $3 group by reason) d), '[]'::json) as rejected
+       from (select max(received_at) as last_received, count(distinct time)::int as messages, count(*)::int as readings,
+                    percentile_cont(0.5) within group (order by extract(epoch from time - received_at)) as skew_s
+             from readings
+             where device_id = $1 and received_at >= $2 and received_at < $3
+               and time > $2::timestamptz - interval '1 day' and time < $3::timestamptz + interval '1 day') w`,
+      [id, since, until],
+    );
+    const r = rows[0]!;
+    return {
+      lastReadingAt: r.last_time?.toISOString() ?? null,
+      lastReceivedAt: r.last_received?.toISOString() ?? null,
+      messages: r.messages,
+      readings: r.readings,
+      clockSkewS: r.skew_s,
+      rejected: r.rejected,
+    };
   }
 }

@@ -21,3 +21,7 @@ export * from './repositories.js';
 export * from './roles.js';
 export * from './hj212-devices.js';
 export * from './compliance.js';
+export * from './series.js';
+export * from './api-keys.js';
+export * from './enforcement.js';
+export * from './reports.js';

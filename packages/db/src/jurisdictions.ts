@@ -10,6 +10,11 @@ import { withTransaction, type Pool } from './pool.js';
 export class JurisdictionRepository implements JurisdictionStore {
   constructor(private readonly pool: Pool) {}
 
+  /** Every street office with its area, by id. */
+  list(): Promise<Jurisdiction[]> {
+    return new JurisdictionLookup(this.pool).jurisdictions();
+  }
+
   upsertJurisdictions(items: readonly JurisdictionInput[]): Promise<[number, number]> {
     return withTransaction(this.pool, async (c) => {
       let inserted = 0;

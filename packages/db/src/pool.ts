@@ -18,8 +18,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
  * end the process). The statement in progress still rejects, with a transient error
  * ({@link isTransientDbError}); the broken client is discarded on release.
  * @param cfg `config.pg`
+ * @param opts.statementTimeoutMs PostgreSQL `statement_timeout` of every statement on the pool's
+ *   connections (the API's bound on any one query: `config.api.statementTimeoutMs`); default none
  */
-export function createPool(cfg: Config['pg'], log: Logger, applicationName = 'voc'): Pool {
+export function createPool(cfg: Config['pg'], log: Logger, applicationName = 'voc', opts: { statementTimeoutMs?: number } = {}): Pool {
   const pool = new pg.Pool({
     host: cfg.host,
     port: cfg.port,
@@ -29,6 +31,7 @@ export function createPool(cfg: Config['pg'], log: Logger, applicationName = 'vo
     max: cfg.poolMax,
     application_name: applicationName,
     connectionTimeoutMillis: 5000,
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
   });
   pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
   pool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'PostgreSQL connection lost while in use')));
@@ -72,6 +75,11 @@ export function isTransientDbError(err: unknown): boolean {
   if (e.code && TRANSIENT_SQLSTATE.test(e.code)) return true;
   if (e.code === '55000' && /not currently accepting connections/i.test(e.message ?? '')) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+}
+
+/** True when a statement was cancelled by `statement_timeout` (SQLSTATE 57014, query_canceled). */
+export function isStatementTimeout(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === '57014';
 }
 
 /** Wraps a transient database error in a retryable {@link VocError}. */

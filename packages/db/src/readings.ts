@@ -67,9 +67,11 @@ export function toColumns(messages: readonly ReadingMessage[]): Columns {
   return c;
 }
 
-const INSERT = `insert into readings (time, device_id, metric, value, unit, raw_value, raw_unit, ref_state, qa, h3, lat, lon, speed_kmh, gps_fix, received_at)
-  select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::float8[], $7::text[], $8::text[], $9::text[],
-                       $10::int8[], $11::float8[], $12::float8[], $13::float4[], $14::text[], $15::timestamptz[])
+// stored_xid/stored_seq: the storage order of the `stored_after` feed (migrations/007_api.sql).
+const INSERT = `insert into readings (time, device_id, metric, value, unit, raw_value, raw_unit, ref_state, qa, h3, lat, lon, speed_kmh, gps_fix, received_at,
+                      stored_xid, stored_seq)
+  select u.*, pg_current_xact_id(), nextval('readings_stored_seq') from unnest($1::timestamptz[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::float8[], $7::text[], $8::text[], $9::text[],
+                       $10::int8[], $11::float8[], $12::float8[], $13::float4[], $14::text[], $15::timestamptz[]) as u
   on conflict (device_id, metric, time) do nothing`;
 
 /** Reading store (hypertable `readings` on TimescaleDB, a plain table otherwise). */

@@ -1,4 +1,7 @@
 import { AlertOutboxRepository } from './alert-outbox.js';
+import { ApiKeyRepository } from './api-keys.js';
+import { AlertLogRepository, HotspotQueryRepository, WebhookRepository } from './enforcement.js';
+import { SeriesRepository } from './series.js';
 import { DeadLetterRepository } from './deadletters.js';
 import { DeviceRepository } from './devices.js';
 import { EvaluationRepository } from './evaluation.js';
@@ -7,6 +10,7 @@ import { HotspotReportRepository } from './hotspot-report.js';
 import { JurisdictionRepository } from './jurisdictions.js';
 import type { Pool } from './pool.js';
 import { ReadingRepository } from './readings.js';
+import { StreetOfficeReportRepository } from './reports.js';
 import type { RollupOptions } from './rollup.js';
 import { BackfillSourceRepository, ScheduleRepository } from './schedule.js';
 import { TaskRepository } from './tasks.js';
@@ -32,6 +36,14 @@ export interface Repositories {
   readonly hj212Devices: Hj212DeviceRepository;
   /** Fume compliance: windows, states, events, tasks; list/filter, history, street-office rates for the API. */
   readonly compliance: ComplianceRepository;
+  /** Readings and cell statistics for the analysts' routes. */
+  readonly series: SeriesRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly hotspots: HotspotQueryRepository;
+  readonly alertLog: AlertLogRepository;
+  readonly webhooks: WebhookRepository;
+  /** Street-office reports. */
+  readonly reports: StreetOfficeReportRepository;
 }
 
 /**
@@ -53,5 +65,11 @@ export function createRepositories(pool: Pool, opts: { rollup?: RollupOptions } 
     alertOutbox: new AlertOutboxRepository(pool),
     hj212Devices: new Hj212DeviceRepository(pool),
     compliance: new ComplianceRepository(pool),
+    series: new SeriesRepository(pool),
+    apiKeys: new ApiKeyRepository(pool),
+    hotspots: new HotspotQueryRepository(pool),
+    alertLog: new AlertLogRepository(pool),
+    webhooks: new WebhookRepository(pool),
+    reports: new StreetOfficeReportRepository(pool),
   };
 }

@@ -2,9 +2,10 @@ import type { SeriesKey } from '@voc/domain';
 import type { TaskInput, TaskOpeningPort } from '@voc/core';
 import { ACTIVE_TASK_STATES } from '@voc/hotspot';
 import { cellInt, seriesParams, ts, type Queryable } from './sql.js';
-import type { TaskDetail, TaskEventKind, TaskFilter, TaskStore, TaskSummary } from '@voc/core';
+import type { CellReadingsQuery, TaskDetail, TaskEventKind, TaskFilter, TaskReading, TaskStore, TaskSummary } from '@voc/core';
+import { STORED_H3_RESOLUTION } from '@voc/domain';
 import type { TaskFinding, TaskState } from '@voc/hotspot';
-import { bigintToH3 } from './h3.js';
+import { bigintToH3, h3DescendantRange } from './h3.js';
 import { withTransaction, type Pool } from './pool.js';
 
 interface TaskRow {
@@ -32,12 +33,13 @@ interface TaskRow {
   peak_readings: unknown;
   wind: unknown;
   candidates: unknown;
+  assignee: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLS = `id, category, device_id, rule, facility_id, metric, resolution, window_minutes, cell::text as cell, hotspot_id, state, finding, opened_window, last_window, lat, lon, cell_polygon,
-  street_office_id, street_office_name, statistics, top_devices, peak_readings, wind, candidates, created_at, updated_at`;
+  street_office_id, street_office_name, statistics, top_devices, peak_readings, wind, candidates, assignee, created_at, updated_at`;
 
 function summary(r: TaskRow): TaskSummary {
   return {
@@ -57,6 +59,7 @@ function summary(r: TaskRow): TaskSummary {
     lat: r.lat,
     lon: r.lon,
     statistics: r.statistics,
+    assignee: r.assignee,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
@@ -64,14 +67,61 @@ function summary(r: TaskRow): TaskSummary {
 
 /** {@link TaskStore} on PostgreSQL (tables `tasks`, `task_events`, `hotspots`, `hotspot_evidence`). */
 export class TaskRepository implements TaskStore {
+  /**
+   * Readings of one metric stored in a cell (every device whose reading fell into one of its
+   * resolution-12 descendants) in `[from, to)`, oldest first, at most `limit` rows.
+   */
+  async cellReadings(q: CellReadingsQuery): Promise<TaskReading[]> {
+    const [lo, hi] = h3DescendantRange(q.cell, STORED_H3_RESOLUTION);
+    const { rows } = await this.pool.query<{
+      time: Date;
+      device_id: string;
+      value: number;
+      unit: string;
+      ref_state: string;
+      qa: string;
+      lat: number | null;
+      lon: number | null;
+    }>(
+      `select time, device_id, value, unit, ref_state, qa, lat, lon from readings
+       where metric = $1 and time >= $2 and time < $3 and h3 between $4 and $5
+       order by time, device_id limit $6`,
+      [q.metric, q.from, q.to, lo, hi, q.limit],
+    );
+    return rows.map((r) => ({
+      time: r.time.toISOString(),
+      deviceId: r.device_id,
+      value: r.value,
+      unit: r.unit,
+      refState: r.ref_state,
+      qa: r.qa,
+      lat: r.lat,
+      lon: r.lon,
+    }));
+  }
+
   constructor(private readonly pool: Pool) {}
 
   async list(f: TaskFilter): Promise<TaskSummary[]> {
     const { rows } = await this.pool.query<TaskRow>(
       `select ${COLS} from tasks
-       where ($1::text[] is null or state = any($1)) and ($2::text is null or metric = $2) and ($4::text is null or category = $4)
-       order by created_at desc, id desc limit $3`,
-      [f.states?.length ? f.states : null, f.metric ?? null, f.limit ?? 100, f.category ?? null],
+       where ($1::text[] is null or state = any($1)) and ($2::text is null or metric = $2)
+         and ($4::text[] is null or street_office_id = any($4)) and ($5::int8 is null or cell = $5)
+         and ($6::timestamptz is null or opened_window >= $6) and ($7::timestamptz is null or opened_window < $7)
+         and ($8::text is null or candidates @> jsonb_build_array(jsonb_build_object('facilityId', $8::text)))
+         and ($9::int8 is null or id < $9) and ($10::text is null or category = $10)
+       order by id desc limit $3`,
+      [
+        f.states?.length ? f.states : null,
+        f.metric ?? null,
+        f.limit ?? 100,
+        f.streetOffices ?? null,
+        f.cell ? cellInt(f.cell) : null,
+        f.from ?? null,
+        f.to ?? null,
+        f.facilityId ?? null,
+        f.beforeId ?? null,
+      ],
     );
     return rows.map(summary);
   }
@@ -149,6 +199,38 @@ export class TaskRepository implements TaskStore {
       return true;
     });
   }
+
+  comment(id: number, actor: string, note: string): Promise<boolean> {
+    return noteEvent(this.pool, id, 'comment', { actor, note, details: {} });
+  }
+
+  assign(id: number, actor: string, assignee: string | null, note: string | null): Promise<boolean> {
+    return noteEvent(this.pool, id, 'assignment', { actor, note, assignee, details: { assignee } });
+  }
+}
+
+/** Comments and assignment: an event in the task's audit trail (and the assignee on the task). */
+async function noteEvent(
+  pool: Pool,
+  id: number,
+  kind: 'comment' | 'assignment',
+  e: { actor: string; note: string | null; details: Record<string, unknown>; assignee?: string | null },
+): Promise<boolean> {
+  return withTransaction(pool, async (c) => {
+    const r =
+      kind === 'assignment'
+        ? await c.query(`update tasks set assignee = $2, updated_at = now() where id = $1`, [id, e.assignee ?? null])
+        : await c.query(`select 1 from tasks where id = $1 for share`, [id]);
+    if ((r.rowCount ?? 0) === 0) return false;
+    await c.query(`insert into task_events (task_id, kind, actor, note, details) values ($1, $2, $3, $4, $5)`, [
+      id,
+      kind,
+      e.actor,
+      e.note,
+      JSON.stringify(e.details),
+    ]);
+    return true;
+  });
 }
 
 /** What the hotspot evaluation writes to tasks (open, touch, events), on its transaction: with {@link TaskRepository} the only writer of `tasks` and `task_events`. */

@@ -80,6 +80,34 @@ export const ERRORS = {
   conflict: { code: 'VOC_ERR_CONFLICT', status: 409, retry: true },
   invalid_request: { code: 'VOC_ERR_INVALID_REQUEST', status: 400, retry: false },
   invalid_transition: { code: 'VOC_ERR_INVALID_TRANSITION', status: 409, retry: false },
+  /** No API key, or a key that is unknown, revoked or expired. */
+  unauthorized: { code: 'VOC_ERR_UNAUTHORIZED', status: 401, retry: false },
+  /** The key's role lacks the route's permission, or the resource is outside the key's street offices. */
+  forbidden: { code: 'VOC_ERR_FORBIDDEN', status: 403, retry: false },
+  /** No route at this path. */
+  route_not_found: { code: 'VOC_ERR_ROUTE_NOT_FOUND', status: 404, retry: false },
+  /** The path exists but not with this method (the `Allow` header lists those it has). */
+  method_not_allowed: { code: 'VOC_ERR_METHOD_NOT_ALLOWED', status: 405, retry: false },
+  /** The key used up its request budget; `Retry-After` says when it refills. */
+  rate_limited: { code: 'VOC_ERR_RATE_LIMITED', status: 429, retry: true },
+  /** A value was asked for in a unit or reference state the catalogue cannot convert it to (DOMAIN.md §3). */
+  conversion_impossible: { code: 'VOC_ERR_CONVERSION_IMPOSSIBLE', status: 400, retry: false },
+  /** A request asks for more than the API answers at once (time range, page size, buckets). */
+  limit_exceeded: { code: 'VOC_ERR_LIMIT_EXCEEDED', status: 400, retry: false },
+  /** A query ran past the API's statement timeout. */
+  query_timeout: { code: 'VOC_ERR_QUERY_TIMEOUT', status: 503, retry: true },
+  /** The request body is larger than the API accepts. */
+  body_too_large: { code: 'VOC_ERR_BODY_TOO_LARGE', status: 413, retry: false },
+  /** A path segment longer than the API accepts (route parameters hold ids, at most 100 characters). */
+  uri_too_long: { code: 'VOC_ERR_URI_TOO_LONG', status: 414, retry: false },
+  /** The request body's media type is not one the route accepts. */
+  unsupported_media_type: { code: 'VOC_ERR_UNSUPPORTED_MEDIA_TYPE', status: 415, retry: false },
+  /** The Accept header asks for a representation the route does not produce. */
+  not_acceptable: { code: 'VOC_ERR_NOT_ACCEPTABLE', status: 406, retry: false },
+  /** A dependency the readiness check needs (database, Kafka, Redis) does not answer. */
+  not_ready: { code: 'VOC_ERR_NOT_READY', status: 503, retry: true },
+  /** Unexpected failure; details are in the service log only. */
+  internal: { code: 'VOC_ERR_INTERNAL', status: 500, retry: true },
 } as const;
 
 /** Codes of {@link ERRORS} by key (`ERROR_CODES.not_found` is `'VOC_ERR_NOT_FOUND'`). */

@@ -13,6 +13,7 @@ import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { createPool } from '@voc/db';
 import { createKafka, requireTopics, topicNames } from '@voc/messaging';
 import { buildHotspotWorker } from './app.js';
+import { serveHotspotMetrics } from './metrics.js';
 
 /** Longest graceful shutdown before the process exits anyway (ms); an unfinished job is retried by another worker. */
 const SHUTDOWN_TIMEOUT_MS = 60_000;
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
     alertsTopic: topics.alerts,
   });
 
-  installShutdown(log, [() => app.stop(), () => producer.disconnect(), () => pool.end()], SHUTDOWN_TIMEOUT_MS);
+  const stopMetrics = serveHotspotMetrics(app, config.metrics.hotspotPort);
+  installShutdown(log, [() => app.stop(), stopMetrics, () => producer.disconnect(), () => pool.end()], SHUTDOWN_TIMEOUT_MS);
 
   try {
     await producer.connect();

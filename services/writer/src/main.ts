@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { createLogger, installShutdown, loadConfig } from '@voc/config';
 import { createPool } from '@voc/db';
 import { createKafka } from '@voc/messaging';
+import { serveWriterMetrics } from './metrics.js';
 import { buildWriter, type WriterConsumers } from './app.js';
 
 /** Longest graceful shutdown before the process exits anyway (ms); uncommitted batches are redelivered. */
@@ -51,7 +52,10 @@ async function main(): Promise<void> {
   ];
   const stopAll = () => Promise.all(apps.map((a) => a.stop())).then(() => undefined);
 
-  installShutdown(log, [stopAll, () => pool.end()], SHUTDOWN_TIMEOUT_MS);
+  // Prometheus /metrics of the stream writer (VOC_WRITER_METRICS_PORT; 0: none).
+  const readingsApp = consumers.readings ? apps[0] : undefined;
+  const stopMetrics = readingsApp ? serveWriterMetrics(readingsApp, config.metrics.writerPort) : () => Promise.resolve();
+  installShutdown(log, [stopAll, stopMetrics, () => pool.end()], SHUTDOWN_TIMEOUT_MS);
 
   try {
     for (const app of apps) await app.start();

@@ -1,10 +1,10 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import mqtt from 'mqtt';
 import { createLogger, loadConfig, type Config } from '@voc/config';
-import { createPool, DeviceRepository, type Pool } from '@voc/db';
+import { ApiKeyRepository, createPool, DeviceRepository, type Pool } from '@voc/db';
 import { createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames } from '@voc/messaging';
 import { commandArgs as args, mergeCredentialsFile, parseDeviceFile, runDemoHotspots, type Command } from '@voc/cli';
-import { createProvisioning } from '@voc/core';
+import { createApiKey, createProvisioning } from '@voc/core';
 import { REPO_ROOT, startService, type ServiceProcess } from '../spawn.js';
 import { replayDeps } from '../replay/adapters.js';
 import { replay, type ReplayResult } from '../replay/engine.js';
@@ -113,8 +113,38 @@ async function badInputDrill(
   };
 }
 
+/**
+ * Starts the HTTP API on the demo database and prints its URL and a ready-made admin key (shown once,
+ * stored hashed; `voc keys revoke <prefix>` ends it).
+ */
+async function startApi(cfg: Config, pool: Pool, env: Record<string, string>): Promise<ServiceProcess> {
+  const api = startService('api', 'services/api/dist/main.js', {
+    env,
+    readyMsg: 'HTTP API listening',
+    logFile: `${ROOT}.cache/demo/api.log`,
+  });
+  await api.ready;
+  const { key, record } = await createApiKey(
+    new ApiKeyRepository(pool),
+    { role: 'admin', label: 'demo', team: 'demo', createdBy: 'voc demo', expiresAt: new Date(Date.now() + 7 * 86_400_000).toISOString() },
+    Date.now(),
+    7,
+  );
+  const url = cfg.api.publicUrl;
+  process.stdout.write(
+    [
+      `HTTP API:   ${url}  (browse ${url}/docs; log in .cache/demo/api.log)`,
+      `API key:    ${key}  (admin, expires ${record.expiresAt}; shown once)`,
+      `try:        curl -H "Authorization: Bearer ${key}" "${url}/v1/devices?limit=5"`,
+      `alerts:     curl -N -H "Authorization: Bearer ${key}" ${url}/v1/alerts/stream`,
+      '',
+    ].join('\n'),
+  );
+  return api;
+}
+
 /** Publishes, waits for storage and prints the demo summary. @returns exit code */
-async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<number> {
+async function runDemo(cfg: Config, dataDir: string, speed: number, serve: boolean): Promise<number> {
   const log = createLogger('demo', 'error');
   const pool = createPool(cfg.pg, log, 'voc-demo');
   const services: ServiceProcess[] = [];
@@ -165,6 +195,7 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
     );
     await Promise.all(services.map((s) => s.ready));
     process.stdout.write('services: gateway and stream writer running (logs in .cache/demo/)\n');
+    const api = await startApi(cfg, pool, env);
 
     const before = await storedCount(pool);
     const result = await replay(
@@ -226,10 +257,18 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
     const drill = await badInputDrill(pool, cfg, reg.issued['uci-mos-01']);
     process.stdout.write(drill.text);
     await Promise.all(services.map((svc) => svc.stop()));
-    process.stdout.write('\n== Hotspot grid over the replayed data ==\n');
+    process.stdout.write("\n== Hotspot grid over the replayed data (alerts appear on the API's SSE stream) ==\n");
     const hotspots = await runDemoHotspots(dataDir);
     process.stdout.write('\n== SIMULATED Xicheng scenario (simulated devices, sources and readings; real weather) ==\n');
     process.stdout.write(await runSimulatedDemo(pool, cfg));
+    if (serve) {
+      process.stdout.write(`\nThe HTTP API stays up at ${cfg.api.publicUrl} until Ctrl-C.\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
+    await api.stop();
     return unexplained === 0 && drill.ok && hotspots === 0 ? 0 : 1;
   } finally {
     await Promise.all(services.map((svc) => svc.stop()));
@@ -241,17 +280,19 @@ async function runDemo(cfg: Config, dataDir: string, speed: number): Promise<num
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'replay the real-data slice through MQTT, Kafka and the database and print a summary',
-  usage: `voc demo [--data data/demo] [--speed 100000]
+  usage: `voc demo [--data data/demo] [--speed 100000] [--serve]
 
   Expects the stack up and the schema migrated (npm run demo does both). Deletes and recreates the
   Kafka topics of its prefix (VOC_KAFKA_TOPIC_PREFIX, "demo." under npm run demo), registers the demo
   devices with fresh credentials, starts the gateway and the stream writer, replays every source at
   --speed times real time, waits until each published value is stored or dead-lettered and prints
-  published, stored, rejected by reason and publish-to-stored latency p50/p99.`,
+  published, stored, rejected by reason and publish-to-stored latency p50/p99. The HTTP API runs
+  throughout (its URL and a ready-made admin key are printed); --serve keeps it up after the summary
+  until Ctrl-C.`,
   async run(argv) {
-    const { values } = args(argv, { data: { type: 'string' }, speed: { type: 'string' } }, 0);
+    const { values } = args(argv, { data: { type: 'string' }, speed: { type: 'string' }, serve: { type: 'boolean' } }, 0);
     const cfg = loadConfig();
     const speed = Number(values.speed ?? 100000);
-    return runDemo(cfg, (values.data as string | undefined) ?? `${ROOT}data/demo`, speed);
+    return runDemo(cfg, (values.data as string | undefined) ?? `${ROOT}data/demo`, speed, values.serve === true);
   },
 };

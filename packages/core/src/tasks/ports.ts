@@ -48,7 +48,9 @@ export type TaskEventKind =
   | 'hotspot_withdrawn'
   | 'hotspot_reinstated'
   | 'condition_cleared'
-  | 'condition_recurred';
+  | 'condition_recurred'
+  | 'comment'
+  | 'assignment';
 
 /**
  * Task categories: `hotspot` (trace-to-source, opened by the hotspot evaluation) and
@@ -75,6 +77,8 @@ export interface TaskSummary {
   readonly lat: number;
   readonly lon: number;
   readonly statistics: Record<string, unknown>;
+  /** Person or team the task is assigned to, or null. */
+  readonly assignee: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -109,6 +113,17 @@ export interface TaskFilter {
   readonly category?: TaskCategory;
   readonly metric?: string;
   readonly limit?: number;
+  /** Street office ids (a scoped key's, or the `street_office` filter); tasks without one never match. */
+  readonly streetOffices?: readonly string[];
+  /** H3 cell (hex). */
+  readonly cell?: string;
+  /** Opened window in [from, to), ISO 8601. */
+  readonly from?: string;
+  readonly to?: string;
+  /** Tasks naming this facility among their candidate sources. */
+  readonly facilityId?: string;
+  /** Keyset: tasks with an id below this one (the list is newest first). */
+  readonly beforeId?: number;
 }
 
 /** Storage of tasks for the task service. */
@@ -125,4 +140,34 @@ export interface TaskStore {
     to: TaskState,
     e: { actor: string; finding: TaskFinding | null; note: string | null },
   ): Promise<boolean>;
+  /** Records a comment event. @returns false when the task does not exist */
+  comment(id: number, actor: string, note: string): Promise<boolean>;
+  /** Sets the assignee (null: unassigned) and records an assignment event, in one transaction. @returns false when the task does not exist */
+  assign(id: number, actor: string, assignee: string | null, note: string | null): Promise<boolean>;
+}
+
+/** A reading behind a task (canonical unit; `lat`/`lon` only for survey vans). */
+export interface TaskReading {
+  readonly time: string;
+  readonly deviceId: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly refState: string;
+  readonly qa: string;
+  readonly lat: number | null;
+  readonly lon: number | null;
+}
+
+/** Query of {@link TaskReadingsStore.cellReadings}: one metric in one H3 cell, `[from, to)` ISO 8601. */
+export interface CellReadingsQuery {
+  readonly metric: string;
+  readonly cell: string;
+  readonly from: string;
+  readonly to: string;
+  readonly limit: number;
+}
+
+/** Readings by cell (`TaskRepository` of `@voc/db`). */
+export interface TaskReadingsStore {
+  cellReadings(q: CellReadingsQuery): Promise<TaskReading[]>;
 }
