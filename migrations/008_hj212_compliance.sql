@@ -54,7 +54,7 @@ create index tasks_category_idx on tasks (category, state, created_at desc);
 alter table task_events drop constraint task_events_kind_check;
 alter table task_events add constraint task_events_kind_check check (kind in (
   'opened', 'transition', 'evidence', 'hotspot_joined', 'hotspot_cleared', 'hotspot_clear_revised', 'hotspot_withdrawn',
-  'hotspot_reinstated', 'condition_cleared', 'condition_recurred'));
+  'hotspot_reinstated', 'comment', 'assignment', 'condition_cleared', 'condition_recurred'));
 
 -- One row per device and rule: whether the condition holds now, since when, and its open task.
 create table compliance_states (
