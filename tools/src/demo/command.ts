@@ -19,6 +19,13 @@ const ROOT = REPO_ROOT;
  */
 export const DEMO_ALLOWED_LATENESS_MS = 30 * 365 * 24 * 3600 * 1000;
 
+/**
+ * Plausibility floor the demo gives its gateway (VOC_EARLIEST_READING_TIME): the UCI multisensor
+ * readings are from March 2004 to April 2005, before the production default (2013-01-01, the start
+ * of the Beijing station archive) that refuses reset device clocks.
+ */
+export const DEMO_EARLIEST_READING_TIME = '2004-01-01T00:00:00Z';
+
 /** A started service process and a promise of its first log line carrying `msg`. */
 
 /** Values a dead letter stands for: the whole payload, one reading of it, or one value (by its `path`). */
@@ -177,6 +184,7 @@ async function runDemo(cfg: Config, dataDir: string, speed: number, serve: boole
       VOC_KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
       VOC_KAFKA_GROUP_PREFIX: `${cfg.kafka.groupPrefix}${run}.`,
       VOC_ALLOWED_LATENESS_MS: String(DEMO_ALLOWED_LATENESS_MS),
+      VOC_EARLIEST_READING_TIME: DEMO_EARLIEST_READING_TIME,
       LOG_LEVEL: 'info',
     };
     // The services run as their own Kafka principals: ACLs for this run's consumer groups.

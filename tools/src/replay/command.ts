@@ -36,8 +36,9 @@ export const replayCommand: Command = {
   --batch <n>           readings per MQTT message, 1-1000 (default 1)
   --uci-tz <zone>       time zone of the UCI file: +01:00 (default, the file's clock has no DST) or e.g. Europe/Rome
 
-  The gateway refuses readings older than VOC_ALLOWED_LATENESS_MS (default 7 days): run it with a
-  lateness longer than the age of the data when replaying history.`,
+  The gateway refuses readings older than VOC_ALLOWED_LATENESS_MS (default 7 days) or earlier than
+  VOC_EARLIEST_READING_TIME (default 2013-01-01): run it with a lateness longer than the age of the
+  data and an earlier floor (the UCI file is from 2004) when replaying history.`,
   async run(argv) {
     const { values } = commandArgs(argv, {
       credentials: { type: 'string' },

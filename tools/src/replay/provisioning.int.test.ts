@@ -58,6 +58,7 @@ beforeAll(async () => {
       VOC_GATEWAY_METRICS_PORT: '0',
       VOC_DEVICE_REFRESH_MS: '300',
       VOC_ALLOWED_LATENESS_MS: String(30 * 365 * 86_400_000),
+      VOC_EARLIEST_READING_TIME: '2004-01-01T00:00:00Z', // the UCI file is from 2004
     },
     readyMsg: 'gateway ready',
   });
