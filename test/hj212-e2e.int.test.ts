@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig } from '@voc/config';
+import { createPool, type Pool } from '@voc/db';
 import { createKafka, topicNames } from '@voc/messaging';
 import { runFumeDemo } from '@voc/tools';
 
@@ -20,7 +21,24 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+// The fume demo imports the demo street offices (data/demo/jurisdictions.geojson) into the shared test
+// database; those it added are removed again, so later tests that route by their own polygons in
+// Xicheng are not answered by a demo office.
+let pool: Pool;
+let officesBefore: Set<string>;
+beforeAll(async () => {
+  pool = createPool(cfg.pg, createLogger('e2e', 'silent'), 'e2e-fume');
+  officesBefore = new Set((await pool.query<{ id: string }>(`select id from jurisdictions`)).rows.map((r) => r.id));
+});
+
 afterAll(async () => {
+  const added = (await pool.query<{ id: string }>(`select id from jurisdictions`)).rows
+    .map((r) => r.id)
+    .filter((id) => !officesBefore.has(id));
+  if (added.length > 0) {
+    await pool.query(`delete from jurisdictions where id = any($1)`, [added]);
+  }
+  await pool.end();
   const admin = createKafka(cfg.kafka, createLogger('e2e', 'silent')).admin();
   await admin.connect();
   await admin.deleteTopics({ topics: Object.values(topicNames(cfg.kafka.topicPrefix)) }).catch(() => undefined);

@@ -121,6 +121,7 @@ export class TaskRepository implements TaskStore {
         f.to ?? null,
         f.facilityId ?? null,
         f.beforeId ?? null,
+        f.category ?? null,
       ],
     );
     return rows.map(summary);
