@@ -1,32 +1,8 @@
-import { sleep, underLoad } from '../harness.js';
-import type { Scenario } from './types.js';
-
-/** Kills of the scenario (issue 7, item 6e) and the time between them, ms. */
-const KILLS = 5;
-const EVERY_MS = 15_000;
+import { repeatedKill } from './repeated-kill.js';
 
 /**
- * (e) SIGKILL the stream writer five times under steady load, restarting it at once each time.
- * Uncommitted batches are redelivered to the new member and stored once. Recovery per kill: from
- * the new writer being started until everything acknowledged by then is stored.
+ * (e) SIGKILL the stream writer five times under steady load (issue 7, item 6e), 15 s apart,
+ * restarting it at once each time. Uncommitted batches are redelivered to the new member and stored
+ * once. Recovery per kill: from the new writer being started until everything acknowledged by then is stored.
  */
-export const writerKill: Scenario = {
-  name: 'writer-kill',
-  title: `SIGKILL the writer ${KILLS} times`,
-  async run(suite) {
-    const run = await suite.begin(this.name, this.title);
-    return underLoad(run, { rate: suite.settings.steadyRate, seconds: 10 + (KILLS * EVERY_MS) / 1000 + 10 }, async (r) => {
-      const cleared: number[] = [];
-      await sleep(10_000);
-      for (let i = 1; i <= KILLS; i++) {
-        const t = Date.now();
-        r.mark(`SIGKILL writer (${i}/${KILLS})`);
-        await r.kill('writer');
-        await r.start('writer');
-        cleared.push(r.mark('writer started'));
-        await sleep(Math.max(0, EVERY_MS - (Date.now() - t)));
-      }
-      return cleared;
-    });
-  },
-};
+export const writerKill = repeatedKill({ name: 'writer-kill', service: 'writer', kills: 5, everyMs: 15_000, backMark: 'writer started' });
