@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): installs if needed, brings the local stack up, builds (type-checks)
 # and runs unit and integration tests. Extra arguments go to vitest. Ends with one plain line
-# "N passed, N failed[, N skipped]".
+# "N passed, N failed[, N skipped][, N failed file(s)]".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
@@ -13,6 +13,8 @@ TZ=UTC npx vitest run --reporter=default --reporter=json --outputFile.json=.cach
 node -e '
   const r = JSON.parse(require("fs").readFileSync(".cache/vitest-report.json", "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  // A suite that fails before its tests run (a hook, an import) counts no failed test: name it too.
+  const suites = r.numFailedTestSuites ? `, ${r.numFailedTestSuites} failed file(s)` : "";
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : "") + suites);
 ' || true
 exit "$rc"

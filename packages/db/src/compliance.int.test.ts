@@ -21,6 +21,10 @@ const A = `cmp-${RUN}-a`;
 const B = `cmp-${RUN}-b`;
 const OFFICE = `so-${RUN}`;
 const MIN = 60_000;
+// A site of this test's own, far from Xicheng (other tests' fume devices and street offices share the test
+// database; a device inside another test's office would change the office's compliance rate).
+const LAT = 30.5;
+const LON = 114.3;
 const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 10 * 3_600_000; // 10 h ago, on the hour
 
 /** 60 minute values of oil fume around `v` (± 0.02, so never a flat line) for a device in the hour starting at `start`. */
@@ -30,8 +34,8 @@ function hour(deviceId: string, start: number, mean: number): ReadingMessage[] {
     kind: 'fume' as const,
     time: new Date(start + i * MIN).toISOString(),
     receivedAt: new Date(start + i * MIN + 1000).toISOString(),
-    lat: 39.91,
-    lon: 116.37,
+    lat: LAT,
+    lon: LON,
     h3: null,
     values: [
       {
@@ -50,8 +54,8 @@ function hour(deviceId: string, start: number, mean: number): ReadingMessage[] {
 beforeAll(async () => {
   pool = createPool(loadConfig().pg, log, 'compliance-int-test');
   await new DeviceRepository(pool).upsert([
-    { id: A, kind: 'fume', lat: 39.91, lon: 116.37 },
-    { id: B, kind: 'fume', lat: 39.91, lon: 116.37 },
+    { id: A, kind: 'fume', lat: LAT, lon: LON },
+    { id: B, kind: 'fume', lat: LAT, lon: LON },
   ]);
   await new JurisdictionRepository(pool).upsertJurisdictions([
     {
@@ -61,11 +65,11 @@ beforeAll(async () => {
         type: 'Polygon',
         coordinates: [
           [
-            [116.36, 39.9],
-            [116.38, 39.9],
-            [116.38, 39.92],
-            [116.36, 39.92],
-            [116.36, 39.9],
+            [LON - 0.01, LAT - 0.01],
+            [LON + 0.01, LAT - 0.01],
+            [LON + 0.01, LAT + 0.01],
+            [LON - 0.01, LAT + 0.01],
+            [LON - 0.01, LAT - 0.01],
           ],
         ],
       },

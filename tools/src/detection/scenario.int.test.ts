@@ -25,8 +25,10 @@ async function cleanup(): Promise<void> {
     new Date(sim.truth.from),
     new Date(sim.truth.to + 86_400_000),
   ]);
-  await pool.query(`delete from readings where device_id like 'sim-%' and time >= $1`, [new Date(sim.truth.from)]);
-  await pool.query(`delete from devices where id like 'sim-%'`);
+  // Only this simulation's fixed sensors and vans (sim-fx-…, sim-van-…): the HJ 212 tests' simulated fume
+  // monitors (sim-fume-…) share the test database and have rows of their own.
+  await pool.query(`delete from readings where device_id ~ '^sim-(fx|van)-' and time >= $1`, [new Date(sim.truth.from)]);
+  await pool.query(`delete from devices where id ~ '^sim-(fx|van)-'`);
   await pool.query(`delete from facilities where id like 'sim-fac-%'`);
 }
 
