@@ -153,6 +153,23 @@ describe('detection scoring', () => {
     expect(scoreScenario(truth(), { ...none, tasks: [viaCandidates] }).falseTasks).toBe(0);
   });
 
+  it('counts a source found within 2 windows of its excess reaching 3 sigma at the sensor, each onset anew', () => {
+    // On 09:00-18:00; the wind brings the plume to the sensor (noise 5) at 13:00-14:00 and again at 16:00.
+    const ex = (h: number, excess: number) => ({ start: T0 + h * H, excess });
+    const windows = [ex(9, 0), ex(10, 1), ex(11, 2), ex(12, 3), ex(13, 20), ex(14, 18), ex(15, 4), ex(16, 16), ex(17, 2)];
+    const t = truth({ sources: [source({ detectability: { ...source().detectability, windows } })] });
+    const at = (h: number) => scoreScenario(t, { ...none, hotspots: [hotspot('h', CELL, T0 + h * H)] }).sources[0]!;
+    expect(at(14)).toMatchObject({ found: false, foundAfterOnset: true }); // 4 windows after the start, 1 after the onset
+    expect(at(15).foundAfterOnset).toBe(true);
+    expect(at(16).foundAfterOnset).toBe(true); // 3 after the 13:00 onset, but 16:00 is an onset of its own
+    expect(at(18).foundAfterOnset).toBe(true);
+    expect(at(19).foundAfterOnset).toBe(false); // 3 after the last onset
+    expect(at(12).foundAfterOnset).toBe(false); // before the signal reached the sensor
+    const r = scoreScenario(t, { ...none, hotspots: [hotspot('h', CELL, T0 + 14 * H)] });
+    expect(r.detectableDetectionRate).toBe(0);
+    expect(r.detectableOnsetDetectionRate).toBe(1);
+  });
+
   it('credits a biased sensor raised as a sensor fault, and notes one taken for a source', () => {
     const check = task('c1', SENSOR_CELL, T0 + 20 * H, { kind: 'check_sensor', deviceIds: ['sim-fx-009'] });
     const beforeFault = task('c0', SENSOR_CELL, T0 + 2 * H, { kind: 'check_sensor', deviceIds: ['sim-fx-009'] });
@@ -165,6 +182,9 @@ describe('detection scoring', () => {
     const asSource = scoreScenario(truth(), { ...none, tasks: [task('e1', SENSOR_CELL, T0 + 20 * H)] });
     expect(asSource.faultsRaisedAsFaults).toBe(0);
     expect(asSource.faultsRaisedAsSources).toBe(1);
+    expect(r.faultsRaisedOnlyAsFaults).toBe(1);
+    const both = scoreScenario(truth(), { ...none, tasks: [task('e1', SENSOR_CELL, T0 + 10 * H), check] });
+    expect(both).toMatchObject({ faultsRaisedAsFaults: 1, faultsRaisedAsSources: 1, faultsRaisedOnlyAsFaults: 0 });
   });
 
   it('counts tasks below the stated uncertainty only when tasks state both', () => {

@@ -1,7 +1,7 @@
 import { getResolution, gridDistance, latLngToCell } from 'h3-js';
 import { haversineM } from './geo.js';
 import type { ScoredCandidate, ScoredHotspot, ScoredTask, ScoreOptions, SystemOutputs } from './score-types.js';
-import type { GroundTruth, TruthSource } from './truth.js';
+import { DETECTABLE_SIGMAS, type GroundTruth, type TruthSource } from './truth.js';
 
 /** What happened to one planted source. */
 export interface SourceScore {
@@ -10,6 +10,14 @@ export interface SourceScore {
   readonly category: string;
   readonly detectable: boolean;
   readonly found: boolean;
+  /**
+   * True when a hotspot of its metrics opened within `ring` of it 0…`withinWindows` windows after a
+   * window in which its window-mean excess at the nearest sensor reached 3 σ following one below 3 σ
+   * (the signal's onset at the sensor): "found within 2 windows" counted from when the excess is there
+   * to be seen, rather than from when the source switched on (a plume the wind brings to the sensor
+   * hours later). Always false for a source that never reaches 3 σ there.
+   */
+  readonly foundAfterOnset: boolean;
   /** True when a hotspot of its metrics opened within `ring` of it in a window while it was on, however late (information beside `found`). */
   readonly foundWhileOn: boolean;
   /** The hotspot that found it (earliest opening, then nearest cell). */
@@ -30,6 +38,8 @@ export interface ScoreReport {
   /** Found / all sources, and found / detectable sources. */
   readonly detectionRate: number | null;
   readonly detectableDetectionRate: number | null;
+  /** Detectable sources with {@link SourceScore.foundAfterOnset} / detectable sources. */
+  readonly detectableOnsetDetectionRate: number | null;
   /** Sources with a hotspot opening while they were on, at any delay / all sources. */
   readonly detectionRateWhileOn: number | null;
   readonly medianTimeToDetectMin: number | null;
@@ -48,6 +58,8 @@ export interface ScoreReport {
   readonly episodesRecorded: number | null;
   /** Faulty sensors (bias, drift, stuck) raised by a check-sensor/operations task after the fault began / faulty sensors. */
   readonly faultsRaisedAsFaults: number | null;
+  /** Faulty sensors raised as faults whose cell never got an enforcement task no source explains / faulty sensors. */
+  readonly faultsRaisedOnlyAsFaults: number | null;
   /** Faulty sensors whose cell got an enforcement task no source explains (a fault taken for a source). */
   readonly faultsRaisedAsSources: number;
   /** Check-sensor/operations tasks naming no faulty sensor. */
@@ -81,7 +93,8 @@ function candidatesOf(t: ScoredTask, hotspots: ReadonlyMap<string, ScoredHotspot
  * - a source is **found** when a hotspot of one of its metrics opens in its cell or within `ring`
  *   (default 1) of it, in a window 0…`withinWindows` (default 2) windows after the window in which one of
  *   its on-periods starts; time to detect runs from that start to the hotspot's `openedAt` (default the
- *   end of its opening window);
+ *   end of its opening window); it is **found after onset** when such a hotspot opens 0…`withinWindows`
+ *   windows after its excess at the nearest sensor first reaches 3 σ (each onset counts);
  * - **localisation**: distance from the source to the rank-1 candidate of that hotspot; **top 3**: the
  *   source's facility among candidates ranked ≤ 3;
  * - an **enforcement task is false** unless a source of its metric, on during its window or the
@@ -132,6 +145,7 @@ export function scoreScenario(truth: GroundTruth, out: SystemOutputs, opts: Scor
     sources,
     detectionRate: ratio(found.length, sources.length),
     detectableDetectionRate: ratio(detectable.filter((s) => s.found).length, detectable.length),
+    detectableOnsetDetectionRate: ratio(detectable.filter((s) => s.foundAfterOnset).length, detectable.length),
     detectionRateWhileOn: ratio(sources.filter((s) => s.foundWhileOn).length, sources.length),
     medianTimeToDetectMin: median(found.flatMap((s) => (s.timeToDetectMin === null ? [] : [s.timeToDetectMin]))),
     medianLocalisationM: median(found.flatMap((s) => (s.localisationM === null ? [] : [s.localisationM]))),
@@ -145,9 +159,21 @@ export function scoreScenario(truth: GroundTruth, out: SystemOutputs, opts: Scor
     episodesRecorded: ratio(truth.episodes.filter((e) => out.regionalEvents.some((r) => overlaps(r, e))).length, truth.episodes.length),
     faultsRaisedAsFaults: ratio(raised.length, faulty.length),
     faultsRaisedAsSources: asSources.length,
+    faultsRaisedOnlyAsFaults: ratio(raised.filter((d) => !asSources.includes(d)).length, faulty.length),
     falseSensorTasks: sensorTasks.filter((t) => !faulty.some((d) => names(t, d))).length,
     tasksBelowUncertainty: withUncertainty.length ? withUncertainty.filter((t) => t.excess! < t.uncertainty!).length : null,
   };
+}
+
+/**
+ * Window indices (per `idx`) at which the source's window-mean excess at its nearest sensor reaches
+ * `DETECTABLE_SIGMAS` × that sensor's noise after a window below it (or none): the onsets of its signal.
+ */
+function signalOnsets(s: TruthSource, idx: (t: number) => number): number[] {
+  const d = s.detectability;
+  if (d.noise === null) return [];
+  const above = new Set(d.windows.filter((w) => w.excess >= DETECTABLE_SIGMAS * d.noise!).map((w) => idx(w.start)));
+  return [...above].filter((i) => !above.has(i - 1)).sort((a, b) => a - b);
 }
 
 function scoreSource(
@@ -159,11 +185,15 @@ function scoreSource(
 ): SourceScore {
   const matches: { h: ScoredHotspot; start: number; dist: number }[] = [];
   let whileOn = false;
+  let afterOnset = false;
+  const onsets = signalOnsets(s, idx);
   for (const h of hotspots) {
     if (!s.metrics.includes(h.metric)) continue;
     const dist = ringDistance(s, h.cell);
     if (dist > ring) continue;
     if (s.onPeriods.some((p) => p.start < h.window.end && p.end > h.window.start)) whileOn = true;
+    const hi = idx(h.window.start);
+    if (onsets.some((o) => hi - o >= 0 && hi - o <= within)) afterOnset = true;
     const period = s.onPeriods.find((p) => {
       const k = idx(h.window.start) - idx(p.start);
       return k >= 0 && k <= within;
@@ -178,6 +208,7 @@ function scoreSource(
     category: s.category,
     detectable: s.detectability.detectable,
     foundWhileOn: whileOn || !!m,
+    foundAfterOnset: afterOnset,
   };
   if (!m) return { ...base, found: false, hotspotId: null, timeToDetectMin: null, localisationM: null, inTop3: false };
   const top = [...m.h.candidates].sort((a, b) => a.rank - b.rank);
