@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
 import { loadConfig, SECRET_DEFAULTS, type KafkaPrincipal, type ServiceName } from '@voc/config';
 import { createPool, type Pool } from '@voc/db';
-import { API_ALERTS_GROUP, createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames } from '@voc/messaging';
+import { apiAlertsGroup, createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames } from '@voc/messaging';
 import { CONSUMER_GROUPS } from '@voc/domain';
 import { silentLogger } from '@voc/domain/testing';
 
@@ -201,7 +201,10 @@ describe('Kafka principals', () => {
   it('lets the hotspot worker write alerts only, and the API read them only', async () => {
     expect(await produce('hotspot', topics.alerts)).toBe('ok');
     expect(await produce('hotspot', topics.readings)).toBe('TOPIC_AUTHORIZATION_FAILED');
-    expect(await consume('api', topics.alerts, PREFIX + API_ALERTS_GROUP)).toBe('ok');
+    expect(await consume('api', topics.alerts, apiAlertsGroup(PREFIX, 'api-1'))).toBe('ok');
+    expect(await consume('api', topics.alerts, PREFIX + CONSUMER_GROUPS.writer)).toMatch(
+      /GROUP_AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/,
+    );
     expect(await produce('api', topics.alerts)).toBe('TOPIC_AUTHORIZATION_FAILED');
   });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { VocError, ERROR_CODES, formatIssues } from '@voc/domain';
 import { DEFAULT_METHOD_SETTINGS as M, DEFAULT_TRACE_SETTINGS as T } from '@voc/hotspot';
@@ -194,6 +195,14 @@ const envSchema = z.object({
   VOC_API_MAX_EXPORT_DAYS: int(400, 1),
   VOC_API_STALE_AFTER_S: int(900, 1),
   VOC_API_KEY_DEFAULT_DAYS: int(365, 1),
+  /**
+   * Id of this API instance, unique among the running ones: its alert stream consumes in the group
+   * `voc-api-alerts.<id>` of its own, so every instance sees every alert. Default `<host name>-<pid>`.
+   */
+  VOC_API_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" or "-", at most 100')
+    .optional(),
   /** Street-office reports: exceedance thresholds (`metric=value`, canonical unit); empty: VOC_HOTSPOT_THRESHOLDS. */
   VOC_REPORT_THRESHOLDS: z.string().default(''),
   /** Street-office reports: a task not closed within this many hours of opening counts as overdue. */
@@ -390,6 +399,8 @@ export interface Config {
     maxExportDays: number;
     staleAfterS: number;
     keyDefaultDays: number;
+    /** This instance's id (`VOC_API_INSTANCE_ID`, default `<host name>-<pid>`). */
+    instanceId: string;
   };
   /** Webhook deliveries: per-attempt timeout, attempts per alert, first backoff (doubling), consecutive failures before a hook is disabled, poll period. */
   readonly webhooks: { timeoutMs: number; attempts: number; backoffMs: number; disableAfter: number; intervalMs: number };
@@ -611,6 +622,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxExportDays: e.VOC_API_MAX_EXPORT_DAYS,
       staleAfterS: e.VOC_API_STALE_AFTER_S,
       keyDefaultDays: e.VOC_API_KEY_DEFAULT_DAYS,
+      instanceId: e.VOC_API_INSTANCE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 80)}-${process.pid}`,
     },
     webhooks: {
       timeoutMs: e.VOC_WEBHOOK_TIMEOUT_MS,

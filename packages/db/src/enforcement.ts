@@ -113,8 +113,34 @@ const hook = (r: HookRow): Webhook => ({
 });
 
 /** {@link WebhookStore} on `webhooks` and `webhook_deliveries`. */
+/**
+ * Key of the PostgreSQL advisory lock held while one API instance dispatches webhooks (an arbitrary
+ * 64-bit constant of this project: the first 8 bytes of SHA-256("voc.webhooks.dispatch"), as a signed bigint).
+ */
+export const WEBHOOK_DISPATCH_LOCK = '3240137634047116844';
+
 export class WebhookRepository implements WebhookStore {
   constructor(private readonly pool: Pool) {}
+
+  /** Session-level `pg_try_advisory_lock` on a client of its own for the length of `fn`. */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    const client = await this.pool.connect();
+    let locked = false;
+    try {
+      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [WEBHOOK_DISPATCH_LOCK]);
+      locked = rows[0]!.ok;
+      if (!locked) return undefined;
+      return await fn();
+    } finally {
+      let broken = false;
+      if (locked)
+        await client.query('select pg_advisory_unlock($1::bigint)', [WEBHOOK_DISPATCH_LOCK]).catch(() => {
+          broken = true;
+        });
+      // A connection that could not unlock is closed, never pooled: closing it frees the lock.
+      client.release(broken);
+    }
+  }
 
   async create(w: { url: string; secret: string; eventTypes: readonly string[]; createdBy: string; startAfter: number }): Promise<Webhook> {
     const { rows } = await this.pool.query<HookRow>(

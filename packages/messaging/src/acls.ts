@@ -8,26 +8,43 @@ const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePattern
 /** Kafka principals that hold ACLs (the super user `admin` needs none). */
 export type AclPrincipal = 'gateway' | 'writer' | 'deadletters' | 'hotspot' | 'api' | 'hj212';
 
-/** Consumer group of the API's alert stream (used once the API exists). */
+/**
+ * Consumer-group name prefix of the API's alert stream: each API instance consumes in a group of its
+ * own, `voc-api-alerts.<instance>` (see {@link apiAlertsGroup}), so every instance sees every alert
+ * (one shared group would split the topic's partitions among instances and each SSE client would miss
+ * the alerts of the partitions its instance does not hold).
+ */
 export const API_ALERTS_GROUP = 'voc-api-alerts';
 
-/** One grant: a principal may do `operation` on a topic or consumer group named exactly `name`. */
+/**
+ * Consumer group of one API instance's alert stream: `<groupPrefix>voc-api-alerts.<instance>`.
+ * @param instance an id unique among the running API instances (host name and process id by default)
+ */
+export function apiAlertsGroup(groupPrefix: string, instance: string): string {
+  return `${groupPrefix}${API_ALERTS_GROUP}.${instance}`;
+}
+
+/**
+ * One grant: a principal may do `operation` on a topic or consumer group named exactly `name`
+ * (`prefixed`: on every name that starts with `name`).
+ */
 export interface AclGrant {
   readonly principal: AclPrincipal;
   readonly resource: 'topic' | 'group';
   readonly name: string;
   readonly operation: 'read' | 'write';
+  readonly prefixed?: boolean;
 }
 
 /**
  * The least each service needs (SECURITY.md), on exact (literal) names with the deployment's topic and
- * group prefixes. Write and Read imply Describe, which lets a service check that its topics exist.
+ * group prefixes (one prefixed grant: the API's per-instance groups). Write and Read imply Describe, which lets a service check that its topics exist.
  * - gateway: write readings and dead letters
  * - hj212 (the HJ 212 TCP gateway): write readings and dead letters
  * - writer: read readings in its consumer group, write dead letters
  * - deadletters (the dead-letter store): read dead letters in its consumer group
  * - hotspot (the hotspot worker): write alerts
- * - api: read alerts in its consumer group
+ * - api: read alerts in its instances' consumer groups (prefixed `voc-api-alerts.`)
  */
 export function kafkaAcls(topics: TopicNames, groupPrefix = ''): AclGrant[] {
   const g = (name: string) => groupPrefix + name;
@@ -43,7 +60,7 @@ export function kafkaAcls(topics: TopicNames, groupPrefix = ''): AclGrant[] {
     { principal: 'deadletters', resource: 'group', name: g(CONSUMER_GROUPS.deadletterStore), operation: 'read' },
     { principal: 'hotspot', resource: 'topic', name: topics.alerts, operation: 'write' },
     { principal: 'api', resource: 'topic', name: topics.alerts, operation: 'read' },
-    { principal: 'api', resource: 'group', name: g(API_ALERTS_GROUP), operation: 'read' },
+    { principal: 'api', resource: 'group', name: g(`${API_ALERTS_GROUP}.`), operation: 'read', prefixed: true },
   ];
 }
 
@@ -57,7 +74,7 @@ export async function ensureAcls(admin: Admin, grants: readonly AclGrant[], user
   const acl: AclEntry[] = grants.map((a) => ({
     resourceType: a.resource === 'topic' ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
     resourceName: a.name,
-    resourcePatternType: ResourcePatternTypes.LITERAL,
+    resourcePatternType: a.prefixed ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
     principal: `User:${usernames[a.principal]}`,
     host: '*',
     operation: a.operation === 'read' ? AclOperationTypes.READ : AclOperationTypes.WRITE,

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { API_ALERTS_GROUP } from '@voc/messaging';
+import { apiAlertsGroup } from '@voc/messaging';
 import { alertSchema, type Logger } from '@voc/domain';
 import type { AlertLog } from '@voc/core';
 import type { AlertHub } from './alert-hub.js';
@@ -7,19 +7,22 @@ import type { AlertHub } from './alert-hub.js';
 /**
  * Feeds the {@link AlertHub} from the alerts topic: each alert is looked up in the outbox by its
  * `alertId` to get its event id (the outbox id), so a client can resume across API restarts from the
- * database. Consumer group `voc-api-alerts` (the ACL of the `api` principal), starting at the newest
- * offset: what happened while the API was down is replayed from the outbox, not from Kafka.
+ * database. Consumer group `voc-api-alerts.<instance>` of this instance alone (the prefixed ACL of the
+ * `api` principal), so each instance sees every alert; it starts at the newest offset: what happened
+ * while the API was down is replayed from the outbox, not from Kafka.
+ * @param instance this API instance's id (unique among running instances)
  * @returns a stop function
  */
 export async function startAlertConsumer(
   kafka: Kafka,
   topic: string,
   groupPrefix: string,
+  instance: string,
   log: AlertLog,
   hub: AlertHub,
   logger: Logger,
 ): Promise<() => Promise<void>> {
-  const consumer = kafka.consumer({ groupId: groupPrefix + API_ALERTS_GROUP });
+  const consumer = kafka.consumer({ groupId: apiAlertsGroup(groupPrefix, instance) });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: false });
   await consumer.run({

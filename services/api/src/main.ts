@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   const loop = (async () => {
     while (!stopping) {
       try {
-        await dispatcher.runOnce();
+        // One instance at a time delivers (an advisory lock): each alert goes out once, not once per instance.
+        await repos.webhooks.exclusive(() => dispatcher.runOnce());
       } catch (err) {
         log.warn({ err }, 'webhook dispatch failed');
       }
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     await redis.connect();
     await admin.connect();
     await requireTopics(admin, [topics.alerts]);
-    stopConsumer = await startAlertConsumer(kafka, topics.alerts, config.kafka.groupPrefix, repos.alertLog, hub, log);
+    stopConsumer = await startAlertConsumer(kafka, topics.alerts, config.kafka.groupPrefix, config.api.instanceId, repos.alertLog, hub, log);
     await app.listen({ host: config.api.host, port: config.api.port });
     log.info({ url: config.api.publicUrl }, 'HTTP API listening');
   } catch (err) {

@@ -8,6 +8,7 @@ import { signWebhook, WebhookDispatcher, WEBHOOK_HEADERS } from '@voc/core';
 import { silentLogger } from '@voc/domain/testing';
 import { createKafka, ensureAcls, ensureTopics, kafkaAcls, KafkaAlertSink, topicNames } from '@voc/messaging';
 import { startAlertConsumer } from './alert-consumer.js';
+import { createAlertHub } from './alert-hub.js';
 import { harness, type Harness } from './testing/harness.js';
 
 const prefix = `t-${randomUUID().slice(0, 8)}.`;
@@ -109,13 +110,21 @@ async function events(key: string, n: number, lastEventId?: number): Promise<{ i
   return out;
 }
 
+/** Alert ids a second API instance (its own consumer group) received while the first one ran. */
+let secondInstance: string[] = [];
+
 async function startApi(): Promise<() => Promise<void>> {
   h = await harness({ VOC_KAFKA_TOPIC_PREFIX: prefix, VOC_KAFKA_GROUP_PREFIX: prefix });
   const apiKafka = createKafka(h.config.kafka, silentLogger);
-  const stop = await startAlertConsumer(apiKafka, topics.alerts, prefix, h.repos.alertLog, h.hub, silentLogger);
+  const stop = await startAlertConsumer(apiKafka, topics.alerts, prefix, 'one', h.repos.alertLog, h.hub, silentLogger);
+  const hub2 = createAlertHub();
+  secondInstance = [];
+  hub2.subscribe((a) => secondInstance.push(a.alertId));
+  const stop2 = await startAlertConsumer(apiKafka, topics.alerts, prefix, 'two', h.repos.alertLog, hub2, silentLogger);
   await h.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
   return async () => {
+    await stop2();
     await stop();
     await h.close();
   };
@@ -144,6 +153,10 @@ describe('live alert stream and webhooks', () => {
     const got = await live;
     expect(got.map((e) => e.id)).toEqual(ids);
     expect(got[0]!.event).toBe('task_opened');
+    // A second API instance (its own group, voc-api-alerts.two) sees every alert too, not half the partitions.
+    const deadline = Date.now() + 10_000;
+    while (secondInstance.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(secondInstance.sort()).toEqual(got.map((e) => e.data.alertId).sort());
     await stop();
     // While the API is down two more alerts are raised; the restarted API replays them from the outbox.
     stop = await startApi();

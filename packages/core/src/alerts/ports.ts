@@ -94,4 +94,10 @@ export interface WebhookStore {
   /** After an alert was delivered or given up: move the cursor, reset or count failures, disable at `disableAfter` consecutive failures. */
   settle(id: number, alertOutboxId: number, ok: boolean, disableAfter: number): Promise<void>;
   deliveries(id: number, limit: number): Promise<WebhookDelivery[]>;
+  /**
+   * Runs `fn` while holding the deployment-wide webhook dispatch lock, or skips it when another API
+   * instance holds it (so several instances deliver each alert once, not once each).
+   * @returns `fn`'s result, or undefined when skipped
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T | undefined>;
 }
