@@ -471,7 +471,8 @@ function readCa(file: string | undefined, problems: string[]): string | undefine
 /**
  * Parses the environment once and returns a frozen {@link Config} for one service. Every secret may
  * come from a file (`<NAME>_FILE`, see `SECRET_DEFAULTS`). Under `VOC_ENV=production` the secrets the
- * service uses must not be empty, the public development default or shorter than 16 characters.
+ * service uses must not be empty, the public development default or shorter than 16 characters;
+ * `NODE_ENV=production` without `VOC_ENV` is refused (it must be chosen explicitly).
  * @param env defaults to `process.env`; tests pass their own object
  * @param opts.service whose database role, Kafka principal and secrets to use (default `admin`)
  * @throws VocError `VOC_ERR_CONFIG_INVALID` listing every bad variable at once (names, never secret values)
@@ -485,6 +486,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => formatIssues([i], { root: '' })));
   if (!parsed.success) throw configError(problems);
   const e = parsed.data;
+  // A deployment that says NODE_ENV=production without VOC_ENV would otherwise run with the development
+  // secrets unchecked: it must say which it means.
+  if (resolved.env.VOC_ENV === undefined && resolved.env.NODE_ENV === 'production')
+    problems.push(
+      'VOC_ENV: not set while NODE_ENV=production; set VOC_ENV=production (secrets checked) or VOC_ENV=development explicitly',
+    );
   if (e.VOC_ENV === 'production') problems.push(...weakSecrets(e, identity.secrets));
   const ca = e.VOC_KAFKA_SECURITY === 'sasl_ssl' ? readCa(e.VOC_KAFKA_CA_FILE, problems) : undefined;
   if (!e.VOC_MQTT_TLS_CERT !== !e.VOC_MQTT_TLS_KEY)

@@ -64,6 +64,13 @@ describe('secrets in production', () => {
     for (const value of Object.values(SECRET_DEFAULTS)) if (value !== '') expect(msg).not.toContain(value);
   });
 
+  it('refuses NODE_ENV=production without VOC_ENV, and accepts either VOC_ENV chosen explicitly', () => {
+    expect(refusal({ NODE_ENV: 'production' })).toMatch(/VOC_ENV: not set while NODE_ENV=production/);
+    expect(loadConfig({ NODE_ENV: 'production', VOC_ENV: 'development' }).env).toBe('development');
+    expect(loadConfig({ ...strong, NODE_ENV: 'production', VOC_ENV: 'production' }, { service: 'gateway' }).env).toBe('production');
+    expect(loadConfig({}).env).toBe('development');
+  });
+
   it('starts with strong secrets and uses the service’s own principal and role', () => {
     const cfg = loadConfig({ ...strong, VOC_ENV: 'production' }, { service: 'gateway' });
     expect(cfg.env).toBe('production');
