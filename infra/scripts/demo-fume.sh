@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run demo:fume`: simulated restaurant fume monitors over HJ 212, end to end, from a fresh clone.
-# Brings the local stack up, builds, creates the demo database afresh (VOC_DEMO_DATABASE, default
-# voc_demo), migrates, then `voc-tools fume-demo`: registers a few SIMULATED restaurants in Xicheng,
+# Brings the local stack up, builds, creates its own demo database afresh (VOC_DEMO_FUME_DATABASE,
+# default voc_demo_fume: the main demo's voc_demo is left alone), migrates, then `voc-tools fume-demo`: registers a few SIMULATED restaurants in Xicheng,
 # starts the HJ 212 gateway (VOC_HJ212_PORT) and the stream writer, plays one simulated hour of minute
 # data over TCP, runs the compliance engine and prints the compliance events and enforcement tasks.
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 bash infra/scripts/stack.sh up
 npx tsc -b
-export PGDATABASE="${VOC_DEMO_DATABASE:-voc_demo}"
+export PGDATABASE="${VOC_DEMO_FUME_DATABASE:-voc_demo_fume}"
 export VOC_KAFKA_TOPIC_PREFIX="${VOC_KAFKA_TOPIC_PREFIX:-demo-fume.}"
 export VOC_KAFKA_GROUP_PREFIX="${VOC_KAFKA_GROUP_PREFIX:-demo-fume.}"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"

@@ -38,17 +38,32 @@ export function startService(name: string, script: string, opts: SpawnOptions): 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const file = opts.logFile ? createWriteStream(opts.logFile) : undefined;
-  child.stderr.on('data', (d: Buffer) => (file ? file.write(d) : process.stderr.write(`[${name}] ${d.toString()}`)));
+  const tail: string[] = [];
+  const keep = (text: string) => {
+    for (const l of text.split('\n')) if (l.trim()) tail.push(l);
+    tail.splice(0, Math.max(0, tail.length - 20));
+  };
+  child.stderr.on('data', (d: Buffer) => {
+    keep(d.toString());
+    if (file) file.write(d);
+    else process.stderr.write(`[${name}] ${d.toString()}`);
+  });
   const ready = new Promise<void>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });
     rl.on('line', (line) => {
       file?.write(`${line}\n`);
+      keep(line);
       if (opts.readyMsg !== undefined && line.includes(`"msg":"${opts.readyMsg}"`)) resolve();
     });
     if (opts.readyMsg === undefined) resolve();
-    child.once('exit', (code) =>
-      reject(new Error(`${name} exited with code ${code} before it was ready${opts.logFile ? ` (log: ${opts.logFile})` : ''}`)),
-    );
+    child.once('exit', (code) => {
+      const why = lastError(tail);
+      reject(
+        new Error(
+          `${name} exited with code ${code} before it was ready${why ? `: ${why}` : ''}${opts.logFile ? ` (log: ${opts.logFile})` : ''}`,
+        ),
+      );
+    });
   });
   // A service that exits after it was ready is not a failure of `ready`.
   ready.catch(() => undefined);
@@ -65,4 +80,25 @@ export function startService(name: string, script: string, opts: SpawnOptions): 
       file?.end();
     },
   };
+}
+
+/**
+ * The reason a service gave for failing, from the last lines of its output: the last pino line of
+ * level ≥ 50 (its `msg` and `err.message`), else the last plain line naming an error (not a stack frame).
+ */
+export function lastError(lines: readonly string[]): string | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!;
+    if (!l.startsWith('{')) continue;
+    try {
+      const j = JSON.parse(l) as { level?: number; msg?: string; err?: { message?: string } };
+      if ((j.level ?? 0) >= 50) return [j.msg, j.err?.message].filter(Boolean).join(': ');
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return [...lines]
+    .reverse()
+    .find((l) => !l.startsWith('{') && !/^\s+at /.test(l) && /error|refus|invalid|in use/i.test(l))
+    ?.trim();
 }

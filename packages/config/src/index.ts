@@ -489,9 +489,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // A deployment that says NODE_ENV=production without VOC_ENV would otherwise run with the development
   // secrets unchecked: it must say which it means.
   if (resolved.env.VOC_ENV === undefined && resolved.env.NODE_ENV === 'production')
-    problems.push(
-      'VOC_ENV: not set while NODE_ENV=production; set VOC_ENV=production (secrets checked) or VOC_ENV=development explicitly',
-    );
+    problems.push('VOC_ENV: not set while NODE_ENV=production; set VOC_ENV=production (secrets checked) or VOC_ENV=development explicitly');
   if (e.VOC_ENV === 'production') problems.push(...weakSecrets(e, identity.secrets));
   const ca = e.VOC_KAFKA_SECURITY === 'sasl_ssl' ? readCa(e.VOC_KAFKA_CA_FILE, problems) : undefined;
   if (!e.VOC_MQTT_TLS_CERT !== !e.VOC_MQTT_TLS_KEY)
@@ -629,7 +627,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxExportDays: e.VOC_API_MAX_EXPORT_DAYS,
       staleAfterS: e.VOC_API_STALE_AFTER_S,
       keyDefaultDays: e.VOC_API_KEY_DEFAULT_DAYS,
-      instanceId: e.VOC_API_INSTANCE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 80)}-${process.pid}`,
+      instanceId:
+        e.VOC_API_INSTANCE_ID ??
+        `${hostname()
+          .replace(/[^A-Za-z0-9._-]/g, '-')
+          .slice(0, 80)}-${process.pid}`,
     },
     webhooks: {
       timeoutMs: e.VOC_WEBHOOK_TIMEOUT_MS,
@@ -672,4 +674,5 @@ export {
   type ServiceIdentity,
 } from './principals.js';
 export { installShutdown } from './shutdown.js';
+export { listenErrorMessage, listenOn } from './listen.js';
 export type { ComplianceConfig, Hj212Config } from './hj212.js';

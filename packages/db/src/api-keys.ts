@@ -38,6 +38,13 @@ function record(r: KeyRow): ApiKeyRecord {
 export class ApiKeyRepository implements ApiKeyStore {
   constructor(private readonly pool: Pool) {}
 
+  async unknownStreetOffices(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pool.query<{ id: string }>(`select id from jurisdictions where id = any($1::text[])`, [ids]);
+    const known = new Set(rows.map((r) => r.id));
+    return ids.filter((id) => !known.has(id));
+  }
+
   async insert(k: NewApiKey): Promise<ApiKeyRecord> {
     const { rows } = await this.pool.query<KeyRow>(
       `insert into api_keys (prefix, hash, role, label, team, street_offices, created_by, expires_at)

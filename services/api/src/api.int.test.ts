@@ -137,6 +137,17 @@ describe('HTTP API', () => {
     expect(problem(expired).detail).toContain('expired');
   });
 
+  it('refuses an enforcement key scoped to a street office the jurisdiction map does not hold', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/keys',
+      headers: { 'x-api-key': keys.admin },
+      payload: { role: 'enforcement', streetOffices: [`${RUN}-no-such-office`] },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(problem(res).detail).toContain(`"${RUN}-no-such-office" is not in the jurisdiction map`);
+  });
+
   it('answers 404 and 405 as problem+json with a stable type and the Allow header', async () => {
     const nf = await h.app.inject({ url: '/v1/nothing-here' });
     expect(nf.statusCode).toBe(404);

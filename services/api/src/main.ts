@@ -7,7 +7,7 @@
  * the pool, in that order.
  */
 import { Redis } from 'ioredis';
-import { createLogger, installShutdown, loadConfig } from '@voc/config';
+import { createLogger, installShutdown, listenErrorMessage, loadConfig } from '@voc/config';
 import { createProvisioning, WebhookDispatcher } from '@voc/core';
 import { createPool, createRepositories } from '@voc/db';
 import { createKafka, requireTopics, topicNames } from '@voc/messaging';
@@ -75,11 +75,20 @@ async function main(): Promise<void> {
     await redis.connect();
     await admin.connect();
     await requireTopics(admin, [topics.alerts]);
-    stopConsumer = await startAlertConsumer(kafka, topics.alerts, config.kafka.groupPrefix, config.api.instanceId, repos.alertLog, hub, log);
+    stopConsumer = await startAlertConsumer(
+      kafka,
+      topics.alerts,
+      config.kafka.groupPrefix,
+      config.api.instanceId,
+      repos.alertLog,
+      hub,
+      log,
+    );
     await app.listen({ host: config.api.host, port: config.api.port });
     log.info({ url: config.api.publicUrl }, 'HTTP API listening');
   } catch (err) {
-    log.fatal({ err }, 'API failed to start');
+    const why = listenErrorMessage(err, { [config.api.port]: 'VOC_API_PORT' });
+    log.fatal(why ? { err: new Error(why) } : { err }, 'API failed to start');
     process.exit(1);
   }
 }

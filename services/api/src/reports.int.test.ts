@@ -78,7 +78,6 @@ async function hotspotWithTask(
 beforeAll(async () => {
   h = await harness({ VOC_REPORT_THRESHOLDS: 'tvoc=200', VOC_REPORT_TASK_DUE_HOURS: '72' });
   analyst = await h.key('analyst');
-  scoped = await h.key('enforcement', { streetOffices: [A] });
   for (const [id, lon] of [
     [A, 116.3],
     [B, 116.31],
@@ -88,6 +87,7 @@ beforeAll(async () => {
       `Office ${id}`,
       JSON.stringify(square(lon)),
     ]);
+  scoped = await h.key('enforcement', { streetOffices: [A] }); // the office must exist
   await h.admin.query(
     `insert into devices (id, kind, lat, lon) values ($1, 'fixed', 39.905, 116.305), ($2, 'fixed', 39.905, 116.315), ($3, 'van', null, null)`,
     [`${A}-d`, `${B}-d`, `${RUN}-van`],

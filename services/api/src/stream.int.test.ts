@@ -12,6 +12,9 @@ import { createAlertHub } from './alert-hub.js';
 import { harness, type Harness } from './testing/harness.js';
 
 const prefix = `t-${randomUUID().slice(0, 8)}.`;
+/** Street offices of this test's alerts (SO_A is in the jurisdiction map: a key is scoped to it). */
+const SO_A = `${prefix}so-a`;
+const SO_B = `${prefix}so-b`;
 const topics = topicNames(prefix);
 const adminCfg = loadConfig(process.env);
 const kafka = createKafka(adminCfg.kafka, silentLogger);
@@ -138,6 +141,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h.admin.query(`delete from alert_outbox where alert_id like $1`, [`${prefix}%`]).catch(() => undefined);
+  await h.admin.query(`delete from jurisdictions where id = $1`, [SO_A]).catch(() => undefined);
   await producer.disconnect();
   await kadmin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
   await kadmin.disconnect();
@@ -149,7 +153,7 @@ describe('live alert stream and webhooks', () => {
     const key = await h.key('enforcement');
     const live = events(key, 2);
     await new Promise((r) => setTimeout(r, 3000)); // the consumer joins its group
-    const ids = await raise([alert(1, 'so-a'), alert(2, 'so-b')]);
+    const ids = await raise([alert(1, SO_A), alert(2, SO_B)]);
     const got = await live;
     expect(got.map((e) => e.id)).toEqual(ids);
     expect(got[0]!.event).toBe('task_opened');
@@ -160,12 +164,28 @@ describe('live alert stream and webhooks', () => {
     await stop();
     // While the API is down two more alerts are raised; the restarted API replays them from the outbox.
     stop = await startApi();
-    const later = await raise([alert(3, 'so-a'), alert(4, 'so-b')]);
+    const later = await raise([alert(3, SO_A), alert(4, SO_B)]);
     const key2 = await h.key('enforcement');
     const resumed = await events(key2, 2, ids[1]);
     expect(resumed.map((e) => e.id)).toEqual(later);
     // A key scoped to one street office sees only its alerts.
-    const scoped = await h.key('enforcement', { streetOffices: ['so-a'] });
+    const square = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [116.3, 39.9],
+          [116.31, 39.9],
+          [116.31, 39.91],
+          [116.3, 39.91],
+          [116.3, 39.9],
+        ],
+      ],
+    };
+    await h.admin.query(`insert into jurisdictions (id, name, geometry) values ($1, 'Office A', $2) on conflict do nothing`, [
+      SO_A,
+      JSON.stringify(square),
+    ]);
+    const scoped = await h.key('enforcement', { streetOffices: [SO_A] });
     const mine = await events(scoped, 2, ids[0]! - 1);
     expect(mine.map((e) => e.data.alertId)).toEqual([`${prefix}task_opened/1`, `${prefix}task_opened/3`]);
     await stop();

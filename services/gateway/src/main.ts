@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Partitioners } from 'kafkajs';
-import { createLogger, installShutdown, loadConfig } from '@voc/config';
+import { createLogger, installShutdown, listenErrorMessage, loadConfig } from '@voc/config';
 import { hashPassword, needsRehash, verifyPassword } from '@voc/core';
 import { createPool, DeviceRepository } from '@voc/db';
 import { createKafka, requireTopics, topicNames } from '@voc/messaging';
@@ -75,7 +75,13 @@ async function main(): Promise<void> {
     () => pool.end(),
   ]);
 
-  const addresses = await gw.start();
+  const addresses = await gw.start().catch((err: unknown) => {
+    const msg = listenErrorMessage(err, {
+      [cfg.mqtt.port]: 'VOC_MQTT_PORT',
+      ...(cfg.mqtt.tls ? { [cfg.mqtt.tls.port]: 'VOC_MQTT_TLS_PORT' } : {}),
+    });
+    throw msg ? new Error(msg) : err;
+  });
   log.info(
     { mqttPort: addresses.tcp?.port, mqttTlsPort: addresses.tls?.port, metricsPort: metricsServer.address.port, devices: directory.size() },
     'gateway ready',

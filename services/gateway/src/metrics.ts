@@ -1,3 +1,4 @@
+import { listenOn } from '@voc/config';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -152,9 +153,6 @@ export async function serveMetrics(registry: Registry, host: string, port: numbe
       (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(err)}\n`),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  await listenOn(server, port, host, 'VOC_GATEWAY_METRICS_PORT');
   return { server, address: server.address() as AddressInfo };
 }

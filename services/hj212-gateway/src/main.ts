@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createServer } from 'node:http';
 import { Partitioners } from 'kafkajs';
-import { createLogger, installShutdown, loadConfig } from '@voc/config';
+import { createLogger, installShutdown, listenOn, loadConfig } from '@voc/config';
 import { createPool, Hj212DeviceRepository } from '@voc/db';
 import { createKafka, requireTopics, topicNames } from '@voc/messaging';
 import { buildHj212Gateway } from './app.js';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     gateway.server.once('error', reject);
     gateway.server.listen({ port: cfg.hj212.port, host: cfg.hj212.host, backlog: cfg.hj212.listenBacklog }, () => resolve());
   });
-  http.listen(cfg.hj212.metricsPort, cfg.hj212.host);
+  if (cfg.hj212.metricsPort !== 0) await listenOn(http, cfg.hj212.metricsPort, cfg.hj212.host, 'VOC_HJ212_METRICS_PORT');
   log.info({ host: cfg.hj212.host, port: cfg.hj212.port, metricsPort: cfg.hj212.metricsPort }, 'HJ 212 gateway ready');
 }
 

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     alertsTopic: topics.alerts,
   });
 
-  const stopMetrics = serveHotspotMetrics(app, config.metrics.hotspotPort);
+  const stopMetrics = await serveHotspotMetrics(app, config.metrics.hotspotPort);
   installShutdown(log, [() => app.stop(), stopMetrics, () => producer.disconnect(), () => pool.end()], SHUTDOWN_TIMEOUT_MS);
 
   try {

@@ -1,3 +1,4 @@
+import { listenOn } from '@voc/config';
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { HotspotWorker } from './app.js';
@@ -6,9 +7,10 @@ import type { HotspotWorker } from './app.js';
  * Prometheus `/metrics` of the hotspot worker on `port` (VOC_HOTSPOT_METRICS_PORT; 0: none): the
  * evaluation queue's jobs by state (waiting = lag, active = in flight, failed = errors, completed =
  * throughput) and the process metrics.
- * @returns a close function
+ * @returns a close function, once it listens
+ * @throws Error naming the port and its setting when the port is taken
  */
-export function serveHotspotMetrics(worker: HotspotWorker, port: number, host = '127.0.0.1'): () => Promise<void> {
+export async function serveHotspotMetrics(worker: HotspotWorker, port: number, host = '127.0.0.1'): Promise<() => Promise<void>> {
   if (port === 0) return () => Promise.resolve();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -29,6 +31,6 @@ export function serveHotspotMetrics(worker: HotspotWorker, port: number, host = 
       () => res.writeHead(500).end(),
     );
   });
-  server.listen(port, host);
+  await listenOn(server, port, host, 'VOC_HOTSPOT_METRICS_PORT');
   return () => new Promise((r) => server.close(() => r()));
 }

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
 
   // Prometheus /metrics of the stream writer (VOC_WRITER_METRICS_PORT; 0: none).
   const readingsApp = consumers.readings ? apps[0] : undefined;
-  const stopMetrics = readingsApp ? serveWriterMetrics(readingsApp, config.metrics.writerPort) : () => Promise.resolve();
+  const stopMetrics = readingsApp ? await serveWriterMetrics(readingsApp, config.metrics.writerPort) : () => Promise.resolve();
   installShutdown(log, [stopAll, stopMetrics, () => pool.end()], SHUTDOWN_TIMEOUT_MS);
 
   try {

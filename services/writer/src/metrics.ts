@@ -1,3 +1,4 @@
+import { listenOn } from '@voc/config';
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { WriterApp } from './app.js';
@@ -5,9 +6,10 @@ import type { WriterApp } from './app.js';
 /**
  * Prometheus `/metrics` of the stream writer on `port` (VOC_WRITER_METRICS_PORT; 0: none): its
  * throughput, errors and retries (the counters of its summary line) and the process metrics.
- * @returns a close function
+ * @returns a close function, once it listens
+ * @throws Error naming the port and its setting when the port is taken
  */
-export function serveWriterMetrics(app: WriterApp, port: number, host = '127.0.0.1'): () => Promise<void> {
+export async function serveWriterMetrics(app: WriterApp, port: number, host = '127.0.0.1'): Promise<() => Promise<void>> {
   if (port === 0) return () => Promise.resolve();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -36,6 +38,6 @@ export function serveWriterMetrics(app: WriterApp, port: number, host = '127.0.0
       () => res.writeHead(500).end(),
     );
   });
-  server.listen(port, host);
+  await listenOn(server, port, host, 'VOC_WRITER_METRICS_PORT');
   return () => new Promise((r) => server.close(() => r()));
 }

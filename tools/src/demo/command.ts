@@ -185,6 +185,10 @@ async function runDemo(cfg: Config, dataDir: string, speed: number, serve: boole
       VOC_KAFKA_GROUP_PREFIX: `${cfg.kafka.groupPrefix}${run}.`,
       VOC_ALLOWED_LATENESS_MS: String(DEMO_ALLOWED_LATENESS_MS),
       VOC_EARLIEST_READING_TIME: DEMO_EARLIEST_READING_TIME,
+      // Metrics on a free port (gateway) or none: the demo must not collide with services the user runs.
+      VOC_GATEWAY_METRICS_PORT: '0',
+      VOC_WRITER_METRICS_PORT: '0',
+      VOC_HOTSPOT_METRICS_PORT: '0',
       LOG_LEVEL: 'info',
     };
     // The services run as their own Kafka principals: ACLs for this run's consumer groups.

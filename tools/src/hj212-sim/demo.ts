@@ -72,7 +72,9 @@ export async function runFumeDemo(cfg: Config, o: FumeDemoOptions = {}): Promise
       VOC_KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
       VOC_KAFKA_GROUP_PREFIX: groupPrefix,
       VOC_HJ212_PORT: String(port),
+      // No metrics listeners: the demo must not collide with a gateway or writer the user runs.
       VOC_HJ212_METRICS_PORT: '0',
+      VOC_WRITER_METRICS_PORT: '0',
       LOG_LEVEL: 'info',
     };
     services.push(

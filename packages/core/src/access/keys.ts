@@ -45,6 +45,15 @@ export async function createApiKey(
   const offices = input.streetOffices?.length ? [...input.streetOffices] : null;
   if (offices && role !== 'enforcement')
     throw new VocError(ERROR_CODES.invalid_request, 'streetOffices: only an enforcement key can be limited to street offices');
+  if (offices) {
+    // A key scoped to an office that does not exist would silently see nothing.
+    const unknown = await store.unknownStreetOffices(offices);
+    if (unknown.length > 0)
+      throw new VocError(
+        ERROR_CODES.invalid_request,
+        `streetOffices: ${unknown.map((u) => `"${u}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the jurisdiction map (import it with voc jurisdictions import; the ids are in GET /v1/reports/street-offices)`,
+      );
+  }
   let expiresAt: string | null;
   if (input.expiresAt === undefined) expiresAt = new Date(now + defaultDays * 86_400_000).toISOString();
   else if (input.expiresAt === null) expiresAt = null;

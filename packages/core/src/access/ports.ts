@@ -47,6 +47,8 @@ export interface ApiKeyStore {
   revoke(idOrPrefix: string): Promise<ApiKeyRecord | undefined>;
   /** Records a use (at most once a minute per key is enough; callers need not await it). */
   touch(id: number): Promise<void>;
+  /** The ids among `ids` that name no street office in the jurisdiction map, in the given order. */
+  unknownStreetOffices(ids: readonly string[]): Promise<string[]>;
 }
 
 /** Who is calling: an authenticated key. */

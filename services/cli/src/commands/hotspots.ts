@@ -95,6 +95,7 @@ export function hotspotTable(hs: readonly HotspotListing[]): string {
     'ratio',
     'z',
     'Gi*',
+    'tests fired',
     'task',
   ];
   const rows = hs.map((h) => [
@@ -110,6 +111,7 @@ export function hotspotTable(hs: readonly HotspotListing[]): string {
     f(h.ratio),
     f(h.robustZ),
     f(h.giStar),
+    h.reasons.length ? h.reasons.join('+') : '-',
     h.taskId === null ? '-' : `#${h.taskId}`,
   ]);
   const w = head.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
@@ -130,6 +132,12 @@ export function taskBlock(t: TaskDetail): string {
   );
   const top = (t.topDevices as { deviceId: string; n: number; mean: number }[])[0];
   const st = t.statistics as { median?: number; baseline?: number | null; ratio?: number | null; robustZ?: number | null; unit?: string };
+  if (t.category === 'fume_compliance')
+    return (
+      `  task #${t.id} [${t.state}] fume compliance: rule ${t.rule ?? '-'}, ${t.metric}, monitor ${t.deviceId ?? '-'}, restaurant ${t.facilityId ?? '-'}, opened for window ${iso(t.openedWindow)}, last evidence ${iso(t.lastWindow)}\n` +
+      `    street office: ${t.streetOffice ? `${t.streetOffice.name} (${t.streetOffice.id})` : 'none (outside the jurisdiction map)'}; at ${t.lat.toFixed(4)} N, ${t.lon.toFixed(4)} E\n` +
+      `    statistics: ${JSON.stringify(t.statistics)}\n`
+    );
   return (
     `  task #${t.id} [${t.state}] ${t.metric} cell ${t.cell} (${t.lat.toFixed(4)} N, ${t.lon.toFixed(4)} E), opened for window ${iso(t.openedWindow)}, last evidence ${iso(t.lastWindow)}\n` +
     `    street office: ${t.streetOffice ? `${t.streetOffice.name} (${t.streetOffice.id})` : 'none (outside the jurisdiction map)'}\n` +

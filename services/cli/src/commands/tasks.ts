@@ -48,8 +48,13 @@ export const tasksListCommand: Command = {
     if (list.length === 0) process.stdout.write('no tasks\n');
     for (const t of list) {
       const st = t.statistics as { median?: number; ratio?: number | null; unit?: string };
+      // A fume compliance task names its rule, monitor and restaurant; a hotspot task its cell median.
+      const what =
+        t.category === 'fume_compliance'
+          ? `rule ${t.rule ?? '-'}  monitor ${t.deviceId ?? '-'}  restaurant ${t.facilityId ?? '-'}`
+          : `median ${st.median?.toFixed(1) ?? '-'} ${st.unit ?? ''}`;
       process.stdout.write(
-        `#${t.id}  ${t.state.padEnd(12)} ${t.metric.padEnd(9)} ${t.cell}  opened ${t.openedWindow}  ${t.streetOffice?.name ?? '(no street office)'}  median ${st.median?.toFixed(1) ?? '-'} ${st.unit ?? ''}${t.finding ? `  finding ${t.finding}` : ''}\n`,
+        `#${t.id}  ${t.state.padEnd(12)} ${t.metric.padEnd(9)} ${t.cell}  opened ${t.openedWindow}  ${t.streetOffice?.name ?? '(no street office)'}  ${what}${t.finding ? `  finding ${t.finding}` : ''}\n`,
       );
     }
     return 0;
