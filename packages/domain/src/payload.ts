@@ -50,7 +50,17 @@ export type WireGps = z.infer<typeof wireGpsSchema>;
  */
 export const wireReadingSchema = z
   .object({
-    ts: z.union([z.iso.datetime({ offset: true }), z.number().int().min(0)]),
+    ts: z.union(
+      [
+        z.iso.datetime({
+          offset: true,
+          error:
+            'not an ISO 8601 time with a UTC offset ("Z" or "+08:00"; a local time without offset is ambiguous) nor epoch milliseconds',
+        }),
+        z.number().int().min(0),
+      ],
+      { error: 'must be an ISO 8601 time with a UTC offset ("Z" or "+08:00") or epoch milliseconds' },
+    ),
     seq: z.number().int().min(0).optional(),
     values: z.array(wireValueSchema).min(1).max(64),
     gps: wireGpsSchema.optional(),

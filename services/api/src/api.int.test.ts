@@ -152,6 +152,10 @@ describe('HTTP API', () => {
     const nf = await h.app.inject({ url: '/v1/nothing-here' });
     expect(nf.statusCode).toBe(404);
     expect(nf.json()).toMatchObject({ status: 404, code: 'VOC_ERR_ROUTE_NOT_FOUND', type: expect.stringContaining('/route_not_found') });
+    const q = 'metric=tvoc&datetime_from=2026-10-01T00:00:00Z&datetime_to=2026-10-01T03:00:00Z';
+    const typo = await h.app.inject({ url: `/v1/devices/${RUN}-no-such-device/readings?${q}`, headers: { 'x-api-key': keys.admin } });
+    expect(typo.statusCode).toBe(404); // an unknown device is not "no data"
+    expect(problem(typo).detail).toContain(`no device "${RUN}-no-such-device"`);
     const na = await h.app.inject({ method: 'DELETE', url: '/v1/devices' });
     expect(na.statusCode).toBe(405);
     expect(na.headers.allow).toContain('GET');

@@ -75,6 +75,14 @@ const csvCell = (v: string | number | null | undefined) => {
  */
 export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos, config } = ctx.deps;
+
+  /**
+   * An empty answer for a device id the registry does not hold is a 404, not an empty page (a typo
+   * must not look like "no data"); checked only when the answer is empty, so a full page costs nothing.
+   */
+  async function requireDeviceWhenEmpty(id: string, empty: boolean): Promise<void> {
+    if (empty && !(await repos.devices.get(id))) throw new VocError(ERRORS.not_found.code, `id: no device "${id}"`);
+  }
   const lim = { maxPage: config.api.maxPage, maxRangeDays: config.api.maxRangeDays, maxBuckets: config.api.maxBuckets };
   const pageLimit = limit(config.api.defaultPage, config.api.maxPage);
 
@@ -193,6 +201,7 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
           },
           lim,
         );
+        await requireDeviceWhenEmpty(req.params.id, r.rows.length === 0);
         // Large pages: serialised directly (the zod serializer re-validates each row; see README "HTTP API").
         return sendRaw(reply, { meta: { found: r.rows.length, limit: q.limit, next: r.next }, results: r.rows });
       },
@@ -332,6 +341,7 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
           source: r.source,
           cadenceS: r.cadenceS,
         };
+        await requireDeviceWhenEmpty(req.params.id, r.rows.length === 0);
         return sendRaw(reply, { meta, results: r.rows });
       },
     );
