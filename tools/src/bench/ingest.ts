@@ -456,8 +456,8 @@ async function runOnce(
     },
     endToEnd: results.map((r) => ({ ...r, ratioToSlowestStage: round(r.msgPerSec / slowest, 2) })),
   };
-  await mkdir(`${ROOT}/bench/results`, { recursive: true });
-  const out = `${ROOT}/bench/results/ingest-${stamp}.json`;
+  await mkdir(`${ROOT}bench/results`, { recursive: true });
+  const out = `${ROOT}bench/results/ingest-${stamp}.json`;
   await writeFile(out, JSON.stringify(result, null, 2) + '\n');
   printRun(result, out.slice(ROOT.length));
   return result;
