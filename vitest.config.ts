@@ -17,7 +17,12 @@ export default defineConfig({
       VOC_MQTT_PORT: process.env.VOC_TEST_MQTT_PORT ?? '1885',
       VOC_MQTT_URL: `mqtt://127.0.0.1:${process.env.VOC_TEST_MQTT_PORT ?? '1885'}`,
       VOC_MQTT_TLS_PORT: '0',
+      // No metrics listener on a fixed port: services the tests start never collide with each other
+      // or with the user's own (0: a free port for the gateway, none for the others).
       VOC_GATEWAY_METRICS_PORT: '0',
+      VOC_WRITER_METRICS_PORT: '0',
+      VOC_HOTSPOT_METRICS_PORT: '0',
+      VOC_HJ212_METRICS_PORT: '0',
     },
     projects: [
       {

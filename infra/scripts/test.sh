@@ -14,7 +14,8 @@ node -e '
   const r = JSON.parse(require("fs").readFileSync(".cache/vitest-report.json", "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
   // A suite that fails before its tests run (a hook, an import) counts no failed test: name it too.
-  const suites = r.numFailedTestSuites ? `, ${r.numFailedTestSuites} failed file(s)` : "";
+  const files = r.testResults.filter((t) => t.status === "failed").length;
+  const suites = files ? `, ${files} failed file(s)` : "";
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : "") + suites);
 ' || true
 exit "$rc"
