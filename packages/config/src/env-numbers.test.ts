@@ -50,3 +50,13 @@ describe('numeric environment variables', () => {
     expect(problems({ VOC_HOTSPOT_RESOLUTION: '11' })).toContain('VOC_HOTSPOT_RESOLUTION');
   });
 });
+
+describe('default endpoints follow the stack ports', () => {
+  it('points Kafka, Redis and MQTT at VOC_KAFKA_PORT, VOC_REDIS_PORT and VOC_MQTT_PORT unless given', () => {
+    const c = loadConfig({ VOC_KAFKA_PORT: '29092', VOC_REDIS_PORT: '26380', VOC_MQTT_PORT: '21884' });
+    expect(c.kafka.brokers).toEqual(['127.0.0.1:29092']);
+    expect(c.redis.url).toBe('redis://127.0.0.1:26380');
+    expect(c.mqtt.url).toBe('mqtt://127.0.0.1:21884');
+    expect(loadConfig({ VOC_KAFKA_PORT: '29092', VOC_KAFKA_BROKERS: 'k1:9092, k2:9092' }).kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
+  });
+});

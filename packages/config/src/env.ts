@@ -50,7 +50,10 @@ export const envSchema = z.object({
   VOC_PG_API_PASSWORD: secret('VOC_PG_API_PASSWORD'),
   PGDATABASE: z.string().default('voc'),
   VOC_PG_POOL_MAX: int(8, 1),
-  VOC_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  /** Port of the project's own Kafka broker (stack.sh); the default of VOC_KAFKA_BROKERS. */
+  VOC_KAFKA_PORT: int(9092, 1, 65535),
+  /** Comma-separated host:port list; default `127.0.0.1:<VOC_KAFKA_PORT>`. */
+  VOC_KAFKA_BROKERS: notBlank.optional(),
   VOC_KAFKA_CLIENT_ID: z.string().default('voc'),
   VOC_KAFKA_TOPIC_PREFIX: z.string().default(''),
   VOC_KAFKA_GROUP_PREFIX: z.string().default(''),
@@ -210,6 +213,8 @@ export const envSchema = z.object({
   VOC_WEBHOOK_BACKOFF_MS: int(1000, 10),
   VOC_WEBHOOK_DISABLE_AFTER: int(20, 1),
   VOC_WEBHOOK_INTERVAL_MS: int(1000, 50),
+  /** Allow webhook targets on loopback and private networks (an intranet receiver); link-local and metadata addresses never. */
+  VOC_WEBHOOK_ALLOW_PRIVATE: bool(false),
   /** Prometheus /metrics port of the stream writer and of the hotspot worker (0: none). */
   VOC_WRITER_METRICS_PORT: int(0, 0, 65535),
   VOC_HOTSPOT_METRICS_PORT: int(0, 0, 65535),

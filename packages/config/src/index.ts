@@ -89,7 +89,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     pg: { host: e.PGHOST, port: e.PGPORT, ...pgLogin, database: e.PGDATABASE, poolMax: e.VOC_PG_POOL_MAX, logins },
     kafka: {
-      brokers: e.VOC_KAFKA_BROKERS.split(',').map((s) => s.trim()),
+      brokers: (e.VOC_KAFKA_BROKERS ?? `127.0.0.1:${e.VOC_KAFKA_PORT}`).split(',').map((s) => s.trim()),
       clientId: e.VOC_KAFKA_CLIENT_ID,
       topicPrefix: e.VOC_KAFKA_TOPIC_PREFIX,
       groupPrefix: e.VOC_KAFKA_GROUP_PREFIX,
@@ -216,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backoffMs: e.VOC_WEBHOOK_BACKOFF_MS,
       disableAfter: e.VOC_WEBHOOK_DISABLE_AFTER,
       intervalMs: e.VOC_WEBHOOK_INTERVAL_MS,
+      allowPrivate: e.VOC_WEBHOOK_ALLOW_PRIVATE,
     },
     metrics: { writerPort: e.VOC_WRITER_METRICS_PORT, hotspotPort: e.VOC_HOTSPOT_METRICS_PORT },
     reports: {

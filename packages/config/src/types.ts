@@ -177,7 +177,15 @@ export interface Config {
     instanceId: string;
   };
   /** Webhook deliveries: per-attempt timeout, attempts per alert, first backoff (doubling), consecutive failures before a hook is disabled, poll period. */
-  readonly webhooks: { timeoutMs: number; attempts: number; backoffMs: number; disableAfter: number; intervalMs: number };
+  /** `allowPrivate`: webhook targets on loopback and private networks are allowed (VOC_WEBHOOK_ALLOW_PRIVATE). */
+  readonly webhooks: {
+    timeoutMs: number;
+    attempts: number;
+    backoffMs: number;
+    disableAfter: number;
+    intervalMs: number;
+    allowPrivate: boolean;
+  };
   /** Prometheus endpoints of the writer and the hotspot worker (port 0: off). */
   readonly metrics: { writerPort: number; hotspotPort: number };
   /**

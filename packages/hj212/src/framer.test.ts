@@ -124,6 +124,18 @@ describe('HJ 212 stream framer', () => {
     ]);
   });
 
+  it('waits for a strict device’s CR LF that comes in a later read, and refuses it only when other bytes follow', () => {
+    const strict = resolveParseOptions({});
+    const framer = new Hj212Framer({ tolerances: ['missing_crlf'], deviceOptions: () => strict });
+    const text = frame(1);
+    // Cut right after the CRC: nothing yet, the CR LF may be in the next TCP segment.
+    expect(framer.push(text.slice(0, -2))).toEqual([]);
+    expect(summary(framer.push(text.slice(-2)))).toEqual(['frame 01']);
+    // A strict device that really omitted it: refused once the next frame shows it.
+    expect(framer.push(frame(2).slice(0, -2))).toEqual([]);
+    expect(summary([...framer.push(frame(3)), ...framer.end()])).toEqual(['rejected bad_terminator', 'frame 03']);
+  });
+
   it('accepts a wrong length whose CRC is right on a device with length_mismatch, cut at its CR LF', () => {
     const text = frame(1).replace(/^##(\d{4})/, (_, d: string) => `##${String(Number(d) + 3).padStart(4, '0')}`);
     expect(summary(feedAll(new Hj212Framer(), [text + frame(2)]))).toEqual(['rejected length_mismatch', 'frame 02']);

@@ -175,7 +175,9 @@ export class Hj212Framer {
         out.push({ kind: 'frame', frame: r.frame, text });
         return e0;
       }
-      // Delimited by its length and CRC, but this device may not omit CR LF.
+      // Delimited by its length and CRC, but this device may not omit CR LF. When the bytes end right
+      // after the CRC its CR LF may still be on the way (another TCP segment): wait for it.
+      if (r.reason === 'bad_terminator' && n === e0 && !final) return -1;
       if (r.reason === 'bad_terminator') {
         this.rejected(out, r.reason, r.detail, text, false);
         return e0;

@@ -148,6 +148,21 @@ describe('HTTP API', () => {
     expect(problem(res).detail).toContain(`"${RUN}-no-such-office" is not in the jurisdiction map`);
   });
 
+  it('refuses webhooks to loopback, private, link-local and metadata addresses by default', async () => {
+    for (const url of [
+      'http://127.0.0.1:5432/',
+      'http://0x7f000001:6379/',
+      'http://[::1]:6379/',
+      'http://10.1.2.3/hook',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://localhost:3000/v1/keys',
+    ]) {
+      const res = await h.app.inject({ method: 'POST', url: '/v1/webhooks', headers: { 'x-api-key': keys.admin }, payload: { url } });
+      expect(res.statusCode, url).toBe(400);
+      expect(problem(res).detail, url).toMatch(/loopback or private|link-local/);
+    }
+  });
+
   it('answers 404 and 405 as problem+json with a stable type and the Allow header', async () => {
     const nf = await h.app.inject({ url: '/v1/nothing-here' });
     expect(nf.statusCode).toBe(404);

@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     () => app.close(),
     async () => {
       stopping = true;
+      dispatcher.stop(); // a delivery waiting to retry gives up now; its alert goes out again after a restart
       await loop;
     },
     () => stopConsumer(),

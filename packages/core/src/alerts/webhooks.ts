@@ -1,4 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
 import { ALERT_TYPES, ERROR_CODES, VocError } from '@voc/domain';
 import type { AlertLog, Webhook, WebhookStore } from './ports.js';
 
@@ -20,8 +22,66 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
+/** Addresses a webhook may never target: unspecified, link-local (cloud metadata at 169.254.169.254), multicast, broadcast, reserved. */
+const NEVER = new BlockList();
+NEVER.addSubnet('0.0.0.0', 8, 'ipv4');
+NEVER.addSubnet('169.254.0.0', 16, 'ipv4');
+NEVER.addSubnet('224.0.0.0', 4, 'ipv4');
+NEVER.addSubnet('240.0.0.0', 4, 'ipv4');
+NEVER.addAddress('::', 'ipv6');
+NEVER.addSubnet('fe80::', 10, 'ipv6');
+NEVER.addSubnet('ff00::', 8, 'ipv6');
+/** Loopback and private networks (RFC 1918, RFC 6598 shared space, RFC 4193 unique local): only with `allowPrivate`. */
+const PRIVATE = new BlockList();
+PRIVATE.addSubnet('127.0.0.0', 8, 'ipv4');
+PRIVATE.addSubnet('10.0.0.0', 8, 'ipv4');
+PRIVATE.addSubnet('172.16.0.0', 12, 'ipv4');
+PRIVATE.addSubnet('192.168.0.0', 16, 'ipv4');
+PRIVATE.addSubnet('100.64.0.0', 10, 'ipv4');
+PRIVATE.addAddress('::1', 'ipv6');
+PRIVATE.addSubnet('fc00::', 7, 'ipv6');
+
 /**
- * Registers a webhook (admin only). The URL must be http(s) without credentials; deliveries start
+ * Why a webhook may not be sent to `address` (an IP literal), or undefined when it may. An
+ * IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is judged as its IPv4 address.
+ */
+export function refusedTarget(address: string, allowPrivate: boolean): string | undefined {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  const a = mapped ?? address;
+  const type = isIP(a) === 6 ? 'ipv6' : 'ipv4';
+  if (NEVER.check(a, type)) return `${address} is an unspecified, link-local, multicast or reserved address`;
+  if (!allowPrivate && PRIVATE.check(a, type))
+    return `${address} is a loopback or private address (set VOC_WEBHOOK_ALLOW_PRIVATE=true for a receiver on the intranet)`;
+  return undefined;
+}
+
+/**
+ * Checks a webhook URL's host against {@link refusedTarget}: an IP literal as it is, a name by every
+ * address DNS gives it (at registration and again before each delivery, so a name re-pointed at an
+ * internal address is refused then).
+ * @throws VocError `VOC_ERR_INVALID_REQUEST` naming the address, or when the name does not resolve
+ */
+export async function checkWebhookTarget(url: URL, allowPrivate: boolean): Promise<void> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  let addresses: string[];
+  if (isIP(host)) addresses = [host];
+  else {
+    try {
+      addresses = (await lookup(host, { all: true, verbatim: true })).map((r) => r.address);
+    } catch {
+      throw new VocError(ERROR_CODES.invalid_request, `url: the host "${host}" does not resolve`);
+    }
+  }
+  for (const a of addresses) {
+    const why = refusedTarget(a, allowPrivate);
+    if (why) throw new VocError(ERROR_CODES.invalid_request, `url: ${host === a ? '' : `${host} resolves to `}${why}`);
+  }
+}
+
+/**
+ * Registers a webhook (admin only). The URL must be http(s) without credentials, on an address
+ * {@link checkWebhookTarget} allows (never link-local or metadata; loopback and private networks only
+ * with `opts.allowPrivate`); deliveries start
  * with alerts raised after registration. @returns the hook and its secret, shown once
  * @throws VocError `VOC_ERR_INVALID_REQUEST` naming `url` or `eventTypes`
  */
@@ -29,6 +89,7 @@ export async function registerWebhook(
   store: WebhookStore,
   log: AlertLog,
   input: { url: string; eventTypes?: readonly string[]; createdBy: string },
+  opts: { allowPrivate: boolean } = { allowPrivate: false },
 ): Promise<{ webhook: Webhook; secret: string }> {
   let u: URL;
   try {
@@ -38,6 +99,7 @@ export async function registerWebhook(
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new VocError(ERROR_CODES.invalid_request, 'url: must be http or https');
   if (u.username || u.password) throw new VocError(ERROR_CODES.invalid_request, 'url: must not carry credentials');
+  await checkWebhookTarget(u, opts.allowPrivate);
   const types = input.eventTypes?.length ? [...input.eventTypes] : [...ALERT_TYPES];
   for (const t of types)
     if (!(ALERT_TYPES as readonly string[]).includes(t))
@@ -54,6 +116,8 @@ export interface WebhookSettings {
   readonly attempts: number;
   readonly backoffMs: number;
   readonly disableAfter: number;
+  /** Loopback and private targets allowed (VOC_WEBHOOK_ALLOW_PRIVATE); checked again before each delivery. */
+  readonly allowPrivate?: boolean;
 }
 
 /** How a delivery is sent: an HTTP POST (fetch in production; tests use a real local server). */
@@ -82,35 +146,60 @@ export class WebhookDispatcher {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** One pass over every enabled hook. @returns alerts settled (delivered or given up) */
+  private stopping = false;
+  private wake: () => void = () => undefined;
+  private readonly stopped = new Promise<void>((r) => (this.wake = r));
+
+  /**
+   * Stops retrying: a delivery waiting for its next attempt gives up at once without settling, so the
+   * alert is delivered again after a restart (at least once). Call before waiting for `runOnce`.
+   */
+  stop(): void {
+    this.stopping = true;
+    this.wake();
+  }
+
+  /**
+   * One pass over every enabled hook, the hooks side by side (a slow or failing receiver delays only
+   * its own alerts), each hook's alerts in outbox order. @returns alerts settled (delivered or given up)
+   */
   async runOnce(batch = 100): Promise<number> {
+    const counts = await Promise.all((await this.store.enabled()).map((hook) => this.runHook(hook, batch)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private async runHook(hook: Webhook & { secret: string }, batch: number): Promise<number> {
     let settled = 0;
-    for (const hook of await this.store.enabled()) {
-      const alerts = await this.log.after(hook.cursor, batch);
-      let failures = hook.failures;
-      for (const a of alerts) {
-        const type = String(a.payload.type);
-        if (!hook.eventTypes.includes(type)) {
-          await this.store.settle(hook.id, a.id, true, this.settings.disableAfter);
-          continue;
-        }
-        const ok = await this.deliver(hook, a.id, JSON.stringify({ id: a.id, alert: a.payload }));
-        await this.store.settle(hook.id, a.id, ok, this.settings.disableAfter);
-        settled++;
-        failures = ok ? 0 : failures + 1;
-        if (failures >= this.settings.disableAfter) break;
+    const alerts = await this.log.after(hook.cursor, batch);
+    let failures = hook.failures;
+    for (const a of alerts) {
+      const type = String(a.payload.type);
+      if (!hook.eventTypes.includes(type)) {
+        await this.store.settle(hook.id, a.id, true, this.settings.disableAfter);
+        continue;
       }
+      if (this.stopping) break;
+      const ok = await this.deliver(hook, a.id, JSON.stringify({ id: a.id, alert: a.payload }));
+      if (ok === undefined) break; // stopping: not settled, delivered again after a restart
+      await this.store.settle(hook.id, a.id, ok, this.settings.disableAfter);
+      settled++;
+      failures = ok ? 0 : failures + 1;
+      if (failures >= this.settings.disableAfter) break;
     }
     return settled;
   }
 
-  private async deliver(hook: Webhook & { secret: string }, outboxId: number, body: string): Promise<boolean> {
+  /** @returns true delivered, false given up after the last attempt, undefined when stopped before the end */
+  private async deliver(hook: Webhook & { secret: string }, outboxId: number, body: string): Promise<boolean | undefined> {
     for (let attempt = 1; attempt <= this.settings.attempts; attempt++) {
+      if (this.stopping) return undefined;
       const ts = Math.floor(this.clock() / 1000);
       const started = this.clock();
       let status: number | null = null;
       let error: string | null = null;
       try {
+        // Checked before every attempt: a name may have been re-pointed at an internal address.
+        await checkWebhookTarget(new URL(hook.url), this.settings.allowPrivate ?? false);
         status = await this.post(
           hook.url,
           body,
@@ -136,7 +225,7 @@ export class WebhookDispatcher {
         durationMs: this.clock() - started,
       });
       if (ok) return true;
-      if (attempt < this.settings.attempts) await this.sleep(this.settings.backoffMs * 2 ** (attempt - 1));
+      if (attempt < this.settings.attempts) await Promise.race([this.sleep(this.settings.backoffMs * 2 ** (attempt - 1)), this.stopped]);
     }
     return false;
   }

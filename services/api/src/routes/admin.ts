@@ -103,12 +103,21 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
           tags: ['admin'],
           summary: 'Registers a webhook URL for alerts; the signing secret is in this answer only',
           security: secured,
-          body: z.object({ url: z.string().max(2000), eventTypes: z.array(z.enum(ALERT_TYPES)).optional() }),
+          body: z.strictObject({ url: z.string().max(2000), eventTypes: z.array(z.enum(ALERT_TYPES)).optional() }),
           response: { 201: z.object({ webhook: hookSchema, secret: z.string() }), ...problems },
         },
       },
       async (req, reply) =>
-        reply.code(201).send(await registerWebhook(repos.webhooks, repos.alertLog, { ...req.body, createdBy: actorOf(principalOf(req)) })),
+        reply
+          .code(201)
+          .send(
+            await registerWebhook(
+              repos.webhooks,
+              repos.alertLog,
+              { ...req.body, createdBy: actorOf(principalOf(req)) },
+              { allowPrivate: ctx.deps.config.webhooks.allowPrivate },
+            ),
+          ),
     );
     app.get(
       '/webhooks',
