@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '@voc/config';
 import { hashMosquittoPassword, hashPassword, needsRehash, verifyPassword } from '@voc/core';
 import type { ConnectRequest } from '@voc/mqtt-server';
-import { createAuthenticator } from './auth.js';
+import { createAuthenticator, MAX_KDF_PER_DEVICE } from './auth.js';
 import { createDeviceDirectory, type DirectoryRecord, type DirectorySource } from './directory.js';
 
 const log = createLogger('auth-test', 'silent');
@@ -98,6 +98,22 @@ describe('gateway authentication', () => {
     const { auth } = await setup();
     expect(await auth.authenticate(req('fx-1', 'pw-1', 'fx-old'))).toEqual({ ok: false, reason: 'client_id_not_allowed' });
     expect(await auth.authenticate(req('fx-1', 'pw-1', 'sensor-firmware-7'))).toMatchObject({ ok: true });
+  });
+
+  it('runs at most MAX_KDF_PER_DEVICE password checks per device at once: a flood for one id is "server busy", others unaffected', async () => {
+    const { auth } = await setup();
+    const flood = await Promise.all(Array.from({ length: 20 }, () => auth.authenticate(req('fx-1', 'wrong'))));
+    const busy = flood.filter((r) => !r.ok && r.reason === 'server_busy').length;
+    expect(busy).toBe(20 - MAX_KDF_PER_DEVICE);
+    expect(flood.filter((r) => !r.ok && r.reason === 'bad_credentials')).toHaveLength(MAX_KDF_PER_DEVICE);
+    // During another flood for fx-1, a different device logs in.
+    const [other] = await Promise.all([
+      auth.authenticate(req('fx-old', 'pw-old')),
+      ...Array.from({ length: 10 }, () => auth.authenticate(req('fx-1', 'wrong'))),
+    ]);
+    expect(other).toEqual({ ok: true, deviceId: 'fx-old' });
+    // Once the flood is over the right password works again.
+    expect(await auth.authenticate(req('fx-1', 'pw-1'))).toEqual({ ok: true, deviceId: 'fx-1' });
   });
 
   it('remembers a verified password, so a reconnect needs no KDF run', async () => {

@@ -64,8 +64,16 @@ interface Verified {
  * since the last refresh), then status (disabled: "not authorised").
  *
  * A verified password is remembered as an HMAC under a random per-process key, so a device that
- * reconnects often does not pay for a KDF run each time; a changed hash forgets it.
+ * reconnects often does not pay for a KDF run each time; a changed hash forgets it. At most
+ * {@link MAX_KDF_PER_DEVICE} KDF runs per device id are in flight ("server busy" beyond).
  */
+/**
+ * Password checks (KDF runs) one device id may have in flight at once. A flood of wrong passwords for
+ * one id would otherwise queue hundreds of scrypt runs on libuv's 4-thread pool and delay every other
+ * device's CONNECT; beyond this the CONNECT is refused "server busy" and the device retries.
+ */
+export const MAX_KDF_PER_DEVICE = 2;
+
 export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
   const { directory, hasher, log } = deps;
   const now = deps.now ?? Date.now;
@@ -75,21 +83,32 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
   const stats: AuthStats = { verifiedFromMemory: 0, upgraded: 0, previousPasswordLogins: 0 };
   const mac = (id: string, password: string) => createHmac('sha256', key).update(id).update('\0').update(password).digest('base64');
 
-  async function check(r: DirectoryRecord, password: string): Promise<'current' | 'previous' | false> {
+  const kdfInFlight = new Map<string, number>();
+
+  async function check(r: DirectoryRecord, password: string): Promise<'current' | 'previous' | false | 'busy'> {
     const m = mac(r.id, password);
     const v = verified.get(r.id);
     if (r.credentialHash && v && v.hash === r.credentialHash && v.mac === m) {
       stats.verifiedFromMemory++;
       return 'current';
     }
-    if (r.credentialHash && (await hasher.verify(password, r.credentialHash))) {
-      verified.set(r.id, { hash: r.credentialHash, mac: m });
-      return 'current';
+    const running = kdfInFlight.get(r.id) ?? 0;
+    if (running >= MAX_KDF_PER_DEVICE) return 'busy';
+    kdfInFlight.set(r.id, running + 1);
+    try {
+      if (r.credentialHash && (await hasher.verify(password, r.credentialHash))) {
+        verified.set(r.id, { hash: r.credentialHash, mac: m });
+        return 'current';
+      }
+      if (r.previousCredentialHash && r.previousUntil && r.previousUntil.getTime() > now()) {
+        if (await hasher.verify(password, r.previousCredentialHash)) return 'previous';
+      }
+      return false;
+    } finally {
+      const left = (kdfInFlight.get(r.id) ?? 1) - 1;
+      if (left > 0) kdfInFlight.set(r.id, left);
+      else kdfInFlight.delete(r.id);
     }
-    if (r.previousCredentialHash && r.previousUntil && r.previousUntil.getTime() > now()) {
-      if (await hasher.verify(password, r.previousCredentialHash)) return 'previous';
-    }
-    return false;
   }
 
   function upgrade(r: DirectoryRecord, password: string): void {
@@ -116,12 +135,14 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       let found = await directory.lookup(id);
       if (!found.found) return { ok: false, reason: found.unavailable ? 'server_unavailable' : 'not_authorized' };
       let matched = await check(found.found, password);
+      if (matched === 'busy') return { ok: false, reason: 'server_busy' };
       if (!matched && directory.healthy() && now() - (freshReads.get(id) ?? -Infinity) >= FRESH_READ_INTERVAL_MS) {
         // Rotated (or re-registered) since the last refresh: one fresh read before refusing (at most one per device per interval).
         freshReads.set(id, now());
         if (freshReads.size > 10_000) freshReads.delete(freshReads.keys().next().value as string);
         found = await directory.lookup(id, { fresh: true });
         if (found.found) matched = await check(found.found, password);
+        if (matched === 'busy') return { ok: false, reason: 'server_busy' };
       }
       if (!matched || !found.found) return { ok: false, reason: 'bad_credentials' };
       const r = found.found;
