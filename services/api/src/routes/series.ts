@@ -6,6 +6,7 @@ import type { GeoFilter, ReadingRow } from '@voc/core';
 import { ERRORS, VocError } from '@voc/domain';
 import { findJurisdiction } from '@voc/hotspot';
 import type { RouteContext } from '../app.js';
+import { AnswerCache } from '../coalesce.js';
 import {
   bbox,
   coordinates,
@@ -75,6 +76,9 @@ const csvCell = (v: string | number | null | undefined) => {
  */
 export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos, config } = ctx.deps;
+  // Identical concurrent reads share one query and one serialised answer; buckets of a range closed
+  // for longer than the allowed lateness no longer change and are kept a minute (README "HTTP API").
+  const answers = new AnswerCache({ maxEntries: 256, maxChars: 64 * 1024 * 1024, ttlMs: 60_000, clock: ctx.clock });
 
   /**
    * An empty answer for a device id the registry does not hold is a 404, not an empty page (a typo
@@ -328,21 +332,26 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
       },
       async (req, reply) => {
         const q = req.query;
-        const r = await bucketSeries(
-          repos.series,
-          { deviceId: req.params.id, metric: q.metric, from: q.datetime_from, to: q.datetime_to, widthMinutes: q.bucket, unit: q.unit },
-          { ...lim, maxAggregateDays: config.api.maxExportDays },
-        );
-        const meta = {
-          found: r.rows.length,
-          metric: q.metric,
-          unit: r.view.unit,
-          refState: r.view.refState,
-          source: r.source,
-          cadenceS: r.cadenceS,
-        };
-        await requireDeviceWhenEmpty(req.params.id, r.rows.length === 0);
-        return sendRaw(reply, { meta, results: r.rows });
+        const key = JSON.stringify(['buckets', req.params.id, q.metric, q.datetime_from, q.datetime_to, q.bucket, q.unit ?? null]);
+        const closed = Date.parse(q.datetime_to) < ctx.clock() - config.ingest.allowedLatenessMs;
+        const body = await answers.get(key, closed, async () => {
+          const r = await bucketSeries(
+            repos.series,
+            { deviceId: req.params.id, metric: q.metric, from: q.datetime_from, to: q.datetime_to, widthMinutes: q.bucket, unit: q.unit },
+            { ...lim, maxAggregateDays: config.api.maxExportDays },
+          );
+          const meta = {
+            found: r.rows.length,
+            metric: q.metric,
+            unit: r.view.unit,
+            refState: r.view.refState,
+            source: r.source,
+            cadenceS: r.cadenceS,
+          };
+          await requireDeviceWhenEmpty(req.params.id, r.rows.length === 0);
+          return JSON.stringify({ meta, results: r.rows });
+        });
+        return sendRaw(reply, body);
       },
     );
 
@@ -391,17 +400,30 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
       async (req, reply) => {
         const q = req.query;
         const view = unitView(q.metric, q.unit);
-        const now = ctx.clock();
-        const maxAge = q.max_age ?? config.api.staleAfterS;
-        // A stale window of 30 days bounds the index probe when stale values are included.
-        const since = new Date(now - (q.include_stale === 'true' ? 30 * 86_400 : maxAge) * 1000).toISOString();
-        const ids = q.street_office ? await officeDevices(q.street_office) : undefined;
-        const rows = await repos.series.latest({ metric: q.metric, deviceIds: ids, since, limit: q.limit });
-        const results = rows.map((r) => {
-          const ageS = Math.max(0, (now - Date.parse(r.time)) / 1000);
-          return { ...r, value: r.value * view.factor, unit: view.unit, ageS, stale: ageS > maxAge };
+        const key = JSON.stringify([
+          'latest',
+          q.metric,
+          q.max_age ?? null,
+          q.include_stale,
+          q.street_office ?? null,
+          q.unit ?? null,
+          q.limit,
+        ]);
+        // Never kept (it changes with every reading); identical requests in flight share one answer.
+        const body = await answers.get(key, false, async () => {
+          const now = ctx.clock();
+          const maxAge = q.max_age ?? config.api.staleAfterS;
+          // A stale window of 30 days bounds the index probe when stale values are included.
+          const since = new Date(now - (q.include_stale === 'true' ? 30 * 86_400 : maxAge) * 1000).toISOString();
+          const ids = q.street_office ? await officeDevices(q.street_office) : undefined;
+          const rows = await repos.series.latest({ metric: q.metric, deviceIds: ids, since, limit: q.limit });
+          const results = rows.map((r) => {
+            const ageS = Math.max(0, (now - Date.parse(r.time)) / 1000);
+            return { ...r, value: r.value * view.factor, unit: view.unit, ageS, stale: ageS > maxAge };
+          });
+          return JSON.stringify({ meta: { found: results.length, limit: q.limit }, results });
         });
-        return sendRaw(reply, { meta: { found: results.length, limit: q.limit }, results });
+        return sendRaw(reply, body);
       },
     );
     done();
