@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       2,
     ),
   );
-  process.stdout.write(`results: ${file}\n`);
+  process.stdout.write(`results: ${file.slice(REPO_ROOT.length)}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   await pool.end();
   const file = await save(true);
   process.stdout.write(
-    `\nSIMULATED scenarios (${hours} h, seed ${seed}, method "${label}")\n${scoreTable(figures)}\n\nwritten to ${file}\n`,
+    `\nSIMULATED scenarios (${hours} h, seed ${seed}, method "${label}")\n${scoreTable(figures)}\n\nwritten to ${file.slice(ROOT.length)}\n`,
   );
 }
 

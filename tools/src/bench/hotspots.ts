@@ -284,7 +284,7 @@ async function main(): Promise<void> {
         ]
       : ['| 30-day backfill | skipped (no ../shared/data) |']),
   ];
-  process.stdout.write(`\n${lines.join('\n')}\n\nwritten to ${file}\n`);
+  process.stdout.write(`\n${lines.join('\n')}\n\nwritten to ${file.slice(ROOT.length)}\n`);
 }
 
 main().catch((err: unknown) => {
