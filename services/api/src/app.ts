@@ -17,6 +17,7 @@ import { enforcementRoutes } from './routes/enforcement.js';
 import { operationsRoutes } from './routes/operations.js';
 import { reportRoutes } from './routes/reports.js';
 import { seriesRoutes } from './routes/series.js';
+import { aggregateRoutes } from './routes/aggregates.js';
 import { systemRoutes } from './routes/system.js';
 
 declare module 'fastify' {
@@ -203,6 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(systemRoutes(ctx));
   await app.register(adminRoutes(ctx), { prefix: '/v1' });
   await app.register(seriesRoutes(ctx), { prefix: '/v1' });
+  await app.register(aggregateRoutes(ctx), { prefix: '/v1' });
   await app.register(cellRoutes(ctx), { prefix: '/v1' });
   await app.register(enforcementRoutes(ctx), { prefix: '/v1' });
   await app.register(operationsRoutes(ctx), { prefix: '/v1' });

@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { bucketSeries, checkRange, metricOf, rawReadings, readingFeed, showReading, unitView } from '@voc/core';
+import { checkRange, metricOf, rawReadings, readingFeed, showReading, unitView } from '@voc/core';
 import type { GeoFilter, ReadingRow } from '@voc/core';
 import { ERRORS, VocError } from '@voc/domain';
-import { findJurisdiction } from '@voc/hotspot';
 import type { RouteContext } from '../app.js';
-import { AnswerCache } from '../coalesce.js';
+import { officeDevices, requireDeviceWhenEmpty } from './series-support.js';
 import {
   bbox,
   coordinates,
@@ -71,31 +70,13 @@ const csvCell = (v: string | number | null | undefined) => {
 };
 
 /**
- * Analysts' series (OpenAQ v3 shapes): devices, raw readings (keyset cursor), the storage-order feed,
- * bucketed aggregates with coverage, the latest view, and streaming CSV/NDJSON export.
+ * Analysts' series (OpenAQ v3 shapes): devices, raw readings (keyset cursor), the storage-order feed
+ * and streaming CSV/NDJSON export. The aggregates (buckets, latest) are in aggregates.ts.
  */
 export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos, config } = ctx.deps;
-  // Identical concurrent reads share one query and one serialised answer; buckets of a range closed
-  // for longer than the allowed lateness no longer change and are kept a minute (README "HTTP API").
-  const answers = new AnswerCache({ maxEntries: 256, maxChars: 64 * 1024 * 1024, ttlMs: 60_000, clock: ctx.clock });
-
-  /**
-   * An empty answer for a device id the registry does not hold is a 404, not an empty page (a typo
-   * must not look like "no data"); checked only when the answer is empty, so a full page costs nothing.
-   */
-  async function requireDeviceWhenEmpty(id: string, empty: boolean): Promise<void> {
-    if (empty && !(await repos.devices.get(id))) throw new VocError(ERRORS.not_found.code, `id: no device "${id}"`);
-  }
   const lim = { maxPage: config.api.maxPage, maxRangeDays: config.api.maxRangeDays, maxBuckets: config.api.maxBuckets };
   const pageLimit = limit(config.api.defaultPage, config.api.maxPage);
-
-  async function officeDevices(office: string): Promise<string[]> {
-    const j = (await repos.jurisdictions.list()).find((x) => x.id === office);
-    if (!j) throw new VocError(ERRORS.invalid_request.code, `street_office: "${office}" is not a known street office`);
-    const all = await repos.devices.list();
-    return all.filter((d) => d.lat !== null && d.lon !== null && findJurisdiction({ lat: d.lat, lon: d.lon }, [j])).map((d) => d.id);
-  }
 
   return (app, _opts, done) => {
     app.get(
@@ -135,7 +116,7 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
           : q.coordinates
             ? { lat: q.coordinates[0], lon: q.coordinates[1], radiusM: q.radius! }
             : undefined;
-        const ids = q.street_office ? await officeDevices(q.street_office) : undefined;
+        const ids = q.street_office ? await officeDevices(repos, q.street_office) : undefined;
         const rows = await repos.series.devices({
           kinds: q.kind,
           status: q.status,
@@ -205,7 +186,7 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
           },
           lim,
         );
-        await requireDeviceWhenEmpty(req.params.id, r.rows.length === 0);
+        await requireDeviceWhenEmpty(repos, req.params.id, r.rows.length === 0);
         // Large pages: serialised directly (the zod serializer re-validates each row; see README "HTTP API").
         return sendRaw(reply, { meta: { found: r.rows.length, limit: q.limit, next: r.next }, results: r.rows });
       },
@@ -284,148 +265,6 @@ export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
       },
     );
 
-    const bucketSchema = z.object({
-      bucket: z.string(),
-      bucketEnd: z.string(),
-      count: z.number().int(),
-      avg: z.number(),
-      min: z.number(),
-      max: z.number(),
-      p90: z.number().nullable().describe('null where served from the hourly continuous aggregate'),
-      expected: z.number().int().nullable(),
-      coverage: z.number().nullable().describe('present / expected readings, at most 1'),
-    });
-
-    app.get(
-      '/devices/:id/buckets',
-      {
-        config: { permission: 'series:read' },
-        schema: {
-          tags: ['series'],
-          summary: 'Bucketed aggregates (avg, min, max, count, p90) of one metric with coverage per bucket',
-          security: secured,
-          params: z.object({ id: deviceId }),
-          querystring: z.object({
-            metric: metricId,
-            datetime_from: isoTime,
-            datetime_to: isoTime,
-            bucket: z.coerce
-              .number<string>()
-              .int()
-              .min(1, 'at least 1 minute')
-              .max(525_600)
-              .default(60)
-              .describe('bucket width in minutes (≥ 1)'),
-            unit: z.string().max(16).optional(),
-          }),
-          response: {
-            200: envelope(bucketSchema, {
-              metric: z.string(),
-              unit: z.string(),
-              refState: z.string(),
-              source: z.string(),
-              cadenceS: z.number().nullable(),
-            }),
-            ...problems,
-          },
-        },
-      },
-      async (req, reply) => {
-        const q = req.query;
-        const key = JSON.stringify(['buckets', req.params.id, q.metric, q.datetime_from, q.datetime_to, q.bucket, q.unit ?? null]);
-        const closed = Date.parse(q.datetime_to) < ctx.clock() - config.ingest.allowedLatenessMs;
-        const body = await answers.get(key, closed, async () => {
-          const r = await bucketSeries(
-            repos.series,
-            { deviceId: req.params.id, metric: q.metric, from: q.datetime_from, to: q.datetime_to, widthMinutes: q.bucket, unit: q.unit },
-            { ...lim, maxAggregateDays: config.api.maxExportDays },
-          );
-          const meta = {
-            found: r.rows.length,
-            metric: q.metric,
-            unit: r.view.unit,
-            refState: r.view.refState,
-            source: r.source,
-            cadenceS: r.cadenceS,
-          };
-          await requireDeviceWhenEmpty(req.params.id, r.rows.length === 0);
-          return JSON.stringify({ meta, results: r.rows });
-        });
-        return sendRaw(reply, body);
-      },
-    );
-
-    app.get(
-      '/latest',
-      {
-        config: { permission: 'series:read' },
-        schema: {
-          tags: ['series'],
-          summary: 'Latest value of a metric per device; stale values (older than max_age) are left out unless include_stale',
-          security: secured,
-          querystring: z.object({
-            metric: metricId,
-            max_age: z.coerce
-              .number<string>()
-              .int()
-              .min(1)
-              .max(30 * 86_400)
-              .optional()
-              .describe('seconds; default VOC_API_STALE_AFTER_S'),
-            include_stale: z.enum(['true', 'false']).default('false'),
-            street_office: officeId.optional(),
-            unit: z.string().max(16).optional(),
-            limit: pageLimit,
-          }),
-          response: {
-            200: envelope(
-              z.object({
-                deviceId: z.string(),
-                kind: z.string(),
-                metric: z.string(),
-                time: z.string(),
-                value: z.number(),
-                unit: z.string(),
-                refState: z.string(),
-                lat: z.number().nullable(),
-                lon: z.number().nullable(),
-                ageS: z.number(),
-                stale: z.boolean(),
-              }),
-            ),
-            ...problems,
-          },
-        },
-      },
-      async (req, reply) => {
-        const q = req.query;
-        const view = unitView(q.metric, q.unit);
-        const key = JSON.stringify([
-          'latest',
-          q.metric,
-          q.max_age ?? null,
-          q.include_stale,
-          q.street_office ?? null,
-          q.unit ?? null,
-          q.limit,
-        ]);
-        // Never kept (it changes with every reading); identical requests in flight share one answer.
-        const body = await answers.get(key, false, async () => {
-          const now = ctx.clock();
-          const maxAge = q.max_age ?? config.api.staleAfterS;
-          // A stale window of 30 days bounds the index probe when stale values are included.
-          const since = new Date(now - (q.include_stale === 'true' ? 30 * 86_400 : maxAge) * 1000).toISOString();
-          const ids = q.street_office ? await officeDevices(q.street_office) : undefined;
-          const rows = await repos.series.latest({ metric: q.metric, deviceIds: ids, since, limit: q.limit });
-          const results = rows.map((r) => {
-            const ageS = Math.max(0, (now - Date.parse(r.time)) / 1000);
-            return { ...r, value: r.value * view.factor, unit: view.unit, ageS, stale: ageS > maxAge };
-          });
-          return JSON.stringify({ meta: { found: results.length, limit: q.limit }, results });
-        });
-        return sendRaw(reply, body);
-      },
-    );
     done();
   };
 }
