@@ -24,16 +24,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import mqtt from 'mqtt';
 import { createLogger, loadConfig } from '@voc/config';
-import { createPool, DeviceRepository, ensureRoleLogins, migrate, pgExecutor, ReadingRepository, type Pool } from '@voc/db';
-import { deviceUpTopic, type ReadingMessage } from '@voc/domain';
-import { buildReading } from '@voc/domain/testing';
+import { createPool, DeviceRepository, ensureRoleLogins, migrate, pgExecutor, type Pool } from '@voc/db';
+import { deviceUpTopic } from '@voc/domain';
 import { hashPassword } from '@voc/core';
-import { createKafka, ensureAcls, ensureTopics, kafkaAcls, readingRecord, topicNames } from '@voc/messaging';
-import { createMqttServer } from '@voc/mqtt-server';
+import { createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames } from '@voc/messaging';
 import { startService } from '../spawn.js';
-import { ProcessMonitor, round, sampleTree } from './procstat.js';
+import { PgBackendMonitor, ProcessMonitor, round } from './procstat.js';
+import { stageDb, stageEndpoint, stageKafka } from './ingest-stages.js';
+import { printRun, printSpread, type RateResult } from './ingest-report.js';
 import { numberArg, ownBenchDatabase } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -42,185 +41,12 @@ const DB = process.env.VOC_BENCH_DATABASE ?? 'voc_bench';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A sample normalised reading as the gateway produces it (3 values), for the Kafka and DB stages. */
-function sampleMessage(deviceId: string, ms: number): ReadingMessage {
-  return buildReading(
-    deviceId,
-    ms,
-    [
-      { metric: 'tvoc', value: 512.3, raw: { value: 223, unit: 'ppb' } },
-      { metric: 'temp', value: 12.5 },
-      { metric: 'rh', value: 48 },
-    ],
-    { position: { lat: 39.91, lon: 116.36 }, h3: '8c31aa5a8d8a9ff' },
-  );
-}
-
-/** The device endpoint alone: `@voc/mqtt-server` acknowledging at once, one MQTT.js client with a window of 500. */
-async function stageEndpoint(seconds: number): Promise<number> {
-  const log = createLogger('bench', 'error');
-  const server = createMqttServer({
-    log,
-    tcp: { host: '127.0.0.1', port: 0 },
-    receiveMaximum: 1000,
-    ports: {
-      authenticate: (req) => Promise.resolve({ ok: true, deviceId: req.username ?? 'bench' }),
-      authorizePublish: () => true,
-      onPublish: () => Promise.resolve(),
-    },
-  });
-  const { tcp } = await server.listen();
-  const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${tcp!.port}`, {
-    username: 'bench-stage',
-    password: 'x',
-    clientId: `bench-pub-${randomBytes(3).toString('hex')}`,
-    protocolVersion: 5,
-    clean: true,
-  });
-  const payload = JSON.stringify({
-    ts: new Date().toISOString(),
-    values: [
-      { metric: 'tvoc', value: 1, unit: 'ppb' },
-      { metric: 'temp', value: 1, unit: '°C' },
-      { metric: 'rh', value: 1, unit: '%' },
-    ],
-  });
-  const end = Date.now() + seconds * 1000;
-  const t0 = Date.now();
-  let inflight = 0;
-  let acked = 0;
-  while (Date.now() < end) {
-    if (inflight >= 500) {
-      await sleep(1);
-      continue;
-    }
-    inflight++;
-    pub.publish('voc/v1/fixed/bench-stage/up', payload, { qos: 1 }, (err) => {
-      inflight--;
-      if (!err) acked++;
-    });
-    if (inflight % 100 === 0) await new Promise((r) => setImmediate(r));
-  }
-  const elapsed = (Date.now() - t0) / 1000;
-  await pub.endAsync();
-  await server.close(2000);
-  return acked / elapsed;
-}
-
-async function stageKafka(cfg: ReturnType<typeof loadConfig>, prefix: string, seconds: number): Promise<number> {
-  const log = createLogger('bench', 'error');
-  const kafka = createKafka(cfg.kafka, log);
-  const topic = topicNames(`${prefix}stage.`).readings;
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, topicNames(`${prefix}stage.`));
-  await admin.disconnect();
-  const producer = kafka.producer();
-  await producer.connect();
-  const consumer = kafka.consumer({ groupId: `${prefix}stage`, maxWaitTimeInMs: 50 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let consumed = 0;
-  await consumer.run({ eachBatch: ({ batch }) => Promise.resolve(void (consumed += batch.messages.length)) });
-  const t0 = Date.now();
-  const end = t0 + seconds * 1000;
-  let n = 0;
-  while (Date.now() < end) {
-    const messages = Array.from({ length: 1000 }, () => readingRecord(sampleMessage(`dev-${n % 200}`, 1_700_000_000_000 + n++)));
-    await producer.send({ topic, acks: -1, messages });
-  }
-  const produced = n;
-  while (consumed < produced && Date.now() < end + 30_000) await sleep(20);
-  const elapsed = (Date.now() - t0) / 1000;
-  await consumer.disconnect();
-  await producer.disconnect();
-  return consumed / elapsed;
-}
-
-async function stageDb(pool: Pool, seconds: number): Promise<number> {
-  const repo = new ReadingRepository(pool);
-  const t0 = Date.now();
-  let n = 0;
-  while (Date.now() < t0 + seconds * 1000) {
-    const batch = Array.from({ length: 2000 }, () => sampleMessage(`stage-${n % 200}`, 1_600_000_000_000 + n++));
-    await repo.insertBatch(batch);
-  }
-  return n / ((Date.now() - t0) / 1000);
-}
-
 async function pidOf(file: string): Promise<number | undefined> {
   try {
     return Number((await readFile(file, 'utf8')).trim());
   } catch {
     return undefined;
   }
-}
-
-/**
- * CPU seconds and peak RSS of the PostgreSQL backends serving database `db` (pids from
- * pg_stat_activity, each read from /proc). The machine's PostgreSQL is shared: its postmaster tree
- * holds every other database's sessions, so only the benchmark's own backends count; the shared
- * background processes (WAL writer, checkpointer) are not in the figure.
- */
-class PgBackendMonitor {
-  private readonly first = new Map<number, number>();
-  private readonly last = new Map<number, number>();
-  private peak = 0;
-  private timer: NodeJS.Timeout | undefined;
-  constructor(
-    private readonly pool: Pool,
-    private readonly db: string,
-  ) {}
-  private async tick(): Promise<void> {
-    const { rows } = await this.pool.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1`, [this.db]);
-    let rss = 0;
-    for (const { pid } of rows) {
-      const s = await sampleTree(pid);
-      if (!s) continue;
-      if (!this.first.has(pid)) this.first.set(pid, s.cpuSeconds);
-      this.last.set(pid, s.cpuSeconds);
-      rss += s.rssBytes;
-    }
-    this.peak = Math.max(this.peak, rss);
-  }
-  async start(): Promise<void> {
-    await this.tick();
-    this.timer = setInterval(() => void this.tick().catch(() => undefined), 500);
-  }
-  async stop(seconds: number): Promise<{ cpuSeconds: number; cpuCores: number; peakRssMiB: number }> {
-    clearInterval(this.timer);
-    await this.tick().catch(() => undefined);
-    let cpu = 0;
-    for (const [pid, c] of this.last) cpu += c - (this.first.get(pid) ?? c);
-    return { cpuSeconds: round(cpu), cpuCores: round(cpu / seconds), peakRssMiB: round(this.peak / 2 ** 20) };
-  }
-}
-
-/** What one offered rate measured end to end. */
-interface RateResult {
-  rate: number;
-  seconds: number;
-  load: { before: number; mean: number; max: number; after: number };
-  due: number;
-  offered: number;
-  acked: number;
-  refused: number;
-  failed: number;
-  ackedValues: number;
-  storedValues: number;
-  lost: number;
-  deadLetters: number;
-  msgPerSec: number;
-  valuesPerSec: number;
-  latencyP50s: number;
-  latencyP99s: number;
-  latencyMaxS: number;
-  processes: Record<string, { cpuSeconds: number; cpuCores: number; peakRssMiB: number; cpuMicrosPerValue: number }>;
-  /** CPU µs per stored value of the pipeline (gateway, writer, Kafka, PostgreSQL backends). */
-  cpuMicrosPerValuePipeline: number;
-  /** The same with the load generator. */
-  cpuMicrosPerValueTotal: number;
-  timeline: { t: number; rows: number }[];
 }
 
 interface Ctx {
@@ -463,48 +289,6 @@ async function runOnce(
   return result;
 }
 
-const fmt = (n: number) => n.toLocaleString('en-US');
-
-function printRun(
-  result: { when: string; stages: Record<string, number>; endToEnd: (RateResult & { ratioToSlowestStage: number })[] },
-  file: string,
-): void {
-  const rs = result.endToEnd;
-  const row = (label: string, f: (r: RateResult & { ratioToSlowestStage: number }) => string) => `| ${label} | ${rs.map(f).join(' | ')} |`;
-  const names = [...new Set(rs.flatMap((r) => Object.keys(r.processes)))];
-  const lines = [
-    `Ingest benchmark ${result.when}; results: ${file}`,
-    ``,
-    `| stage alone | messages/s (3 values each) |`,
-    `|---|---|`,
-    `| MQTT endpoint → no-op handler (QoS 1) | ${fmt(result.stages.endpointMsgPerSec!)} |`,
-    `| Kafka produce + consume no-op | ${fmt(result.stages.kafkaMsgPerSec!)} |`,
-    `| bulk load into readings | ${fmt(result.stages.dbMsgPerSec!)} (${fmt(result.stages.dbValuesPerSec!)} values/s) |`,
-    ``,
-    `| end to end | ${rs.map((r) => `offered ${fmt(r.rate)} msg/s`).join(' | ')} |`,
-    `|---|${rs.map(() => '---').join('|')}|`,
-    row('load average (1 min) before / mean / max', (r) => `${r.load.before} / ${r.load.mean} / ${r.load.max}`),
-    row('offered / acknowledged msgs', (r) => `${fmt(r.offered)} / ${fmt(r.acked)}`),
-    row('acknowledged values / stored / lost', (r) => `${fmt(r.ackedValues)} / ${fmt(r.storedValues)} / **${fmt(r.lost)}**`),
-    row('sustained', (r) => `**${fmt(r.msgPerSec)} msg/s** (${fmt(r.valuesPerSec)} values/s)`),
-    row('publish-to-stored p50 / p99', (r) => `${r.latencyP50s} s / **${r.latencyP99s} s**`),
-    row('CPU µs per stored value: pipeline / with load generator', (r) => `${r.cpuMicrosPerValuePipeline} / ${r.cpuMicrosPerValueTotal}`),
-    ...names.map((n) =>
-      row(`${n}: CPU s (cores), µs/value, peak RSS`, (r) => {
-        const p = r.processes[n];
-        return p ? `${p.cpuSeconds} s (${p.cpuCores}), ${p.cpuMicrosPerValue} µs, ${p.peakRssMiB} MiB` : '-';
-      }),
-    ),
-    row('end to end / slowest stage', (r) => String(r.ratioToSlowestStage)),
-  ];
-  process.stdout.write(lines.join('\n') + '\n\n');
-}
-
-function spread(xs: number[]): string {
-  const s = [...xs].sort((a, b) => a - b);
-  return `${s[0]} / ${s[Math.floor(s.length / 2)]} / ${s[s.length - 1]}`;
-}
-
 async function main(): Promise<void> {
   const flag = process.argv.indexOf('--rates');
   const rates = (
@@ -519,28 +303,7 @@ async function main(): Promise<void> {
   const runs = numberArg('runs', 1);
   const all: { endToEnd: RateResult[] }[] = [];
   for (let i = 1; i <= runs; i++) all.push((await runOnce(i, rates, seconds, deviceCount, stageSeconds)) as { endToEnd: RateResult[] });
-  if (runs > 1) {
-    const at = (rate: number) => all.map((a) => a.endToEnd.find((r) => r.rate === rate)!);
-    const row = (label: string, f: (r: RateResult) => number) =>
-      `| ${label} | ${rates.map((rate) => spread(at(rate).map(f))).join(' | ')} |`;
-    process.stdout.write(
-      [
-        `Spread of ${runs} runs (min / median / max)`,
-        ``,
-        `| | ${rates.map((r) => `offered ${fmt(r)} msg/s`).join(' | ')} |`,
-        `|---|${rates.map(() => '---').join('|')}|`,
-        row('lost values', (r) => r.lost),
-        row('sustained msg/s', (r) => r.msgPerSec),
-        row('p50 s', (r) => r.latencyP50s),
-        row('p99 s', (r) => r.latencyP99s),
-        row('CPU µs per stored value (pipeline)', (r) => r.cpuMicrosPerValuePipeline),
-        row('CPU µs per stored value (with load generator)', (r) => r.cpuMicrosPerValueTotal),
-        row('gateway peak RSS MiB', (r) => r.processes.gateway?.peakRssMiB ?? 0),
-        row('load average mean', (r) => r.load.mean),
-        '',
-      ].join('\n'),
-    );
-  }
+  if (runs > 1) printSpread(all, rates);
 }
 
 main().then(

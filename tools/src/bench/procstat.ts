@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Pool } from '@voc/db';
 
 /** Clock ticks per second of /proc/<pid>/stat times (Linux USER_HZ, 100 on every mainstream kernel). */
 const CLK_TCK = 100;
@@ -97,4 +98,44 @@ export class ProcessMonitor {
 export function round(x: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/**
+ * CPU seconds and peak RSS of the PostgreSQL backends serving database `db` (pids from
+ * pg_stat_activity, each read from /proc). The machine's PostgreSQL is shared: its postmaster tree
+ * holds every other database's sessions, so only the benchmark's own backends count; the shared
+ * background processes (WAL writer, checkpointer) are not in the figure.
+ */
+export class PgBackendMonitor {
+  private readonly first = new Map<number, number>();
+  private readonly last = new Map<number, number>();
+  private peak = 0;
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly pool: Pool,
+    private readonly db: string,
+  ) {}
+  private async tick(): Promise<void> {
+    const { rows } = await this.pool.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1`, [this.db]);
+    let rss = 0;
+    for (const { pid } of rows) {
+      const s = await sampleTree(pid);
+      if (!s) continue;
+      if (!this.first.has(pid)) this.first.set(pid, s.cpuSeconds);
+      this.last.set(pid, s.cpuSeconds);
+      rss += s.rssBytes;
+    }
+    this.peak = Math.max(this.peak, rss);
+  }
+  async start(): Promise<void> {
+    await this.tick();
+    this.timer = setInterval(() => void this.tick().catch(() => undefined), 500);
+  }
+  async stop(seconds: number): Promise<{ cpuSeconds: number; cpuCores: number; peakRssMiB: number }> {
+    clearInterval(this.timer);
+    await this.tick().catch(() => undefined);
+    let cpu = 0;
+    for (const [pid, c] of this.last) cpu += c - (this.first.get(pid) ?? c);
+    return { cpuSeconds: round(cpu), cpuCores: round(cpu / seconds), peakRssMiB: round(this.peak / 2 ** 20) };
+  }
 }
