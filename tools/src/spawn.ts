@@ -6,6 +6,17 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (tools/dist/spawn.js or tools/src/spawn.ts, two folders down). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * Environment that keeps a started service off fixed metrics ports (the gateway's on a free port, the
+ * others' off), so the demos, benchmarks and chaos runs never collide with services the user runs.
+ */
+export const NO_FIXED_METRICS_PORTS: Readonly<Record<string, string>> = Object.freeze({
+  VOC_GATEWAY_METRICS_PORT: '0',
+  VOC_WRITER_METRICS_PORT: '0',
+  VOC_HOTSPOT_METRICS_PORT: '0',
+  VOC_HJ212_METRICS_PORT: '0',
+});
+
 /** Options of {@link startService}. */
 export interface SpawnOptions {
   /** Added to this process's environment. */

@@ -5,7 +5,7 @@ import { ApiKeyRepository, createPool, DeviceRepository, type Pool } from '@voc/
 import { createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames } from '@voc/messaging';
 import { commandArgs as args, mergeCredentialsFile, parseDeviceFile, runDemoHotspots, type Command } from '@voc/cli';
 import { createApiKey, createProvisioning } from '@voc/core';
-import { REPO_ROOT, startService, type ServiceProcess } from '../spawn.js';
+import { NO_FIXED_METRICS_PORTS, REPO_ROOT, startService, type ServiceProcess } from '../spawn.js';
 import { replayDeps } from '../replay/adapters.js';
 import { replay, type ReplayResult } from '../replay/engine.js';
 import { barProgress, lineProgress } from '../replay/progress.js';
@@ -185,10 +185,7 @@ async function runDemo(cfg: Config, dataDir: string, speed: number, serve: boole
       VOC_KAFKA_GROUP_PREFIX: `${cfg.kafka.groupPrefix}${run}.`,
       VOC_ALLOWED_LATENESS_MS: String(DEMO_ALLOWED_LATENESS_MS),
       VOC_EARLIEST_READING_TIME: DEMO_EARLIEST_READING_TIME,
-      // Metrics on a free port (gateway) or none: the demo must not collide with services the user runs.
-      VOC_GATEWAY_METRICS_PORT: '0',
-      VOC_WRITER_METRICS_PORT: '0',
-      VOC_HOTSPOT_METRICS_PORT: '0',
+      ...NO_FIXED_METRICS_PORTS,
       LOG_LEVEL: 'info',
     };
     // The services run as their own Kafka principals: ACLs for this run's consumer groups.

@@ -6,7 +6,7 @@ import type { TaskSummary } from '@voc/core';
 import { parseJurisdictionsGeoJson } from '@voc/hotspot';
 import { createKafka, ensureAcls, ensureTopics, kafkaAcls, topicNames } from '@voc/messaging';
 import { commandArgs as args, type Command } from '@voc/cli';
-import { REPO_ROOT, startService, type ServiceProcess } from '../spawn.js';
+import { NO_FIXED_METRICS_PORTS, REPO_ROOT, startService, type ServiceProcess } from '../spawn.js';
 import { registerFleet, simFleet, type SimRestaurant } from './fleet.js';
 import { runSimulation, type SimResult } from './sim.js';
 
@@ -72,9 +72,7 @@ export async function runFumeDemo(cfg: Config, o: FumeDemoOptions = {}): Promise
       VOC_KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
       VOC_KAFKA_GROUP_PREFIX: groupPrefix,
       VOC_HJ212_PORT: String(port),
-      // No metrics listeners: the demo must not collide with a gateway or writer the user runs.
-      VOC_HJ212_METRICS_PORT: '0',
-      VOC_WRITER_METRICS_PORT: '0',
+      ...NO_FIXED_METRICS_PORTS,
       LOG_LEVEL: 'info',
     };
     services.push(

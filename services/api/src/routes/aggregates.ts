@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { bucketSeries, unitView } from '@voc/core';
 import type { RouteContext } from '../app.js';
 import { AnswerCache } from '../coalesce.js';
-import { deviceId, envelope, isoTime, limit, metricId, officeId, problems, secured, sendRaw } from '../schemas.js';
-import { officeDevices, requireDeviceWhenEmpty } from './series-support.js';
+import { deviceId, envelope, isoTime, metricId, officeId, problems, secured, sendRaw } from '../schemas.js';
+import { officeDevices, requireDeviceWhenEmpty, seriesLimits } from './series-support.js';
 
 /**
  * Analysts' aggregates: bucketed aggregates of one device with coverage, and the latest value per
@@ -14,8 +14,7 @@ import { officeDevices, requireDeviceWhenEmpty } from './series-support.js';
 export function aggregateRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos, config } = ctx.deps;
   const answers = new AnswerCache({ maxEntries: 256, maxChars: 64 * 1024 * 1024, ttlMs: 60_000, clock: ctx.clock });
-  const lim = { maxPage: config.api.maxPage, maxRangeDays: config.api.maxRangeDays, maxBuckets: config.api.maxBuckets };
-  const pageLimit = limit(config.api.defaultPage, config.api.maxPage);
+  const { lim, pageLimit } = seriesLimits(config);
 
   return (app, _opts, done) => {
     const bucketSchema = z.object({

@@ -1,6 +1,7 @@
 import { ERRORS, VocError } from '@voc/domain';
 import { findJurisdiction } from '@voc/hotspot';
 import type { RouteContext } from '../app.js';
+import { limit } from '../schemas.js';
 
 /** The repositories the series and aggregate routes share. */
 type Repos = RouteContext['deps']['repos'];
@@ -23,4 +24,15 @@ export async function officeDevices(repos: Repos, office: string): Promise<strin
   if (!j) throw new VocError(ERRORS.invalid_request.code, `street_office: "${office}" is not a known street office`);
   const all = await repos.devices.list();
   return all.filter((d) => d.lat !== null && d.lon !== null && findJurisdiction({ lat: d.lat, lon: d.lon }, [j])).map((d) => d.id);
+}
+
+/**
+ * The series routes' caps from the API settings: `lim` for the use-cases (page, range, buckets) and
+ * `pageLimit`, the `limit` query parameter's schema (default and maximum page).
+ */
+export function seriesLimits(config: RouteContext['deps']['config']) {
+  return {
+    lim: { maxPage: config.api.maxPage, maxRangeDays: config.api.maxRangeDays, maxBuckets: config.api.maxBuckets },
+    pageLimit: limit(config.api.defaultPage, config.api.maxPage),
+  };
 }

@@ -5,7 +5,7 @@ import { checkRange, metricOf, rawReadings, readingFeed, showReading, unitView }
 import type { GeoFilter, ReadingRow } from '@voc/core';
 import { ERRORS, VocError } from '@voc/domain';
 import type { RouteContext } from '../app.js';
-import { officeDevices, requireDeviceWhenEmpty } from './series-support.js';
+import { officeDevices, requireDeviceWhenEmpty, seriesLimits } from './series-support.js';
 import {
   bbox,
   coordinates,
@@ -14,7 +14,6 @@ import {
   deviceKinds,
   envelope,
   isoTime,
-  limit,
   metricId,
   officeId,
   problems,
@@ -75,8 +74,7 @@ const csvCell = (v: string | number | null | undefined) => {
  */
 export function seriesRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos, config } = ctx.deps;
-  const lim = { maxPage: config.api.maxPage, maxRangeDays: config.api.maxRangeDays, maxBuckets: config.api.maxBuckets };
-  const pageLimit = limit(config.api.defaultPage, config.api.maxPage);
+  const { lim, pageLimit } = seriesLimits(config);
 
   return (app, _opts, done) => {
     app.get(
