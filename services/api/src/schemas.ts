@@ -12,7 +12,7 @@ import { problemSchema } from './problem.js';
 
 /** ISO 8601 date-time with a zone (OpenAQ's `datetime_from`/`datetime_to`). */
 export const isoTime = z.iso
-  .datetime({ offset: true })
+  .datetime({ offset: true, error: 'is not an ISO 8601 date-time with a zone ("Z" or "+08:00"; a local time is ambiguous)' })
   .refine((s) => {
     const t = Date.parse(s);
     const off = /([+-])(\d{2}):?(\d{2})$/.exec(s);

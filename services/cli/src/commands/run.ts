@@ -44,6 +44,14 @@ export async function runCommands(commands: readonly Command[], prog: string, ar
       process.stderr.write(`${prog} ${found.cmd.name}: ${err.message} (${err.code})\n`);
       return 1;
     }
+    // PostgreSQL 42P01 undefined_table: the database exists but the schema was never migrated.
+    if ((err as { code?: unknown } | null)?.code === '42P01') {
+      const db = process.env.PGDATABASE ?? 'voc';
+      process.stderr.write(
+        `${prog} ${found.cmd.name}: database "${db}" is not migrated (${(err as Error).message}); run \`npm run stack:up\` (or \`voc setup\`) with PGDATABASE=${db}, or point PGDATABASE at a migrated database such as the demo's voc_demo\n`,
+      );
+      return 1;
+    }
     throw err;
   }
 }
