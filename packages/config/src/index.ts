@@ -166,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       regionalMinCells: e.VOC_HOTSPOT_REGIONAL_MIN_CELLS,
       suspectHigh: e.VOC_HOTSPOT_SUSPECT_HIGH,
       suspectWindows: e.VOC_HOTSPOT_SUSPECT_WINDOWS,
+      plumeFluctuation: e.VOC_HOTSPOT_PLUME_FLUCTUATION,
       concurrency: e.VOC_HOTSPOT_CONCURRENCY,
       vanPassGapSeconds: e.VOC_HOTSPOT_VAN_PASS_GAP_S,
       windMaxKm: e.VOC_HOTSPOT_WIND_MAX_KM,

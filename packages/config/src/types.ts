@@ -112,6 +112,8 @@ export interface Config {
     regionalMinCells: number;
     suspectHigh: number;
     suspectWindows: number;
+    /** Minimum plume fluctuation (VOC_HOTSPOT_PLUME_FLUCTUATION; 0 turns the level-shift test off). */
+    plumeFluctuation: number;
     traceHours: number;
     plumeSpreadDeg: number;
     distanceScaleM: number;

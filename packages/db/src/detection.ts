@@ -14,7 +14,7 @@ export class DetectionQueries {
 
   /**
    * Temporal baselines of every cell with history before `window`: medians of its past eligible windows
-   * that were not high-value. Same time of day over the last `temporalDays` days when ≥ `temporalMinDays`
+   * that were not high-value (residuals, p90 residuals, medians, within-window dispersions). Same time of day over the last `temporalDays` days when ≥ `temporalMinDays`
    * such windows exist (`hour_of_day`), else the last `temporalWindows` windows when ≥ `temporalMinWindows`
    * exist (`recent`); cells with fewer are absent.
    */
@@ -30,9 +30,10 @@ export class DetectionQueries {
       r: number | null;
       rp: number | null;
       m: number | null;
+      d: number | null;
     }>(
       `with past as (
-         select cell, window_start, median, excess, excess_p90,
+         select cell, window_start, median, excess, excess_p90, dispersion,
                 mod(extract(epoch from window_start)::bigint, 86400) = mod(extract(epoch from $4::timestamptz)::bigint, 86400) as same_time,
                 window_start >= $4::timestamptz - make_interval(mins => $3::int * $6::int) as recent
          from hotspot_cell_stats
@@ -41,23 +42,28 @@ export class DetectionQueries {
        ),
        hod as (
          select cell, count(*)::int as n, percentile_cont(0.5) within group (order by excess) as r,
-                percentile_cont(0.5) within group (order by excess_p90) as rp, percentile_cont(0.5) within group (order by median) as m
+                percentile_cont(0.5) within group (order by excess_p90) as rp, percentile_cont(0.5) within group (order by median) as m,
+                percentile_cont(0.5) within group (order by dispersion) as d
          from past where same_time group by cell),
        rec as (
          select cell, count(*)::int as n, percentile_cont(0.5) within group (order by excess) as r,
-                percentile_cont(0.5) within group (order by excess_p90) as rp, percentile_cont(0.5) within group (order by median) as m
+                percentile_cont(0.5) within group (order by excess_p90) as rp, percentile_cont(0.5) within group (order by median) as m,
+                percentile_cont(0.5) within group (order by dispersion) as d
          from past where recent group by cell)
        select coalesce(h.cell, c.cell)::text as cell,
               case when h.n >= $7 then 'hour_of_day' else 'recent' end as basis,
               case when h.n >= $7 then h.n else c.n end as n,
               case when h.n >= $7 then h.r else c.r end as r,
               case when h.n >= $7 then h.rp else c.rp end as rp,
-              case when h.n >= $7 then h.m else c.m end as m
+              case when h.n >= $7 then h.m else c.m end as m,
+              case when h.n >= $7 then h.d else c.d end as d
        from hod h full join rec c using (cell)
        where h.n >= $7 or c.n >= $8`,
       [...seriesParams(s), ts(window), m.temporalDays, m.temporalWindows, m.temporalMinDays, m.temporalMinWindows],
     );
-    return new Map(rows.map((r) => [cellHex(r.cell), { residual: r.r, residualP90: r.rp, median: r.m, windows: r.n, basis: r.basis }]));
+    return new Map(
+      rows.map((r) => [cellHex(r.cell), { residual: r.r, residualP90: r.rp, median: r.m, dispersion: r.d, windows: r.n, basis: r.basis }]),
+    );
   }
 
   /** Per cell, windows in [window − (n − 1) × length, window) in which it stood out from the district. */
@@ -65,6 +71,17 @@ export class DetectionQueries {
     const { rows } = await this.db.query<{ cell: string; k: number }>(
       `select cell::text as cell, count(*)::int as k from hotspot_cell_stats
        where ${SERIES} and window_start < $4 and window_start >= $4::timestamptz - make_interval(mins => $3::int * $5::int) and spatial_high
+       group by cell`,
+      [...seriesParams(s), ts(window), n - 1],
+    );
+    return new Map(rows.map((r) => [cellHex(r.cell), r.k]));
+  }
+
+  /** Per cell, windows in [window − (n − 1) × length, window) in which its excess was a level shift. */
+  async levelShiftCounts(s: SeriesKey, window: number, n: number): Promise<Map<string, number>> {
+    const { rows } = await this.db.query<{ cell: string; k: number }>(
+      `select cell::text as cell, count(*)::int as k from hotspot_cell_stats
+       where ${SERIES} and window_start < $4 and window_start >= $4::timestamptz - make_interval(mins => $3::int * $5::int) and level_shift
        group by cell`,
       [...seriesParams(s), ts(window), n - 1],
     );

@@ -106,6 +106,8 @@ export class EvaluationTransaction implements EvaluationTx {
       reasons: c.reasons,
       uncertainty: c.uncertainty ?? null,
       van_median: c.vanMedian ?? null,
+      dispersion: c.dispersion ?? null,
+      level_shift: c.levelShift ?? false,
       excess: c.excess ?? null,
       excess_p90: c.excessP90 ?? null,
       temporal_excess: c.temporalExcess ?? null,
@@ -192,7 +194,7 @@ export class EvaluationTransaction implements EvaluationTx {
     if (cells.length === 0) return new Map();
     const { rows } = await this.db.query<ResultRow>(
       `select cell::text as cell, n, n_fixed, devices, van_passes, max_pass_n, mean, median, p90, max, min, eligible, ratio, robust_z, gi_star, high, reasons,
-              uncertainty, van_median, excess, excess_p90, temporal_excess, spatial_high, suspect, confidence, tests
+              uncertainty, van_median, dispersion, level_shift, excess, excess_p90, temporal_excess, spatial_high, suspect, confidence, tests
        from hotspot_cell_stats where ${SERIES} and window_start = $4 and cell = any($5::int8[])`,
       [...seriesParams(s), ts(window), cells.map(cellInt)],
     );
@@ -363,6 +365,10 @@ export class EvaluationTransaction implements EvaluationTx {
 
   spatialHighCounts(...a: Parameters<DetectionPort['spatialHighCounts']>): ReturnType<DetectionPort['spatialHighCounts']> {
     return this.detection.spatialHighCounts(...a);
+  }
+
+  levelShiftCounts(...a: Parameters<DetectionPort['levelShiftCounts']>): ReturnType<DetectionPort['levelShiftCounts']> {
+    return this.detection.levelShiftCounts(...a);
   }
 
   stuckDevices(...a: Parameters<DetectionPort['stuckDevices']>): ReturnType<DetectionPort['stuckDevices']> {

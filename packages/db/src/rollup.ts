@@ -32,11 +32,16 @@ const VAN_SQL = `
  * van passes (a gap > $7 s between two usable readings of one van in one cell starts a new pass) and
  * the longest pass, mean, median and p90 (percentile_cont: linear interpolation), max and min — over the
  * fixed sensors' readings when the cell has ≥ $10 of them (eligible by its fixed sensors: a van's 1 Hz
- * pass would otherwise outweigh them), else over every usable reading — and the van readings' median.
+ * pass would otherwise outweigh them), else over every usable reading — the van readings' median, and,
+ * for a cell eligible by its fixed sensors, the **dispersion**: √(Σ_d RSS_d / Σ_d (n_d − 2)) over its
+ * fixed devices with ≥ 3 readings, RSS_d the residual sum of squares of device d's readings about their
+ * least-squares line in time (regr_syy − regr_sxy² / regr_sxx), so that neither the offsets between
+ * devices nor a background trend within the window count as fluctuation.
  * $8/$9: only cells whose index modulo $9 is $8 (the rollup can be split over several connections).
  */
 const AGGREGATE_SQL = `
-  with steps as (
+  with src as materialized (select * from (${USABLE_SQL}) u where cell % $9 = $8),
+  steps as (
     select cell, device_id, time,
            case when lag(time) over w is null or time - lag(time) over w > make_interval(secs => $7) then 1 else 0 end as new_pass
     from (${VAN_SQL}) v where cell % $9 = $8
@@ -50,12 +55,21 @@ const AGGREGATE_SQL = `
            avg(value) filter (where not mobile) as f_mean, max(value) filter (where not mobile) as f_max, min(value) filter (where not mobile) as f_min,
            percentile_cont(array[0.5, 0.9]::float8[]) within group (order by value) filter (where not mobile) as fq,
            percentile_cont(0.5) within group (order by value) filter (where mobile) as van_median
-    from (${USABLE_SQL}) src where cell % $9 = $8 group by cell
+    from src group by cell
   ),
   unc as (
     select u.cell, max((d.uncertainty->>$1)::float8) as uncertainty
-    from (select distinct cell, device_id from (${USABLE_SQL}) s2 where cell % $9 = $8) u join devices d on d.id = u.device_id
+    from (select distinct cell, device_id from src) u join devices d on d.id = u.device_id
     where jsonb_typeof(d.uncertainty->$1) = 'number' group by u.cell
+  ),
+  per_device as (
+    select cell, count(*) as n, regr_syy(value, x) as syy, regr_sxy(value, x) as sxy, regr_sxx(value, x) as sxx
+    from (select cell, device_id, value, extract(epoch from time - $4::timestamptz)::float8 as x from src where not mobile) f
+    group by cell, device_id having count(*) >= 3
+  ),
+  disp as (
+    select cell, sqrt(greatest(0, sum(case when sxx > 0 then syy - sxy * sxy / sxx else syy end)) / sum(n - 2)) as dispersion
+    from per_device group by cell
   )
   select a.cell::text as cell, a.n, a.n_fixed, a.devices, coalesce(p.van_passes, 0) as van_passes, coalesce(p.max_pass_n, 0) as max_pass_n,
          case when a.n_fixed >= $10 then a.f_mean else a.mean end as mean,
@@ -63,8 +77,9 @@ const AGGREGATE_SQL = `
          case when a.n_fixed >= $10 then a.fq[2] else a.q[2] end as p90,
          case when a.n_fixed >= $10 then a.f_max else a.max end as max,
          case when a.n_fixed >= $10 then a.f_min else a.min end as min,
-         un.uncertainty, a.van_median
-  from agg a left join passes p using (cell) left join unc un using (cell)`;
+         un.uncertainty, a.van_median,
+         case when a.n_fixed >= $10 then ds.dispersion end as dispersion
+  from agg a left join passes p using (cell) left join unc un using (cell) left join disp ds using (cell)`;
 
 interface StatsRow {
   cell: string;
@@ -80,6 +95,7 @@ interface StatsRow {
   min: number;
   uncertainty?: number | null;
   van_median?: number | null;
+  dispersion?: number | null;
 }
 
 export interface ResultRow extends StatsRow {
@@ -94,6 +110,7 @@ export interface ResultRow extends StatsRow {
   temporal_excess?: number | null;
   spatial_high?: boolean;
   suspect?: boolean;
+  level_shift?: boolean;
   confidence?: number | null;
   tests?: StoredCell['tests'] | null;
 }
@@ -115,6 +132,7 @@ function toStats(r: StatsRow): CellStats {
     min: r.min,
     uncertainty: r.uncertainty ?? null,
     vanMedian: r.van_median ?? null,
+    dispersion: r.dispersion ?? null,
   };
 }
 
@@ -132,6 +150,7 @@ export function toResult(r: ResultRow): StoredCell {
     temporalExcess: r.temporal_excess ?? null,
     spatialHigh: r.spatial_high ?? false,
     suspect: r.suspect ?? false,
+    levelShift: r.level_shift ?? false,
     confidence: r.confidence ?? 0,
     tests: r.tests ?? [],
   };

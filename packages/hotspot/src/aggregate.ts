@@ -51,6 +51,12 @@ export interface CellStats {
   readonly uncertainty?: number | null;
   /** Median of the van readings alone (usable ones), null without any: the van's independent evidence. */
   readonly vanMedian?: number | null;
+  /**
+   * Within-window dispersion of the fixed sensors' readings, canonical unit: the residual standard
+   * deviation about each device's own least-squares line in time, pooled over the cell's devices
+   * (docs/hotspots.md, step 3); null when the cell is not eligible by its fixed sensors.
+   */
+  readonly dispersion?: number | null;
 }
 
 /**
@@ -138,7 +144,38 @@ export function aggregateCells(
       p90: quantileSorted(values, 0.9),
       max: values[values.length - 1]!,
       min: values[0]!,
+      dispersion: nFixed >= (s.minReadings ?? Infinity) ? pooledDispersion(own) : null,
     });
   }
   return out;
+}
+
+/**
+ * Within-window dispersion of fixed-sensor readings (the reference of the SQL rollup's `dispersion`):
+ * per device with ≥ 3 readings, the residual sum of squares about its least-squares line in time;
+ * √(Σ RSS / Σ (n − 2)) over those devices. A device whose readings share one time contributes its
+ * plain sum of squares about the mean. @returns null when no device has 3 readings
+ */
+export function pooledDispersion(rows: readonly Pick<GridReading, 'deviceId' | 'time' | 'value'>[]): number | null {
+  const byDevice = new Map<string, { t: number; v: number }[]>();
+  for (const r of rows) (byDevice.get(r.deviceId) ?? byDevice.set(r.deviceId, []).get(r.deviceId)!).push({ t: r.time / 1000, v: r.value });
+  let rss = 0;
+  let dof = 0;
+  for (const pts of byDevice.values()) {
+    const n = pts.length;
+    if (n < 3) continue;
+    const mt = pts.reduce((a, p) => a + p.t, 0) / n;
+    const mv = pts.reduce((a, p) => a + p.v, 0) / n;
+    let sxx = 0;
+    let sxy = 0;
+    let syy = 0;
+    for (const p of pts) {
+      sxx += (p.t - mt) ** 2;
+      sxy += (p.t - mt) * (p.v - mv);
+      syy += (p.v - mv) ** 2;
+    }
+    rss += sxx > 0 ? syy - (sxy * sxy) / sxx : syy;
+    dof += n - 2;
+  }
+  return dof > 0 ? Math.sqrt(Math.max(0, rss) / dof) : null;
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CellStats } from './aggregate.js';
 import type { CellHistory } from './detect.js';
 import { evaluateCells } from './method.js';
+import { pooledDispersion } from './aggregate.js';
 import { DEFAULT_METHOD_SETTINGS as S } from './settings.js';
 
 const CENTRE = latLngToCell(39.929, 116.339, 8);
@@ -101,5 +102,51 @@ describe('detection tests (docs/hotspots.md)', () => {
       'suspect',
       'van',
     ]);
+  });
+});
+
+describe('level-shift test (docs/hotspots.md)', () => {
+  // tvoc: stated uncertainty 5 µg/m³; a cell 40 above a district at 10, with its own history at 0.
+  const past = (dispersion: number | null) => new Map([[CENTRE, { ...hist(0), dispersion }]]);
+
+  it('holds a cell whose readings all moved by the excess, with no extra dispersion (a calibration step)', () => {
+    const c = evaluateCells(district(40, { dispersion: 5.2 }), S, 'tvoc', undefined, { temporal: past(5) }).cells[0]!;
+    expect(c.high).toBe(false);
+    expect(c.levelShift).toBe(true);
+    expect(c.reasons).toEqual([]);
+    // extra √(5.2² − 5²) = 1.43 < 0.25 × temporal excess 30 = 7.5
+    expect(c.tests!.find((t) => t.test === 'plume_fluctuation')).toMatchObject({ value: 1.4283, threshold: 7.5, passed: false });
+  });
+
+  it('keeps a cell whose dispersion rose with its excess (a fluctuating plume)', () => {
+    const c = evaluateCells(district(40, { dispersion: 12 }), S, 'tvoc', undefined, { temporal: past(5) }).cells[0]!;
+    expect(c.high).toBe(true);
+    expect(c.levelShift).toBe(false);
+    expect(c.tests!.find((t) => t.test === 'plume_fluctuation')!.passed).toBe(true);
+  });
+
+  it('takes the stated uncertainty as the usual dispersion without history, and a confirming van pass overrides it', () => {
+    const noHist = evaluateCells(district(40, { dispersion: 5 }), S, 'tvoc').cells[0]!;
+    expect(noHist.levelShift).toBe(true);
+    const van = evaluateCells(district(40, { dispersion: 5, vanMedian: 45, vanPasses: 1 }), S, 'tvoc').cells[0]!;
+    expect(van.high).toBe(true);
+    expect(van.levelShift).toBe(false);
+  });
+
+  it('is off with plumeFluctuation 0 and unknown without a dispersion', () => {
+    expect(evaluateCells(district(40, { dispersion: 5 }), { ...S, plumeFluctuation: 0 }, 'tvoc').cells[0]!.high).toBe(true);
+    const c = evaluateCells(district(40), S, 'tvoc').cells[0]!;
+    expect(c.high).toBe(true);
+    expect(c.tests!.some((t) => t.test === 'plume_fluctuation')).toBe(false);
+  });
+
+  it('pools the residual variance about each device line, so offsets and trends between devices do not count', () => {
+    const rows = [
+      ...[0, 1, 2, 3].map((i) => ({ deviceId: 'a', time: i * 60_000, value: 10 + i * 2 + (i % 2 ? 1 : -1) })),
+      ...[0, 1, 2, 3].map((i) => ({ deviceId: 'b', time: i * 60_000, value: 500 + (i % 2 ? 1 : -1) })),
+    ];
+    // Each device: syy 32 (a) and 4 (b) less sxy²/sxx = 720²/18000 and 120²/18000 → RSS 3.2 + 3.2, over 2 + 2 dof.
+    expect(pooledDispersion(rows)).toBeCloseTo(Math.sqrt(6.4 / 4), 10);
+    expect(pooledDispersion(rows.slice(0, 2))).toBeNull();
   });
 });

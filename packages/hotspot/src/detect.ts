@@ -16,6 +16,8 @@ export interface CellHistory {
   readonly residualP90: number | null;
   /** Median of the cell's past medians (for the regional guard). */
   readonly median: number | null;
+  /** Median of the cell's past within-window dispersions (canonical unit; level-shift test); null or absent when none was stored. */
+  readonly dispersion?: number | null;
   /** Past windows the figures are over, and whether they are same-hour-of-day windows or recent ones. */
   readonly windows: number;
   readonly basis: 'hour_of_day' | 'recent';
@@ -31,7 +33,17 @@ export interface EvaluationContext {
 
 /** One test of a cell, as stored with the cell and shown on hotspots and tasks. `value`/`threshold` in the metric's unit unless named z. */
 export interface CellTest {
-  readonly test: 'spatial_z' | 'excess' | 'upper_z' | 'upper_excess' | 'temporal' | 'upper_temporal' | 'absolute' | 'suspect' | 'van';
+  readonly test:
+    | 'spatial_z'
+    | 'excess'
+    | 'upper_z'
+    | 'upper_excess'
+    | 'temporal'
+    | 'upper_temporal'
+    | 'absolute'
+    | 'suspect'
+    | 'van'
+    | 'plume_fluctuation';
   readonly value: number | null;
   readonly threshold: number | null;
   readonly passed: boolean | null;
@@ -56,6 +68,8 @@ export interface CellVerdict {
   readonly robustZ: number;
   readonly spatialHigh: boolean;
   readonly suspect: boolean;
+  /** It would have been high-value, but its excess came without the dispersion of a plume (see {@link testCell}). */
+  readonly levelShift: boolean;
   readonly reasons: ('relative' | 'upper' | 'absolute')[];
   readonly confidence: number;
   readonly tests: CellTest[];
@@ -80,7 +94,14 @@ export function cellUncertainty(c: Pick<CellStats, 'uncertainty'>, s: Pick<Metho
  * - upper (when `upperQuantile`): the same on the p90 against the district's p90 baseline;
  * - absolute: mean > the metric's threshold and the cell also stands out (e ≥ minExcess and z ≥ robustZ);
  * - suspect: the cell stands out spatially now and in ≥ suspectHigh − 1 of the previous suspectWindows − 1
- *   windows; a suspect cell is never high-value (it raises a check-sensor task instead).
+ *   windows; a suspect cell is never high-value (it raises a check-sensor task instead);
+ * - level shift (`plumeFluctuation` > 0, a cell eligible by its fixed sensors that would be high-value):
+ *   with x the excess of the test that fired (its temporal excess when known, else its spatial one) and
+ *   r the cell's usual dispersion (median of its past dispersions, else the uncertainty u), the extra
+ *   dispersion √max(0, dispersion² − r²) must reach plumeFluctuation × x. A plume meanders and
+ *   fluctuates at a receptor; a calibration step or drift moves every reading by the same amount. When
+ *   it falls short the cell is not high-value (`levelShift`), unless a van pass confirms the excess.
+ *   Unknown (no dispersion, no reference) passes.
  * @returns the verdict; `reasons` empty means not high-value
  */
 export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric: string, ctx: EvaluationContext): CellVerdict {
@@ -102,11 +123,29 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
   const suspect = spatialHigh && past + 1 >= s.suspectHigh;
   const threshold = s.thresholds[metric];
   const absolute = threshold !== undefined && c.mean > threshold && e > 0 && e >= minEx && z >= s.robustZ;
+  // Van evidence: in a fixed-sensor cell a van pass confirms when the van readings alone stand out by the
+  // minimum excess (passed), contradicts when they do not (false); a van-only cell needs ≥ 2 passes.
+  const vanOnly = c.nFixed < s.minReadings;
+  const vanExcess = c.vanMedian === null || c.vanMedian === undefined ? null : c.vanMedian - d.baseline;
+  const vanOk = vanOnly ? c.vanPasses >= 2 : vanExcess !== null && vanExcess > 0 && vanExcess >= minEx;
   const reasons: CellVerdict['reasons'] = [];
   if (!suspect) {
     if (stands && tOk) reasons.push('relative');
     if (standsUp && tOkUp) reasons.push('upper');
     if (absolute) reasons.push('absolute');
+  }
+  // Level shift: the excess of the test that fired, against the rise of the within-window dispersion.
+  let fluctuation: CellTest | null = null;
+  let levelShift = false;
+  const ref = h?.dispersion ?? (u > 0 ? u : null);
+  if (s.plumeFluctuation > 0 && reasons.length > 0 && !vanOnly && c.dispersion !== null && c.dispersion !== undefined && ref !== null) {
+    const median = reasons.includes('relative') || reasons.includes('absolute');
+    const x = median ? (te ?? e) : (tep ?? ep);
+    const extra = Math.sqrt(Math.max(0, c.dispersion * c.dispersion - ref * ref));
+    const needed = s.plumeFluctuation * Math.max(0, x);
+    levelShift = extra < needed && !vanOk;
+    fluctuation = { test: 'plume_fluctuation', value: r4(extra), threshold: r4(needed), passed: extra >= needed };
+    if (levelShift) reasons.length = 0;
   }
   const tests: CellTest[] = [
     { test: 'spatial_z', value: r4(z), threshold: s.robustZ, passed: z >= s.robustZ },
@@ -121,11 +160,7 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
     );
   if (threshold !== undefined) tests.push({ test: 'absolute', value: r4(c.mean), threshold, passed: absolute });
   tests.push({ test: 'suspect', value: past + (spatialHigh ? 1 : 0), threshold: s.suspectHigh, passed: suspect });
-  // Van evidence: in a fixed-sensor cell a van pass confirms when the van readings alone stand out by the
-  // minimum excess (passed), contradicts when they do not (false); a van-only cell needs ≥ 2 passes.
-  const vanOnly = c.nFixed < s.minReadings;
-  const vanExcess = c.vanMedian === null || c.vanMedian === undefined ? null : c.vanMedian - d.baseline;
-  const vanOk = vanOnly ? c.vanPasses >= 2 : vanExcess !== null && vanExcess > 0 && vanExcess >= minEx;
+  if (fluctuation) tests.push(fluctuation);
   tests.push({
     test: 'van',
     value: vanOnly ? c.vanPasses : vanExcess === null ? null : r4(vanExcess),
@@ -154,6 +189,7 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
     robustZ: z,
     spatialHigh,
     suspect,
+    levelShift,
     reasons,
     confidence: Math.round(confidence * 1000) / 1000,
     tests,

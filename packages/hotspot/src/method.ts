@@ -42,6 +42,12 @@ export interface CellResult extends CellStats {
   readonly spatialHigh?: boolean;
   /** Stood out in too many recent windows: a sensor to check, not a source (never high-value). */
   readonly suspect?: boolean;
+  /**
+   * The cell stood out (a test would have made it high-value) but its dispersion did not rise with its
+   * excess: the whole distribution moved, as with a calibration step or drift, not a plume. Never
+   * high-value; in 2 of 3 windows it raises a check-sensor task (docs/hotspots.md, level-shift test).
+   */
+  readonly levelShift?: boolean;
   /** Confidence in [0, 1] of a high-value cell (0 otherwise), and the tests behind it. */
   readonly confidence?: number;
   readonly tests?: readonly CellTest[];
@@ -67,6 +73,8 @@ export interface DistrictStats {
   readonly regional?: boolean;
   /** Eligible cells found sensor-suspect in this window. */
   readonly suspects?: number;
+  /** Eligible cells whose excess was a level shift in this window (held from enforcement). */
+  readonly levelShifts?: number;
 }
 
 /** Robust centre and scale of a set of values (MAD, else mean absolute deviation, else none); see {@link evaluateCells}. */
@@ -135,6 +143,7 @@ export function evaluateCells(
   const gi = getisOrdGiStar(new Map(eligible.map((c) => [c.cell, c.median])), neighbourhood);
   let high = 0;
   let suspects = 0;
+  let levelShifts = 0;
   const cells = stats.map((c): CellResult => {
     // Explicit fields rather than a spread: this runs for every cell of every window.
     const base = {
@@ -151,12 +160,14 @@ export function evaluateCells(
       min: c.min,
       uncertainty: c.uncertainty ?? null,
       vanMedian: c.vanMedian ?? null,
+      dispersion: c.dispersion ?? null,
     };
     if (!isEligible(c, s) || med === null || up === null)
       return { ...base, eligible: false, ratio: null, robustZ: null, giStar: null, high: false, reasons: [] };
     const v = testCell(c, { baseline: med.centre, scale: med.scale, baselineP90: up.centre, scaleP90: up.scale, regional }, s, metric, ctx);
     if (v.reasons.length > 0) high += 1;
     if (v.suspect) suspects += 1;
+    if (v.levelShift) levelShifts += 1;
     return {
       ...base,
       uncertainty: v.uncertainty,
@@ -171,6 +182,7 @@ export function evaluateCells(
       temporalExcess: v.temporalExcess,
       spatialHigh: v.spatialHigh,
       suspect: v.suspect,
+      levelShift: v.levelShift,
       confidence: v.confidence,
       tests: v.tests,
     };
@@ -189,6 +201,7 @@ export function evaluateCells(
       risingFraction,
       regional,
       suspects,
+      levelShifts,
     },
     cells,
   };

@@ -58,6 +58,16 @@ export interface MethodSettings {
   /** Sensor suspect: a cell that stands out from the district in ≥ suspectHigh of the last suspectWindows windows (default 20 of 24)… */
   readonly suspectHigh: number;
   readonly suspectWindows: number;
+  /**
+   * Level-shift test (docs/hotspots.md): a fixed-sensor cell's excess counts as a plume only when the
+   * within-window dispersion of its readings (pooled over its devices, about each device's linear trend)
+   * rose over its usual dispersion by at least this × the excess; otherwise the whole distribution
+   * moved — a calibration step or drift, not a plume, which fluctuates as it meanders — and the cell
+   * raises a check-sensor task instead of an enforcement task. Default 0.25 (ours: a quarter of the
+   * fluctuation intensity σc/C̄ ≈ 1 measured near sources, Mylne & Mason 1991, Q. J. R. Meteorol. Soc.
+   * 117:177–206; a van pass that confirms the excess overrides it). 0 turns the test off.
+   */
+  readonly plumeFluctuation: number;
 }
 
 /** Settings of the trace-to-source step (candidate sources, wind, jurisdiction). */
@@ -114,6 +124,7 @@ export const DEFAULT_METHOD_SETTINGS: MethodSettings = Object.freeze({
   regionalMinCells: 5,
   suspectHigh: 20,
   suspectWindows: 24,
+  plumeFluctuation: 0.25,
 });
 
 /** Defaults of {@link TraceSettings}. */

@@ -55,15 +55,21 @@ function begin(): void {
 afterEach(async () => {
   await deleteHotspotRows(pool, base - 24 * H, base + 10 * 24 * H);
   await pool.query(`delete from readings where device_id like $1`, [`${prefix}%`]);
+  await pool.query(`delete from sensor_checks where device_id like $1`, [`${prefix}%`]);
   await pool.query(`delete from devices where id like $1`, [`${prefix}%`]);
   await pool.query(`delete from facilities where id like $1`, [`${prefix}%`]);
   await pool.query(`delete from jurisdictions where id like $1`, [`${prefix}%`]);
 });
 
+/**
+ * The readings below plant a steady excess (every centre reading moved by the same amount), which the
+ * level-shift test takes for a sensor offset; these tests are about persistence and the hotspot
+ * lifecycle, so they run without it (plumeFluctuation 0) unless a test asks for it.
+ */
 function deps(over: Partial<MethodSettings> = {}, marginMs = 0): EvaluationDeps {
   return {
     store: new EvaluationRepository(pool),
-    method: { ...DEFAULT_METHOD_SETTINGS, ...over },
+    method: { ...DEFAULT_METHOD_SETTINGS, plumeFluctuation: 0, ...over },
     trace: DEFAULT_TRACE_SETTINGS,
     watermarkMarginMs: marginMs,
     log,
@@ -234,6 +240,30 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
     const w5 = await evaluate(5);
     expect(w5.opened.map((o) => [o.cell, o.openedWindow])).toEqual([[CENTRE, base + 5 * H]]);
     expect(await hotspots()).toHaveLength(1);
+  });
+
+  it('takes a steady excess without plume fluctuations for a sensor offset: no hotspot, a check-sensor task in 2 of 3 windows', async () => {
+    begin();
+    await registerGrid();
+    await readings.insertBatch([0, 1, 2].flatMap((w) => windowReadings(w, 40)));
+    const d = deps({ plumeFluctuation: DEFAULT_METHOD_SETTINGS.plumeFluctuation });
+    const checks: number[][] = [];
+    for (let w = 0; w < 3; w += 1) checks.push((await evaluate(w, d)).sensorChecksOpened ?? []);
+    expect(await hotspots()).toEqual([]);
+    expect(checks[0]).toEqual([]);
+    expect(checks[1]).toHaveLength(1);
+    expect(checks[2]).toEqual([]); // the open check is extended, not duplicated
+    const { rows } = await pool.query<{ device_id: string; reason: string; last_window: Date }>(
+      `select device_id, reason, last_window from sensor_checks where id = $1`,
+      [checks[1]![0]],
+    );
+    expect(rows[0]).toMatchObject({ device_id: dev(0), reason: 'level_shift', last_window: new Date(base + 2 * H) });
+    const stats = await pool.query<{ level_shift: boolean; high: boolean; dispersion: number }>(
+      `select level_shift, high, dispersion from hotspot_cell_stats where metric = 'pm25' and window_start = $1 and cell = $2::bigint`,
+      [new Date(base).toISOString(), BigInt('0x' + CENTRE).toString()],
+    );
+    expect(stats.rows[0]).toMatchObject({ level_shift: true, high: false });
+    expect(stats.rows[0]!.dispersion).toBeLessThan(1);
   });
 
   it('clears after 3 consecutive clean windows, and notes it on the task that stays open', async () => {
@@ -419,8 +449,9 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
       p90: number;
       max: number;
       min: number;
+      dispersion: number | null;
     }>(
-      `select cell::text as cell, n, n_fixed, devices, van_passes, max_pass_n, mean, median, p90, max, min from hotspot_cell_stats where metric = 'pm25' and window_start = $1 order by cell`,
+      `select cell::text as cell, n, n_fixed, devices, van_passes, max_pass_n, mean, median, p90, max, min, dispersion from hotspot_cell_stats where metric = 'pm25' and window_start = $1 order by cell`,
       [new Date(base).toISOString()],
     );
     const got = stored.rows.map((r) => ({ ...r, cell: bigintToH3(r.cell) })).sort((a, b) => (a.cell < b.cell ? -1 : 1));
@@ -436,7 +467,11 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
         max_pass_n: e.maxPassReadings,
       });
       for (const k of ['mean', 'median', 'p90', 'max', 'min'] as const) expect(g[k]).toBeCloseTo(e[k], 9);
+      // Within-window dispersion (pooled residual s.d. about each fixed device's line), same in SQL and TS.
+      if (e.dispersion === null || e.dispersion === undefined) expect(g.dispersion).toBeNull();
+      else expect(g.dispersion!).toBeCloseTo(e.dispersion, 6);
     });
+    expect(expected.some((e) => typeof e.dispersion === 'number')).toBe(true);
     const centre = expected.find((e) => e.cell === CENTRE)!;
     // 12 + 12 fixed; van: 20 usable, 15 after a 2-min gap, 1 late 40 min later = 3 passes, longest 20
     expect(centre).toMatchObject({ nFixed: 24, vanPasses: 3, maxPassReadings: 20, devices: 2 });

@@ -75,7 +75,10 @@ export async function evaluateWindow(deps: EvaluationDeps, req: EvaluateRequest)
       const methodMs = lap();
       await tx.replaceCellStats(series, window.start, cells);
       const writeMs = lap();
-      const sensorChecksOpened = await raiseSensorChecks(tx, deps, series, window, filter, cells);
+      const levelShifted = cells.some((c) => c.levelShift)
+        ? await tx.levelShiftCounts(series, window.start, s.openN)
+        : new Map<string, number>();
+      const sensorChecksOpened = await raiseSensorChecks(tx, deps, series, window, filter, cells, levelShifted);
       await tx.lockSeries(series);
       const rec = new Reconciler(tx, deps, series, W, filter, dbNow, { window: window.start, district, cells });
       const windowsWritten = await rec.persist(window.start, new Set(cells.filter((c) => c.high).map((c) => c.cell)), req.cascade ?? true);

@@ -180,7 +180,7 @@ export interface SensorCheckInput {
   readonly series: SeriesKey;
   readonly cell: string;
   readonly window: number;
-  readonly reason: 'stands_out_persistently' | 'stuck';
+  readonly reason: 'stands_out_persistently' | 'stuck' | 'level_shift';
   readonly details: Record<string, unknown>;
 }
 
@@ -194,6 +194,8 @@ export interface DetectionPort {
   ): Promise<Map<string, CellHistory>>;
   /** Per cell, windows among the previous n − 1 in which it stood out from the district. */
   spatialHighCounts(series: SeriesKey, window: number, n: number): Promise<Map<string, number>>;
+  /** Per cell, windows among the previous n − 1 in which its excess was a level shift (level-shift test). */
+  levelShiftCounts(series: SeriesKey, window: number, n: number): Promise<Map<string, number>>;
   /** Fixed devices with ≥ minReadings usable readings all equal in the window, stating a non-zero uncertainty. */
   stuckDevices(series: SeriesKey, window: Window, filter: UsableFilter, minReadings: number): Promise<StuckDevice[]>;
   /** Opens a check-sensor task or extends the device's open one for this metric. */

@@ -11,6 +11,10 @@ const SUSPECT_DEVICES = 1;
  * - cells the method marked `suspect` (they stood out from the district in ≥ suspectHigh of the last
  *   suspectWindows windows, whatever the hour and the wind: a source follows its schedule and the wind,
  *   a biased or drifting sensor does not); the device named is the cell's highest-reading one;
+ * - cells whose excess was a level shift (the method's `levelShift`: the whole distribution moved, with
+ *   no plume fluctuation) in this window and in ≥ openK − 1 of the previous openN − 1 windows (the
+ *   persistence rule that would have opened a hotspot): reason `level_shift`, the cell's highest-reading
+ *   device named;
  * - stuck devices: ≥ minReadings usable readings all equal in the window from a device that states a
  *   non-zero uncertainty (noise alone would make them differ).
  * A device's open check is extended, never duplicated.
@@ -23,12 +27,14 @@ export async function raiseSensorChecks(
   window: Window,
   filter: UsableFilter,
   cells: readonly CellResult[],
+  levelShifted: ReadonlyMap<string, number> = new Map(),
 ): Promise<number[]> {
   const opened: number[] = [];
-  const suspect = cells.filter((c) => c.suspect);
-  if (suspect.length) {
-    const tops = await tx.topDevices(series, window, suspect.map((c) => c.cell).sort(), filter, 5);
-    for (const c of suspect) {
+  const m = deps.method;
+  const flagged = cells.filter((c) => c.suspect || (c.levelShift && (levelShifted.get(c.cell) ?? 0) + 1 >= m.openK));
+  if (flagged.length) {
+    const tops = await tx.topDevices(series, window, flagged.map((c) => c.cell).sort(), filter, 5);
+    for (const c of flagged) {
       const devices = [...(tops.get(c.cell) ?? [])].sort((a, b) => b.mean - a.mean || (a.deviceId < b.deviceId ? -1 : 1));
       for (const d of devices.slice(0, SUSPECT_DEVICES)) {
         const r = await tx.openSensorCheck({
@@ -36,8 +42,15 @@ export async function raiseSensorChecks(
           series,
           cell: c.cell,
           window: window.start,
-          reason: 'stands_out_persistently',
-          details: { excess: c.excess ?? null, uncertainty: c.uncertainty ?? null, deviceMean: d.mean, tests: c.tests ?? [] },
+          reason: c.suspect ? 'stands_out_persistently' : 'level_shift',
+          details: {
+            excess: c.excess ?? null,
+            temporalExcess: c.temporalExcess ?? null,
+            dispersion: c.dispersion ?? null,
+            uncertainty: c.uncertainty ?? null,
+            deviceMean: d.mean,
+            tests: c.tests ?? [],
+          },
         });
         if (r.opened) opened.push(r.id);
       }

@@ -27,6 +27,7 @@ export function methodSettings(h: Config['hotspot'], override: Partial<MethodSet
     regionalMinCells: h.regionalMinCells,
     suspectHigh: h.suspectHigh,
     suspectWindows: h.suspectWindows,
+    plumeFluctuation: h.plumeFluctuation,
     ...override,
   };
 }
