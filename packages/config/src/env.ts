@@ -139,6 +139,7 @@ export const envSchema = z.object({
   VOC_HOTSPOT_MIN_EXCESS_FACTOR: num(M.minExcessFactor),
   VOC_HOTSPOT_UNCERTAINTY: z.string().default(''),
   VOC_HOTSPOT_UPPER_QUANTILE: bool(M.upperQuantile),
+  VOC_HOTSPOT_MEAN_TEST: bool(M.meanTest),
   VOC_HOTSPOT_TEMPORAL_DAYS: int(M.temporalDays, 1),
   VOC_HOTSPOT_TEMPORAL_MIN_DAYS: int(M.temporalMinDays, 1),
   VOC_HOTSPOT_TEMPORAL_WINDOWS: int(M.temporalWindows, 1),

@@ -158,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       minExcessFactor: e.VOC_HOTSPOT_MIN_EXCESS_FACTOR,
       uncertainty: { ...M.uncertainty, ...parseThresholds(e.VOC_HOTSPOT_UNCERTAINTY, 'VOC_HOTSPOT_UNCERTAINTY') },
       upperQuantile: e.VOC_HOTSPOT_UPPER_QUANTILE,
+      meanTest: e.VOC_HOTSPOT_MEAN_TEST,
       temporalDays: e.VOC_HOTSPOT_TEMPORAL_DAYS,
       temporalMinDays: e.VOC_HOTSPOT_TEMPORAL_MIN_DAYS,
       temporalWindows: e.VOC_HOTSPOT_TEMPORAL_WINDOWS,

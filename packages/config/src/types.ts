@@ -104,6 +104,8 @@ export interface Config {
     minExcessFactor: number;
     uncertainty: Record<string, number>;
     upperQuantile: boolean;
+    /** Mean test (VOC_HOTSPOT_MEAN_TEST). */
+    meanTest: boolean;
     temporalDays: number;
     temporalMinDays: number;
     temporalWindows: number;

@@ -14,7 +14,7 @@ export class DetectionQueries {
 
   /**
    * Temporal baselines of every cell with history before `window`: medians of its past eligible windows
-   * that were not high-value (residuals, p90 residuals, medians, within-window dispersions). Same time of day over the last `temporalDays` days when ≥ `temporalMinDays`
+   * that were not high-value (residuals of the median, p90 and mean, medians, within-window dispersions). Same time of day over the last `temporalDays` days when ≥ `temporalMinDays`
    * such windows exist (`hour_of_day`), else the last `temporalWindows` windows when ≥ `temporalMinWindows`
    * exist (`recent`); cells with fewer are absent.
    */
@@ -31,9 +31,10 @@ export class DetectionQueries {
       rp: number | null;
       m: number | null;
       d: number | null;
+      rm: number | null;
     }>(
       `with past as (
-         select cell, window_start, median, excess, excess_p90, dispersion,
+         select cell, window_start, median, excess, excess_p90, excess_mean, dispersion,
                 mod(extract(epoch from window_start)::bigint, 86400) = mod(extract(epoch from $4::timestamptz)::bigint, 86400) as same_time,
                 window_start >= $4::timestamptz - make_interval(mins => $3::int * $6::int) as recent
          from hotspot_cell_stats
@@ -43,12 +44,12 @@ export class DetectionQueries {
        hod as (
          select cell, count(*)::int as n, percentile_cont(0.5) within group (order by excess) as r,
                 percentile_cont(0.5) within group (order by excess_p90) as rp, percentile_cont(0.5) within group (order by median) as m,
-                percentile_cont(0.5) within group (order by dispersion) as d
+                percentile_cont(0.5) within group (order by dispersion) as d, percentile_cont(0.5) within group (order by excess_mean) as rm
          from past where same_time group by cell),
        rec as (
          select cell, count(*)::int as n, percentile_cont(0.5) within group (order by excess) as r,
                 percentile_cont(0.5) within group (order by excess_p90) as rp, percentile_cont(0.5) within group (order by median) as m,
-                percentile_cont(0.5) within group (order by dispersion) as d
+                percentile_cont(0.5) within group (order by dispersion) as d, percentile_cont(0.5) within group (order by excess_mean) as rm
          from past where recent group by cell)
        select coalesce(h.cell, c.cell)::text as cell,
               case when h.n >= $7 then 'hour_of_day' else 'recent' end as basis,
@@ -56,13 +57,17 @@ export class DetectionQueries {
               case when h.n >= $7 then h.r else c.r end as r,
               case when h.n >= $7 then h.rp else c.rp end as rp,
               case when h.n >= $7 then h.m else c.m end as m,
-              case when h.n >= $7 then h.d else c.d end as d
+              case when h.n >= $7 then h.d else c.d end as d,
+              case when h.n >= $7 then h.rm else c.rm end as rm
        from hod h full join rec c using (cell)
        where h.n >= $7 or c.n >= $8`,
       [...seriesParams(s), ts(window), m.temporalDays, m.temporalWindows, m.temporalMinDays, m.temporalMinWindows],
     );
     return new Map(
-      rows.map((r) => [cellHex(r.cell), { residual: r.r, residualP90: r.rp, median: r.m, dispersion: r.d, windows: r.n, basis: r.basis }]),
+      rows.map((r) => [
+        cellHex(r.cell),
+        { residual: r.r, residualP90: r.rp, median: r.m, residualMean: r.rm, dispersion: r.d, windows: r.n, basis: r.basis },
+      ]),
     );
   }
 

@@ -106,6 +106,7 @@ export class EvaluationTransaction implements EvaluationTx {
       reasons: c.reasons,
       uncertainty: c.uncertainty ?? null,
       van_median: c.vanMedian ?? null,
+      excess_mean: c.excessMean ?? null,
       dispersion: c.dispersion ?? null,
       level_shift: c.levelShift ?? false,
       excess: c.excess ?? null,
@@ -194,7 +195,7 @@ export class EvaluationTransaction implements EvaluationTx {
     if (cells.length === 0) return new Map();
     const { rows } = await this.db.query<ResultRow>(
       `select cell::text as cell, n, n_fixed, devices, van_passes, max_pass_n, mean, median, p90, max, min, eligible, ratio, robust_z, gi_star, high, reasons,
-              uncertainty, van_median, dispersion, level_shift, excess, excess_p90, temporal_excess, spatial_high, suspect, confidence, tests
+              uncertainty, van_median, dispersion, level_shift, excess_mean, excess, excess_p90, temporal_excess, spatial_high, suspect, confidence, tests
        from hotspot_cell_stats where ${SERIES} and window_start = $4 and cell = any($5::int8[])`,
       [...seriesParams(s), ts(window), cells.map(cellInt)],
     );
@@ -281,7 +282,7 @@ export class EvaluationTransaction implements EvaluationTx {
     await this.db.query(
       `update hotspot_evaluations set status = 'done', version = version + 1, evaluated_at = clock_timestamp(), watermark = $5, job_id = $6,
          cells = $7, eligible = $8, high = $9, baseline = $10, mad = $11, scale = $12, scale_kind = $13, duration_ms = $14, settings = $15,
-         baseline_p90 = $16, scale_p90 = $17, rising_fraction = $18, regional = $19
+         baseline_p90 = $16, scale_p90 = $17, rising_fraction = $18, regional = $19, baseline_mean = $20, scale_mean = $21
        where ${SERIES} and window_start = $4`,
       [
         ...seriesParams(s),
@@ -301,6 +302,8 @@ export class EvaluationTransaction implements EvaluationTx {
         d.scaleP90 ?? null,
         d.risingFraction ?? null,
         d.regional ?? false,
+        d.baselineMean ?? null,
+        d.scaleMean ?? null,
       ],
     );
     await this.db.query(

@@ -107,6 +107,7 @@ export interface ResultRow extends StatsRow {
   reasons: HighReason[];
   excess?: number | null;
   excess_p90?: number | null;
+  excess_mean?: number | null;
   temporal_excess?: number | null;
   spatial_high?: boolean;
   suspect?: boolean;
@@ -147,6 +148,7 @@ export function toResult(r: ResultRow): StoredCell {
     reasons: r.reasons,
     excess: r.excess ?? null,
     excessP90: r.excess_p90 ?? null,
+    excessMean: r.excess_mean ?? null,
     temporalExcess: r.temporal_excess ?? null,
     spatialHigh: r.spatial_high ?? false,
     suspect: r.suspect ?? false,

@@ -27,7 +27,7 @@ export const alertStatsSchema = z.object({
   ratio: z.number().nullable(),
   robustZ: z.number().nullable(),
   giStar: z.number().nullable(),
-  reasons: z.array(z.enum(['relative', 'upper', 'absolute'])),
+  reasons: z.array(z.enum(['relative', 'upper', 'mean', 'absolute'])),
 });
 /** Parsed {@link alertStatsSchema}. */
 export type AlertStats = z.infer<typeof alertStatsSchema>;

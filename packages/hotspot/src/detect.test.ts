@@ -29,7 +29,14 @@ const district = (centre: number, over: Partial<CellStats> = {}, bg = 10): CellS
   stats(CENTRE, centre, over),
   ...RING.map((c, i) => stats(c, bg + ((i % 3) - 1) * 0.1)),
 ];
-const hist = (residual: number, median = 10): CellHistory => ({ residual, residualP90: residual, median, windows: 24, basis: 'recent' });
+const hist = (residual: number, median = 10): CellHistory => ({
+  residual,
+  residualP90: residual,
+  residualMean: residual,
+  median,
+  windows: 24,
+  basis: 'recent',
+});
 
 describe('detection tests (docs/hotspots.md)', () => {
   it('opens nothing on an excess below the instrument uncertainty: SO2 2.7 against 1.8 µg/m³', () => {
@@ -99,6 +106,9 @@ describe('detection tests (docs/hotspots.md)', () => {
       'upper_z',
       'upper_excess',
       'upper_temporal',
+      'mean_z',
+      'mean_excess',
+      'mean_temporal',
       'suspect',
       'van',
     ]);
@@ -125,6 +135,16 @@ describe('level-shift test (docs/hotspots.md)', () => {
     expect(c.tests!.find((t) => t.test === 'plume_fluctuation')!.passed).toBe(true);
   });
 
+  it('asks a small excess for more than the sampling noise of the dispersion', () => {
+    // e = 7: (0.25 × 7)² = 3.06 is below 2 × 5² × √(2 / 58) = 9.285, the noise of a variance from 60 readings.
+    const held = evaluateCells(district(17, { dispersion: 5.6 }), S, 'tvoc', undefined, { temporal: past(5) }).cells[0]!;
+    expect(held.levelShift).toBe(true);
+    expect(held.tests!.find((t) => t.test === 'plume_fluctuation')).toMatchObject({ threshold: 3.0471, passed: false });
+    const kept = evaluateCells(district(17, { dispersion: 6.2 }), S, 'tvoc', undefined, { temporal: past(5) }).cells[0]!;
+    expect(kept.levelShift).toBe(false);
+    expect(kept.high).toBe(true);
+  });
+
   it('takes the stated uncertainty as the usual dispersion without history, and a confirming van pass overrides it', () => {
     const noHist = evaluateCells(district(40, { dispersion: 5 }), S, 'tvoc').cells[0]!;
     expect(noHist.levelShift).toBe(true);
@@ -148,5 +168,17 @@ describe('level-shift test (docs/hotspots.md)', () => {
     // Each device: syy 32 (a) and 4 (b) less sxy²/sxx = 720²/18000 and 120²/18000 → RSS 3.2 + 3.2, over 2 + 2 dof.
     expect(pooledDispersion(rows)).toBeCloseTo(Math.sqrt(6.4 / 4), 10);
     expect(pooledDispersion(rows.slice(0, 2))).toBeNull();
+  });
+});
+
+describe('mean test (docs/hotspots.md)', () => {
+  it('catches a plume that arrives in spikes by the mean, when the median and p90 stay at the background', () => {
+    // 60 readings at 10 with 5 spikes of 130: mean 20, median and p90 10; spikes make the dispersion large.
+    const cells = district(10, { mean: 20, max: 130, dispersion: 33 });
+    const c = evaluateCells(cells, S, 'tvoc').cells[0]!;
+    expect(c.reasons).toEqual(['mean']);
+    expect(c.excessMean).toBeCloseTo(10, 1);
+    expect(c.levelShift).toBe(false);
+    expect(evaluateCells(cells, { ...S, meanTest: false }, 'tvoc').cells[0]!.high).toBe(false);
   });
 });

@@ -14,6 +14,8 @@ export interface CellHistory {
   readonly residual: number | null;
   /** Median of the cell's past p90 residuals (p90 − district p90 baseline). */
   readonly residualP90: number | null;
+  /** Median of the cell's past mean residuals (mean − district mean baseline); null or absent when none was stored. */
+  readonly residualMean?: number | null;
   /** Median of the cell's past medians (for the regional guard). */
   readonly median: number | null;
   /** Median of the cell's past within-window dispersions (canonical unit; level-shift test); null or absent when none was stored. */
@@ -40,6 +42,9 @@ export interface CellTest {
     | 'upper_excess'
     | 'temporal'
     | 'upper_temporal'
+    | 'mean_z'
+    | 'mean_excess'
+    | 'mean_temporal'
     | 'absolute'
     | 'suspect'
     | 'van'
@@ -55,6 +60,9 @@ export interface DistrictRef {
   readonly scale: number | null;
   readonly baselineP90: number;
   readonly scaleP90: number | null;
+  /** Median of the eligible cells' means and its robust scale (absent: the mean test does not run). */
+  readonly baselineMean?: number;
+  readonly scaleMean?: number | null;
   readonly regional: boolean;
 }
 
@@ -62,6 +70,7 @@ export interface DistrictRef {
 export interface CellVerdict {
   readonly excess: number;
   readonly excessP90: number;
+  readonly excessMean: number | null;
   readonly uncertainty: number;
   readonly minExcess: number;
   readonly temporalExcess: number | null;
@@ -70,7 +79,7 @@ export interface CellVerdict {
   readonly suspect: boolean;
   /** It would have been high-value, but its excess came without the dispersion of a plume (see {@link testCell}). */
   readonly levelShift: boolean;
-  readonly reasons: ('relative' | 'upper' | 'absolute')[];
+  readonly reasons: ('relative' | 'upper' | 'mean' | 'absolute')[];
   readonly confidence: number;
   readonly tests: CellTest[];
 }
@@ -87,18 +96,30 @@ export function cellUncertainty(c: Pick<CellStats, 'uncertainty'>, s: Pick<Metho
 }
 
 /**
+ * The statistic whose test made a cell high-value, in order of preference: the median (`relative`, or
+ * `absolute`, which also asks the median to stand out), else the p90 (`upper`), else the mean (`mean`).
+ */
+export function firedStatistic(reasons: readonly string[]): 'median' | 'p90' | 'mean' {
+  if (reasons.includes('relative') || reasons.includes('absolute') || reasons.length === 0) return 'median';
+  return reasons.includes('upper') ? 'p90' : 'mean';
+}
+
+/**
  * Runs the tests of one eligible cell (docs/hotspots.md):
  * - relative: excess e = median − baseline ≥ minExcess (minExcessFactor × uncertainty), robust z ≥ robustZ,
  *   median ≥ ratio × baseline, and the temporal test (e − the cell's past residual ≥ minExcess; unknown
  *   without history, then it passes);
  * - upper (when `upperQuantile`): the same on the p90 against the district's p90 baseline;
+ * - mean (when `meanTest`): the same on the mean against the district's mean baseline (a plume arriving
+ *   in spikes moves the mean, not the median or p90);
  * - absolute: mean > the metric's threshold and the cell also stands out (e ≥ minExcess and z ≥ robustZ);
  * - suspect: the cell stands out spatially now and in ≥ suspectHigh − 1 of the previous suspectWindows − 1
  *   windows; a suspect cell is never high-value (it raises a check-sensor task instead);
  * - level shift (`plumeFluctuation` > 0, a cell eligible by its fixed sensors that would be high-value):
- *   with x the excess of the test that fired (its temporal excess when known, else its spatial one) and
- *   r the cell's usual dispersion (median of its past dispersions, else the uncertainty u), the extra
- *   dispersion √max(0, dispersion² − r²) must reach plumeFluctuation × x. A plume meanders and
+ *   with x the excess of the test that fired (the larger of its spatial and temporal excess) and r the
+ *   cell's usual dispersion (median of its past dispersions, else the uncertainty u), the extra variance
+ *   dispersion² − r² must reach (plumeFluctuation × x)² and 2 standard errors of a variance estimate,
+ *   2 r² √(2/ν) with ν = fixed readings − 2 × devices (the line's degrees of freedom). A plume meanders and
  *   fluctuates at a receptor; a calibration step or drift moves every reading by the same amount. When
  *   it falls short the cell is not high-value (`levelShift`), unless a van pass confirms the excess.
  *   Unknown (no dispersion, no reference) passes.
@@ -114,11 +135,18 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
   const h = ctx.temporal?.get(c.cell);
   const te = h && h.residual !== null ? e - h.residual : null;
   const tep = h && (h.residualP90 ?? h.residual) !== null ? ep - (h.residualP90 ?? h.residual)! : null;
+  const hasMean = s.meanTest && d.baselineMean !== undefined;
+  const em = hasMean ? c.mean - d.baselineMean! : null;
+  const zm = em === null ? null : d.scaleMean === null || d.scaleMean === undefined ? 0 : em / d.scaleMean;
+  const hm = h ? (h.residualMean ?? null) : null;
+  const tem = em !== null && hm !== null ? em - hm : null;
+  const standsMean = em !== null && zm !== null && em > 0 && em >= minEx && zm >= s.robustZ;
+  const tOkMean = tem === null || tem >= minEx;
   const stands = e > 0 && e >= minEx && z >= s.robustZ && c.median >= s.ratio * d.baseline;
   const standsUp = s.upperQuantile && ep > 0 && ep >= minEx && zp >= s.robustZ;
   const tOk = te === null || te >= minEx;
   const tOkUp = tep === null || tep >= minEx;
-  const spatialHigh = stands || standsUp;
+  const spatialHigh = stands || standsUp || standsMean;
   const past = ctx.spatialHighCount?.get(c.cell) ?? 0;
   const suspect = spatialHigh && past + 1 >= s.suspectHigh;
   const threshold = s.thresholds[metric];
@@ -132,6 +160,7 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
   if (!suspect) {
     if (stands && tOk) reasons.push('relative');
     if (standsUp && tOkUp) reasons.push('upper');
+    if (standsMean && tOkMean) reasons.push('mean');
     if (absolute) reasons.push('absolute');
   }
   // Level shift: the excess of the test that fired, against the rise of the within-window dispersion.
@@ -139,12 +168,19 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
   let levelShift = false;
   const ref = h?.dispersion ?? (u > 0 ? u : null);
   if (s.plumeFluctuation > 0 && reasons.length > 0 && !vanOnly && c.dispersion !== null && c.dispersion !== undefined && ref !== null) {
-    const median = reasons.includes('relative') || reasons.includes('absolute');
-    const x = median ? (te ?? e) : (tep ?? ep);
-    const extra = Math.sqrt(Math.max(0, c.dispersion * c.dispersion - ref * ref));
-    const needed = s.plumeFluctuation * Math.max(0, x);
-    levelShift = extra < needed && !vanOk;
-    fluctuation = { test: 'plume_fluctuation', value: r4(extra), threshold: r4(needed), passed: extra >= needed };
+    const fired = firedStatistic(reasons);
+    const x = Math.max(
+      0,
+      fired === 'median' ? Math.max(e, te ?? e) : fired === 'p90' ? Math.max(ep, tep ?? ep) : Math.max(em ?? 0, tem ?? em ?? 0),
+    );
+    const extra2 = c.dispersion * c.dispersion - ref * ref;
+    // The extra variance must also exceed 2 standard errors of a variance estimate (2σ⁴/ν for normal
+    // noise, ν = the residual degrees of freedom), or noise alone would pass a small excess.
+    const dof = Math.max(1, c.nFixed - 2 * c.devices);
+    const needed2 = Math.max((s.plumeFluctuation * x) ** 2, 2 * ref * ref * Math.sqrt(2 / dof));
+    levelShift = extra2 < needed2 && !vanOk;
+    const extra = Math.sqrt(Math.max(0, extra2));
+    fluctuation = { test: 'plume_fluctuation', value: r4(extra), threshold: r4(Math.sqrt(needed2)), passed: extra2 >= needed2 };
     if (levelShift) reasons.length = 0;
   }
   const tests: CellTest[] = [
@@ -158,6 +194,12 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
       { test: 'upper_excess', value: r4(ep), threshold: r4(minEx), passed: ep > 0 && ep >= minEx },
       { test: 'upper_temporal', value: tep === null ? null : r4(tep), threshold: r4(minEx), passed: tep === null ? null : tep >= minEx },
     );
+  if (em !== null && zm !== null)
+    tests.push(
+      { test: 'mean_z', value: r4(zm), threshold: s.robustZ, passed: zm >= s.robustZ },
+      { test: 'mean_excess', value: r4(em), threshold: r4(minEx), passed: em > 0 && em >= minEx },
+      { test: 'mean_temporal', value: tem === null ? null : r4(tem), threshold: r4(minEx), passed: tem === null ? null : tem >= minEx },
+    );
   if (threshold !== undefined) tests.push({ test: 'absolute', value: r4(c.mean), threshold, passed: absolute });
   tests.push({ test: 'suspect', value: past + (spatialHigh ? 1 : 0), threshold: s.suspectHigh, passed: suspect });
   if (fluctuation) tests.push(fluctuation);
@@ -167,11 +209,11 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
     threshold: vanOnly ? 2 : r4(minEx),
     passed: vanOnly ? vanOk : vanExcess === null ? null : vanOk,
   });
-  // Confidence: the stronger of the median and p90 evidence, each term capped at 1 (docs/hotspots.md).
-  const useUp = standsUp && !stands;
-  const zz = useUp ? zp : z;
-  const ee = useUp ? ep : e;
-  const tt = useUp ? tep : te;
+  // Confidence: from the statistic that fired first (median, else p90, else mean), each term capped at 1.
+  const f = firedStatistic(reasons);
+  const zz = f === 'p90' ? zp : f === 'mean' ? zm! : z;
+  const ee = f === 'p90' ? ep : f === 'mean' ? em! : e;
+  const tt = f === 'p90' ? tep : f === 'mean' ? tem : te;
   const W = CONFIDENCE_WEIGHTS;
   const confidence =
     reasons.length === 0
@@ -183,6 +225,7 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
   return {
     excess: e,
     excessP90: ep,
+    excessMean: em,
     uncertainty: u,
     minExcess: minEx,
     temporalExcess: te,

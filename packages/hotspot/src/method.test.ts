@@ -41,8 +41,8 @@ describe('hotspot method (DOMAIN.md §6)', () => {
     expect(r.district.mad).toBe(1);
     expect(high[0]!.ratio).toBe(4);
     expect(high[0]!.robustZ).toBeCloseTo(30 / MAD_SCALE, 9);
-    // the fixture's p90 equals its median, so the upper-quantile test fires with the median one
-    expect(high[0]!.reasons).toEqual(['relative', 'upper']);
+    // the fixture's p90 and mean equal its median, so the upper-quantile and mean tests fire with the median one
+    expect(high[0]!.reasons).toEqual(['relative', 'upper', 'mean']);
   });
 
   it('flags nothing in a uniform district', () => {
@@ -82,12 +82,12 @@ describe('hotspot method (DOMAIN.md §6)', () => {
     // Issue 10: an absolute threshold alone flagged every cell of a regional episode; it now needs the
     // cell to stand out from the district (excess ≥ the minimum and robust z ≥ 3) as well.
     const flat = grid(10).map((c, i) => (i === 3 ? { ...c, mean: 51 } : c));
-    expect(evaluateCells(flat, { ...S, thresholds: { benzene: 50 } }, 'benzene').cells.some((c) => c.high)).toBe(false);
+    expect(evaluateCells(flat, { ...S, meanTest: false, thresholds: { benzene: 50 } }, 'benzene').cells.some((c) => c.high)).toBe(false);
     const cells = grid(10).map((c, i) => (i === 3 ? { ...c, mean: 51, median: 20 } : c));
-    const r = evaluateCells(cells, { ...S, upperQuantile: false, thresholds: { benzene: 50 } }, 'benzene');
+    const r = evaluateCells(cells, { ...S, upperQuantile: false, meanTest: false, thresholds: { benzene: 50 } }, 'benzene');
     expect(r.cells.filter((c) => c.high).map((c) => [c.cell, c.reasons])).toEqual([[cells[3]!.cell, ['relative', 'absolute']]]);
     expect(
-      evaluateCells(cells, { ...S, upperQuantile: false, thresholds: { benzene: 50 } }, 'tvoc')
+      evaluateCells(cells, { ...S, upperQuantile: false, meanTest: false, thresholds: { benzene: 50 } }, 'tvoc')
         .cells.filter((c) => c.high)
         .map((c) => c.reasons),
     ).toEqual([['relative']]);

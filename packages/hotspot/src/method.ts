@@ -15,9 +15,10 @@ export const MEAN_AD_SCALE = 1.253314;
 /**
  * Why a cell is high-value: `relative` (its median stands out from the district and from its own
  * history by the minimum excess), `upper` (the same on its p90: a source on for part of the window),
- * `absolute` (mean above the metric's threshold while the cell also stands out).
+ * `mean` (the same on its mean: a plume arriving in spikes), `absolute` (mean above the metric's
+ * threshold while the cell also stands out).
  */
-export type HighReason = 'relative' | 'upper' | 'absolute';
+export type HighReason = 'relative' | 'upper' | 'mean' | 'absolute';
 
 /** How the robust z-score was scaled in a window: MAD, mean absolute deviation (MAD = 0), or not at all (every eligible median equal). */
 export type ScaleKind = 'mad' | 'mean_ad' | 'none';
@@ -36,6 +37,8 @@ export interface CellResult extends CellStats {
   /** median − district baseline and p90 − district p90 baseline (canonical unit); null when ineligible. */
   readonly excess?: number | null;
   readonly excessP90?: number | null;
+  /** mean − district mean baseline (canonical unit); null when ineligible. */
+  readonly excessMean?: number | null;
   /** The excess over the cell's own history (temporal baseline); null when ineligible or history too short. */
   readonly temporalExcess?: number | null;
   /** The cell stood out from the district (spatial test, median or p90), whatever its history. */
@@ -68,6 +71,9 @@ export interface DistrictStats {
   /** Median of the eligible cells' p90s and its robust scale (same rule as `scale`). */
   readonly baselineP90?: number | null;
   readonly scaleP90?: number | null;
+  /** Median of the eligible cells' means and its robust scale (same rule as `scale`). */
+  readonly baselineMean?: number | null;
+  readonly scaleMean?: number | null;
   /** Regional guard: share of eligible cells with history that rose by their minimum excess over their own past median, and the verdict. */
   readonly risingFraction?: number | null;
   readonly regional?: boolean;
@@ -105,7 +111,8 @@ export function isEligible(
  *
  * - baseline b = median of the eligible cell medians; MAD = median |m_i − b| over the same cells;
  *   scale = 1.4826 × MAD, or 1.2533 × the mean absolute deviation when MAD = 0, or none when every
- *   eligible median equals b (then z = 0 for all cells); the same on the p90s (`baselineP90`, `scaleP90`);
+ *   eligible median equals b (then z = 0 for all cells); the same on the p90s (`baselineP90`, `scaleP90`)
+ *   and on the means (`baselineMean`, `scaleMean`);
  * - each eligible cell runs the tests of {@link testCell} (spatial, minimum excess, temporal, upper
  *   quantile, absolute, sensor suspect); it is high-value when one of `relative`, `upper`, `absolute` holds;
  *   an ineligible cell is never high-value;
@@ -129,6 +136,7 @@ export function evaluateCells(
   const eligible = stats.filter((c) => isEligible(c, s));
   const med = robustScale(eligible.map((c) => c.median));
   const up = robustScale(eligible.map((c) => c.p90));
+  const mn = robustScale(eligible.map((c) => c.mean));
   let withHistory = 0;
   let rising = 0;
   for (const c of eligible) {
@@ -162,9 +170,23 @@ export function evaluateCells(
       vanMedian: c.vanMedian ?? null,
       dispersion: c.dispersion ?? null,
     };
-    if (!isEligible(c, s) || med === null || up === null)
+    if (!isEligible(c, s) || med === null || up === null || mn === null)
       return { ...base, eligible: false, ratio: null, robustZ: null, giStar: null, high: false, reasons: [] };
-    const v = testCell(c, { baseline: med.centre, scale: med.scale, baselineP90: up.centre, scaleP90: up.scale, regional }, s, metric, ctx);
+    const v = testCell(
+      c,
+      {
+        baseline: med.centre,
+        scale: med.scale,
+        baselineP90: up.centre,
+        scaleP90: up.scale,
+        baselineMean: mn.centre,
+        scaleMean: mn.scale,
+        regional,
+      },
+      s,
+      metric,
+      ctx,
+    );
     if (v.reasons.length > 0) high += 1;
     if (v.suspect) suspects += 1;
     if (v.levelShift) levelShifts += 1;
@@ -179,6 +201,7 @@ export function evaluateCells(
       reasons: v.reasons,
       excess: v.excess,
       excessP90: v.excessP90,
+      excessMean: v.excessMean,
       temporalExcess: v.temporalExcess,
       spatialHigh: v.spatialHigh,
       suspect: v.suspect,
@@ -198,6 +221,8 @@ export function evaluateCells(
       scaleKind: med?.kind ?? 'none',
       baselineP90: up?.centre ?? null,
       scaleP90: up?.scale ?? null,
+      baselineMean: mn?.centre ?? null,
+      scaleMean: mn?.scale ?? null,
       risingFraction,
       regional,
       suspects,

@@ -43,6 +43,12 @@ export interface MethodSettings {
   readonly uncertainty: Readonly<Record<string, number>>;
   /** Also test the cell's p90 against the district's p90s (an intermittent source on for part of the window; default true). */
   readonly upperQuantile: boolean;
+  /**
+   * Also test the cell's mean against the district's means (default true): a meandering plume close to
+   * its sensor arrives in spikes, over less than a tenth of the window, which the median and the p90
+   * do not see and the mean does (docs/hotspots.md).
+   */
+  readonly meanTest: boolean;
   /** Temporal baseline: the cell's own residuals at the same hour of day over the last this many days (default 21)… */
   readonly temporalDays: number;
   /** …when at least this many such days exist (default 7); otherwise… */
@@ -116,6 +122,7 @@ export const DEFAULT_METHOD_SETTINGS: MethodSettings = Object.freeze({
     co: 0.1,
   }),
   upperQuantile: true,
+  meanTest: true,
   temporalDays: 21,
   temporalMinDays: 7,
   temporalWindows: 24,

@@ -8,10 +8,9 @@ import { runScenario, type ScenarioRun } from './run.js';
 
 // A small SIMULATED scenario scored end to end against the real PostgreSQL (db voc_test): three sources
 // (print shop, restaurant, body shop; seed 3 makes the print shop detectable at its nearest sensor) and
-// one stuck sensor on a network of 100 fixed sensors, all sited near facilities, over 16 h of the real
-// December 2016 weather, shifted 30 years ahead so that no other test's range overlaps. Asserts issue
-// 10's targets on it; the full set is `npm run bench:detection` (a biased or drifting sensor needs 20
-// windows to be told from a source, longer than this test: its unit test is in @voc/hotspot detect.test.ts).
+// one stuck and one biased sensor (6 σ from hour 6) on a network of 100 fixed sensors, all sited near
+// facilities, over 16 h of the real December 2016 weather, shifted 30 years ahead so that no other
+// test's range overlaps. Asserts issue 10's targets on it; the full set is `npm run bench:detection`.
 
 const cfg = loadConfig();
 const OFFSET = Date.UTC(2046, 11, 26) - Date.UTC(2016, 11, 26);
@@ -38,7 +37,7 @@ beforeAll(async () => {
   sim = simulate({
     ...base,
     network: { ...DEFAULT_NETWORK, fixedSensors: 100, sitedNearFacilities: 84, vans: 0 },
-    faults: { stuck: 1 },
+    faults: { stuck: 1, bias: 1 },
   });
   await cleanup();
   run = await runScenario(pool, sim, methodSettings(cfg.hotspot), { trace: traceSettings(cfg.hotspot) });
@@ -65,8 +64,10 @@ describe('detection scored on a small simulated scenario', () => {
     ).toBe(true);
   });
 
-  it('raises the stuck sensor as a sensor to check, and no other sensor', () => {
+  it('raises the stuck and the biased sensor as sensors to check, never as sources, and no other sensor', () => {
     expect(run.report.faultsRaisedAsFaults).toBe(1);
+    expect(run.report.faultsRaisedOnlyAsFaults).toBe(1);
+    expect(run.report.faultsRaisedAsSources).toBe(0);
     expect(run.report.falseSensorTasks).toBe(0);
   });
 });

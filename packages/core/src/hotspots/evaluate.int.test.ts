@@ -205,7 +205,7 @@ describe('hotspot evaluation (DOMAIN.md §6) on PostgreSQL', () => {
       ratio: expect.any(Number),
       robustZ: expect.any(Number),
       // the p90 stands out with the median (upper-quantile test, issue 10), and the task states its confidence
-      reasons: ['relative', 'upper'],
+      reasons: ['relative', 'upper', 'mean'],
       excess: expect.any(Number),
       confidence: expect.any(Number),
     });

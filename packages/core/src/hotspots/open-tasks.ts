@@ -1,6 +1,7 @@
 import { gridDisk } from 'h3-js';
 import type { SeriesKey } from '@voc/domain';
 import {
+  firedStatistic,
   cellCentre,
   cellPolygon,
   distanceM,
@@ -182,16 +183,16 @@ export class TaskOpener {
 
 /**
  * What the detection tests found in the opening window, as a task states it: the excess over the
- * district baseline (the larger of the median and p90 excess among the reasons that fired), the
+ * district baseline (of the statistic that fired: median, else p90, else mean), the
  * instrument uncertainty it was judged against, the excess over the cell's own history, the confidence
  * and every test with its value and threshold (docs/hotspots.md "Confidence").
  */
 export function detectionStats(r: StoredCell): Record<string, unknown> {
-  const useUp = r.reasons.includes('upper') && !r.reasons.includes('relative');
-  const excess = useUp ? r.excessP90 : r.excess;
+  const statistic = firedStatistic(r.reasons);
+  const excess = statistic === 'p90' ? r.excessP90 : statistic === 'mean' ? r.excessMean : r.excess;
   return {
     excess: excess === null || excess === undefined ? null : round(excess),
-    excessStatistic: useUp ? 'p90' : 'median',
+    excessStatistic: statistic,
     uncertainty: r.uncertainty ?? null,
     temporalExcess: r.temporalExcess === null || r.temporalExcess === undefined ? null : round(r.temporalExcess),
     confidence: r.confidence ?? null,

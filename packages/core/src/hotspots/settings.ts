@@ -19,6 +19,7 @@ export function methodSettings(h: Config['hotspot'], override: Partial<MethodSet
     minExcessFactor: h.minExcessFactor,
     uncertainty: h.uncertainty,
     upperQuantile: h.upperQuantile,
+    meanTest: h.meanTest,
     temporalDays: h.temporalDays,
     temporalMinDays: h.temporalMinDays,
     temporalWindows: h.temporalWindows,
