@@ -5,6 +5,7 @@ export * from './met.js';
 export * from './background.js';
 export * from './stability.js';
 export * from './plume.js';
+export * from './meander.js';
 export * from './species.js';
 export * from './sensors.js';
 export * from './sources.js';

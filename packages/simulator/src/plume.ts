@@ -81,13 +81,28 @@ export interface PlumeOptions {
 }
 
 /**
+ * Smallest instantaneous lateral spread under meander, as a fraction of the time-averaged σy (0.3; ours):
+ * keeps the instantaneous plume from collapsing to a line where the meander alone would exceed σy.
+ */
+export const MIN_INSTANTANEOUS_SPREAD = 0.3;
+
+/**
  * Concentration at a receptor from a point source, g/m³ (× 10⁶ for µg/m³).
+ *
+ * With `meanderSigmaM` (σm) the plume is the instantaneous one of a meandering plume (Gifford 1959,
+ * *Adv. Geophys.* 6:117; see `meander.ts`): the time-averaged variance σy² is split into the meander's
+ * σm² and the instantaneous spread σy,i² = max(σy² − σm², (0.3 σy)²) ({@link MIN_INSTANTANEOUS_SPREAD}),
+ * and σy,i replaces σy; the caller puts the meandering centreline into `y`. Averaged over a Gaussian
+ * meander of s.d. σm the result is again a Gaussian plume of variance σy,i² + σm² (= σy² unless the floor
+ * applies, then somewhat wider and lower on the axis). Without σm (or σm = 0): the steady plume.
  * @param q emission rate, g/s
  * @param u wind speed at release height, m/s
  * @param x downwind distance, m (≤ 0: receptor upwind, concentration 0)
  * @param y crosswind distance, m
  * @param z receptor height above ground, m
  * @param h effective release height, m
+ * @param meanderSigmaM s.d. of the meander's lateral displacement at this distance, m (≥ 0; default none)
+ * @throws RangeError when meanderSigmaM is negative or not a number
  */
 export function plumeConcentration(
   q: number,
@@ -98,11 +113,17 @@ export function plumeConcentration(
   h: number,
   stability: StabilityClass,
   opts: PlumeOptions,
+  meanderSigmaM?: number,
 ): number {
+  if (meanderSigmaM !== undefined && !(meanderSigmaM >= 0)) throw new RangeError(`meander s.d. must be ≥ 0 m, got ${meanderSigmaM}`);
   if (x <= 0 || q <= 0) return 0;
   const xe = Math.max(x, opts.minDownwindM ?? 20);
   const ue = Math.max(u, opts.minWindMs ?? 1);
-  const { sy, sz } = briggsSigmas(xe, stability, opts.terrain);
+  const s = briggsSigmas(xe, stability, opts.terrain);
+  const sz = s.sz;
+  const sy = meanderSigmaM
+    ? Math.sqrt(Math.max(s.sy * s.sy - meanderSigmaM * meanderSigmaM, (MIN_INSTANTANEOUS_SPREAD * s.sy) ** 2))
+    : s.sy;
   const lateral = Math.exp(-(y * y) / (2 * sy * sy));
   if (lateral === 0) return 0;
   const vertical = Math.exp(-((z - h) ** 2) / (2 * sz * sz)) + Math.exp(-((z + h) ** 2) / (2 * sz * sz));

@@ -1,3 +1,4 @@
+import { DEFAULT_MEANDER_TIMESCALE_S } from './meander.js';
 import type { NetworkSpec } from './network.js';
 import type { ScenarioSpec } from './simulate.js';
 import { DEFAULT_VAN_DRIVING } from './vans.js';
@@ -123,6 +124,8 @@ export function scenario(name: ScenarioName, opts: ScenarioOptions = {}): Scenar
     streetSpacingM: 500,
     terrain: 'urban',
     receptorHeightM: 3,
+    meander: true,
+    meanderTimescaleS: DEFAULT_MEANDER_TIMESCALE_S,
     vanShifts: [
       [9 * 60, 11 * 60 + 30],
       [14 * 60, 16 * 60 + 30],

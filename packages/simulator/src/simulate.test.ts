@@ -2,8 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { deviceInputSchema, readingMessageSchema, wireReadingSchema } from '@voc/domain';
-import { areaOf, parseDistrictGeoJson, XICHENG_DEMO_DISTRICT } from './district.js';
-import { scenario } from './scenarios.js';
+import { buildBackground } from './background.js';
+import { areaOf, parseDistrictGeoJson, streetGrid, XICHENG_DEMO_DISTRICT } from './district.js';
+import { ConcentrationField } from './field.js';
+import { loadDefaultStations } from './met.js';
+import { DEFAULT_NETWORK, scenario } from './scenarios.js';
+import { trueMetricValue } from './sensors.js';
 import { simulate, type Simulation } from './simulate.js';
 import { registrationDevices, toReadingMessage, toWirePayload } from './wire.js';
 
@@ -88,6 +92,65 @@ describe('scenario simulator', () => {
     expect(sim.truth.episodes.length).toBeGreaterThan(0);
     expect(Math.max(...sim.truth.episodes.map((e) => e.peak))).toBeGreaterThan(300);
     expect(sim.truth.sources).toHaveLength(0);
+  });
+
+  it('reproduces the readings of the simulator before meander byte for byte with meander off', () => {
+    // sha256 of the chunks of this spec computed by the simulator as it was before plume meander
+    // (steady plume; Node.js 20, V8: Math.exp etc. are not bit-specified, another engine may differ).
+    const base = scenario('sources-3', { durationHours: 3 });
+    const spec = { ...base, start: base.start + 9 * 3_600_000 };
+    const chunksDigest = (sim: Simulation) => {
+      const h = createHash('sha256');
+      for (const c of sim.chunks()) h.update(JSON.stringify(c));
+      return h.digest('hex');
+    };
+    expect(chunksDigest(simulate({ ...spec, meander: false }))).toBe('1889eabb08959fac515d4be5e9888ae9b15826dd77a2589512438b1b4d8320be');
+    // Meander is on by default and changes them.
+    expect(spec.meander).toBe(true);
+    expect(chunksDigest(simulate(spec))).not.toBe('1889eabb08959fac515d4be5e9888ae9b15826dd77a2589512438b1b4d8320be');
+  });
+
+  it("gives truth window means that are the means of what the nearest sensor's readings carry", () => {
+    // No lost readings, so every reading instant the truth samples is a reading; then the window mean
+    // of (reading − background metric) differs from the truth's excess by the mean noise only.
+    // 27 December 08:00-18:00 CST: the printer's and the body shop's plumes reach their nearest sensors.
+    const base = scenario('sources-3', { durationHours: 10 });
+    const spec = { ...base, start: base.start + 32 * 3_600_000, network: { ...DEFAULT_NETWORK, dropoutRate: 0 } };
+    const sim = simulate(spec);
+    const centre = streetGrid(XICHENG_DEMO_DISTRICT, spec.streetSpacingM).projection.origin;
+    const bgField = new ConcentrationField(buildBackground(loadDefaultStations()), [], {
+      terrain: spec.terrain,
+      receptorHeightM: 3,
+      centre,
+    });
+    const len = spec.windowMinutes * 60_000;
+    const readings = new Map<string, { time: number; value: number }[]>();
+    for (const c of sim.chunks())
+      for (const r of c)
+        for (const v of r.values) {
+          const k = `${r.deviceId}|${v.metric}`;
+          (readings.get(k) ?? readings.set(k, []).get(k)!).push({ time: r.time, value: v.value });
+        }
+    let strong = 0;
+    for (const s of sim.truth.sources) {
+      const d = s.detectability;
+      const resolution = sim.devices.find((x) => x.id === d.sensorId)!.channels.find((c) => c.metric === d.metric)!.resolution;
+      for (const w of d.windows) {
+        const rs = (readings.get(`${d.sensorId}|${d.metric}`) ?? []).filter((r) => r.time >= w.start && r.time < w.start + len);
+        expect(rs.length).toBe(60);
+        const observed =
+          rs.reduce((a, r) => {
+            const wx = bgField.weather(r.time);
+            return a + r.value - trueMetricValue(d.metric!, bgField.backgroundAt(wx), bgField.dayBackground(r.time))!;
+          }, 0) / rs.length;
+        // 4 σ of a 60-reading mean, plus half the output resolution (rounding).
+        const tolerance = (4 * d.noise!) / Math.sqrt(60) + resolution / 2;
+        expect(Math.abs(observed - w.excess), `${s.id} ${new Date(w.start).toISOString()}`).toBeLessThan(tolerance);
+        if (w.excess >= 3 * d.noise!) strong += 1;
+      }
+    }
+    // Not vacuous: some windows carry an excess well above the noise.
+    expect(strong).toBeGreaterThan(0);
   });
 
   it('refuses a span the station data do not cover', () => {

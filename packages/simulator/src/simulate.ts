@@ -39,6 +39,14 @@ export interface ScenarioSpec {
   readonly terrain: Terrain;
   /** Sensor inlet height, m (default 3: lamp-post mounting). */
   readonly receptorHeightM: number;
+  /**
+   * Plume meander (default on): each source's plume follows a seeded fluctuating wind direction
+   * (`meander.ts`), so sensors near a source see a fluctuating, partly intermittent signal. Off: the
+   * steady plume of the interpolated hourly wind (the simulator before meander, byte for byte).
+   */
+  readonly meander: boolean;
+  /** Lagrangian time scale of the meander, s (default 300; `DEFAULT_MEANDER_TIMESCALE_S`). */
+  readonly meanderTimescaleS: number;
   /** Survey shifts of the vans, minutes after local (CST) midnight, [start, end). */
   readonly vanShifts: readonly (readonly [number, number])[];
   readonly vanDriving: VanDriving;
@@ -120,7 +128,12 @@ export function simulate(spec: ScenarioSpec, inputs: SimulationInputs = {}): Sim
   const devices = injectFaults(spec.seed, built.devices, spec.faults, from, to);
   const sources = plantSources(spec.seed, built.facilities, spec.sources, from, to);
   const centre = grid.projection.origin;
-  const field = new ConcentrationField(background, sources, { terrain: spec.terrain, receptorHeightM: spec.receptorHeightM, centre });
+  const field = new ConcentrationField(background, sources, {
+    terrain: spec.terrain,
+    receptorHeightM: spec.receptorHeightM,
+    centre,
+    ...(spec.meander ? { meander: { seed: spec.seed, timescaleS: spec.meanderTimescaleS } } : {}),
+  });
   const crossings = grid.nodes.map((n) => grid.projection.toLatLon(n));
   const truth = buildTruth({ spec, from, to, district, background, devices, facilities: built.facilities, sources, field, crossings });
 

@@ -133,31 +133,47 @@ interface SensorView {
   readonly peak: number;
 }
 
-/** Window-mean plume excess of source `s` at device `d`, best channel (most windows ≥ 3 σ, then highest peak/σ). */
+/**
+ * Window-mean plume excess of source `s` at device `d`, best channel (most windows ≥ 3 σ, then highest
+ * peak/σ). The excess is sampled at the device's own reading instants (its cadence and phase, as
+ * `simulate`'s chunks read it), so each window mean is the mean of the noise-free excess the sensor's
+ * readings in that window carry (dropouts, outages and value faults aside): with plume meander the
+ * excess changes from one reading to the next, and samples at other instants would average another signal.
+ */
 function sensorView(inp: TruthInputs, s: PlantedSource, d: SimDevice, metrics: readonly string[]): SensorView {
   const len = inp.spec.windowMinutes * 60_000;
   const step = inp.spec.network.cadenceS * 1000;
-  let best: SensorView | null = null;
-  for (const ch of d.channels.filter((c) => metrics.includes(c.metric))) {
-    const windows: { start: number; excess: number }[] = [];
-    for (let w = Math.floor(inp.from / len) * len; w < inp.to; w += len) {
-      if (!s.onPeriods.some((p) => p.start < w + len && p.end > w)) continue;
-      let sum = 0;
-      let n = 0;
-      for (let t = Math.max(w, inp.from); t < Math.min(w + len, inp.to); t += step) {
-        const wx = inp.field.weather(t);
-        const bg = inp.field.backgroundAt(wx);
-        const dayBg = inp.field.dayBackground(t);
-        const ex = inp.field.excessAt(d.xy, t, wx, s);
-        sum += trueMetricValue(ch.metric, addSpecies(bg, ex), dayBg)! - trueMetricValue(ch.metric, bg, dayBg)!;
-        n += 1;
-      }
-      windows.push({ start: w + inp.spec.timeOffsetMs, excess: n ? Number((sum / n).toPrecision(6)) : 0 });
+  const cadence = d.cadenceS * 1000;
+  const phase = d.phaseS * 1000;
+  // The chunks' first step and their rule for a device whose cadence is not the network's.
+  const first = Math.ceil(inp.from / step) * step;
+  const channels = d.channels.filter((c) => metrics.includes(c.metric));
+  const windows = channels.map(() => [] as { start: number; excess: number }[]);
+  for (let w = Math.floor(inp.from / len) * len; w < inp.to; w += len) {
+    if (!s.onPeriods.some((p) => p.start < w + len && p.end > w)) continue;
+    const sums = channels.map(() => 0);
+    let n = 0;
+    const end = Math.min(w + len, inp.to);
+    for (let t = first + Math.max(0, Math.ceil((w - phase - first) / step)) * step + phase; t < end; t += step) {
+      if (cadence !== step && t % cadence !== 0) continue;
+      const wx = inp.field.weather(t);
+      const bg = inp.field.backgroundAt(wx);
+      const dayBg = inp.field.dayBackground(t);
+      const all = addSpecies(bg, inp.field.excessAt(d.xy, t, wx, s));
+      for (const [i, ch] of channels.entries())
+        sums[i]! += trueMetricValue(ch.metric, all, dayBg)! - trueMetricValue(ch.metric, bg, dayBg)!;
+      n += 1;
     }
-    const above = windows.filter((x) => x.excess >= DETECTABLE_SIGMAS * ch.noise).length;
-    const peak = Math.max(0, ...windows.map((x) => x.excess)) / ch.noise;
+    for (const [i, ws] of windows.entries())
+      ws.push({ start: w + inp.spec.timeOffsetMs, excess: n ? Number((sums[i]! / n).toPrecision(6)) : 0 });
+  }
+  let best: SensorView | null = null;
+  for (const [i, ch] of channels.entries()) {
+    const ws = windows[i]!;
+    const above = ws.filter((x) => x.excess >= DETECTABLE_SIGMAS * ch.noise).length;
+    const peak = Math.max(0, ...ws.map((x) => x.excess)) / ch.noise;
     if (!best || above > best.above || (above === best.above && peak > best.peak))
-      best = { metric: ch.metric, noise: ch.noise, windows, above, peak };
+      best = { metric: ch.metric, noise: ch.noise, windows: ws, above, peak };
   }
   return best!;
 }
