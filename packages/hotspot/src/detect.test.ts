@@ -182,3 +182,11 @@ describe('mean test (docs/hotspots.md)', () => {
     expect(evaluateCells(cells, { ...S, meanTest: false }, 'tvoc').cells[0]!.high).toBe(false);
   });
 });
+
+describe('mean test on van-only cells', () => {
+  it('does not run: a van pass mixes positions and times', () => {
+    const c = evaluateCells(district(10, { mean: 20, nFixed: 0, maxPassReadings: 60, vanPasses: 1 }), S, 'tvoc').cells[0]!;
+    expect(c.reasons).toEqual([]);
+    expect(c.tests!.some((t) => t.test === 'mean_z')).toBe(false);
+  });
+});

@@ -110,8 +110,8 @@ export function firedStatistic(reasons: readonly string[]): 'median' | 'p90' | '
  *   median ≥ ratio × baseline, and the temporal test (e − the cell's past residual ≥ minExcess; unknown
  *   without history, then it passes);
  * - upper (when `upperQuantile`): the same on the p90 against the district's p90 baseline;
- * - mean (when `meanTest`): the same on the mean against the district's mean baseline (a plume arriving
- *   in spikes moves the mean, not the median or p90);
+ * - mean (when `meanTest`, cells eligible by their fixed sensors): the same on the mean against the
+ *   district's mean baseline (a plume arriving in spikes moves the mean, not the median or p90);
  * - absolute: mean > the metric's threshold and the cell also stands out (e ≥ minExcess and z ≥ robustZ);
  * - suspect: the cell stands out spatially now and in ≥ suspectHigh − 1 of the previous suspectWindows − 1
  *   windows; a suspect cell is never high-value (it raises a check-sensor task instead);
@@ -135,7 +135,8 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
   const h = ctx.temporal?.get(c.cell);
   const te = h && h.residual !== null ? e - h.residual : null;
   const tep = h && (h.residualP90 ?? h.residual) !== null ? ep - (h.residualP90 ?? h.residual)! : null;
-  const hasMean = s.meanTest && d.baselineMean !== undefined;
+  // Only for a cell eligible by its fixed sensors: a van pass's mean mixes the positions along the pass.
+  const hasMean = s.meanTest && d.baselineMean !== undefined && c.nFixed >= s.minReadings;
   const em = hasMean ? c.mean - d.baselineMean! : null;
   const zm = em === null ? null : d.scaleMean === null || d.scaleMean === undefined ? 0 : em / d.scaleMean;
   const hm = h ? (h.residualMean ?? null) : null;
