@@ -97,13 +97,19 @@ async function fixture(env: Record<string, string> = {}): Promise<Fixture> {
   return f;
 }
 
-/** Twelve pm25 readings per device in window `w` (hours from `base`); the centre cell at `centre`. */
+/**
+ * Twelve pm25 readings per device in window `w` (hours from `base`); the centre cell at `centre`, its
+ * excess over 10 fluctuating as a plume does (half the readings 0.5 ×, half 1.5 ×: median and mean
+ * `centre`), so the level-shift test sees a plume, not a sensor offset.
+ */
 function windowReadings(f: Fixture, w: number, centre: number | null): ReadingMessage[] {
   const out: ReadingMessage[] = [];
   CELLS.forEach((c, i) => {
     if (i === 0 && centre === null) return;
-    for (let k = 0; k < 12; k += 1)
-      out.push(fixedReading(f.dev(i), centreCell12(c), f.base + w * H + k * 300_000, 'pm25', i === 0 ? centre! : 10 + ((i % 3) - 1)));
+    for (let k = 0; k < 12; k += 1) {
+      const v = i === 0 ? 10 + (centre! - 10) * (k % 2 ? 1.5 : 0.5) : 10 + ((i % 3) - 1);
+      out.push(fixedReading(f.dev(i), centreCell12(c), f.base + w * H + k * 300_000, 'pm25', v));
+    }
   });
   return out;
 }
@@ -312,7 +318,7 @@ describe('hotspot worker (BullMQ on Redis)', () => {
       metric: 'pm25',
       unit: 'µg/m³',
       windowStart: new Date(f.base + H).toISOString(),
-      stats: { median: 40, reasons: ['relative', 'upper'] }, // the p90 stands out with the median (issue 10's upper-quantile test)
+      stats: { median: 40, reasons: ['relative', 'upper', 'mean'] }, // the p90 and the mean stand out with the median (issue 10's upper-quantile and mean tests)
     });
     const { rows } = await pool.query<{ n: number }>(
       `select count(*)::int as n from alert_outbox where published_at is null and payload->>'cell' = $1 and (payload->>'windowStart')::timestamptz >= $2`,
