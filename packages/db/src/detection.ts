@@ -72,21 +72,25 @@ export class DetectionQueries {
   }
 
   /** Per cell, windows in [window − (n − 1) × length, window) in which it stood out from the district. */
-  async spatialHighCounts(s: SeriesKey, window: number, n: number): Promise<Map<string, number>> {
-    const { rows } = await this.db.query<{ cell: string; k: number }>(
-      `select cell::text as cell, count(*)::int as k from hotspot_cell_stats
-       where ${SERIES} and window_start < $4 and window_start >= $4::timestamptz - make_interval(mins => $3::int * $5::int) and spatial_high
-       group by cell`,
-      [...seriesParams(s), ts(window), n - 1],
-    );
-    return new Map(rows.map((r) => [cellHex(r.cell), r.k]));
+  spatialHighCounts(s: SeriesKey, window: number, n: number): Promise<Map<string, number>> {
+    return this.flaggedCounts('spatial_high', s, window, n);
   }
 
   /** Per cell, windows in [window − (n − 1) × length, window) in which its excess was a level shift. */
-  async levelShiftCounts(s: SeriesKey, window: number, n: number): Promise<Map<string, number>> {
+  levelShiftCounts(s: SeriesKey, window: number, n: number): Promise<Map<string, number>> {
+    return this.flaggedCounts('level_shift', s, window, n);
+  }
+
+  /** Per cell, the previous n − 1 windows in which a boolean column of `hotspot_cell_stats` was true. */
+  private async flaggedCounts(
+    column: 'spatial_high' | 'level_shift',
+    s: SeriesKey,
+    window: number,
+    n: number,
+  ): Promise<Map<string, number>> {
     const { rows } = await this.db.query<{ cell: string; k: number }>(
       `select cell::text as cell, count(*)::int as k from hotspot_cell_stats
-       where ${SERIES} and window_start < $4 and window_start >= $4::timestamptz - make_interval(mins => $3::int * $5::int) and level_shift
+       where ${SERIES} and window_start < $4 and window_start >= $4::timestamptz - make_interval(mins => $3::int * $5::int) and ${column}
        group by cell`,
       [...seriesParams(s), ts(window), n - 1],
     );
