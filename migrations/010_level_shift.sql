@@ -14,3 +14,10 @@ alter table hotspot_evaluations
 alter table sensor_checks drop constraint sensor_checks_reason_check;
 alter table sensor_checks add constraint sensor_checks_reason_check
   check (reason in ('stands_out_persistently', 'stuck', 'level_shift'));
+
+-- Network operators read the check-sensor tasks through the API (GET /v1/sensor-checks).
+do $$ begin
+  if exists (select 1 from pg_roles where rolname = 'voc_api') then
+    grant select on sensor_checks to voc_api;
+  end if;
+end $$;

@@ -3,6 +3,7 @@ import { ApiKeyRepository } from './api-keys.js';
 import { AlertLogRepository, HotspotQueryRepository, WebhookRepository } from './enforcement.js';
 import { SeriesRepository } from './series.js';
 import { DeadLetterRepository } from './deadletters.js';
+import { SensorCheckRepository } from './sensor-checks.js';
 import { DeviceRepository } from './devices.js';
 import { EvaluationRepository } from './evaluation.js';
 import { FacilityRepository } from './facilities.js';
@@ -22,6 +23,8 @@ export interface Repositories {
   readonly devices: DeviceRepository;
   readonly readings: ReadingRepository;
   readonly deadLetters: DeadLetterRepository;
+  /** Check-sensor operations tasks (read side). */
+  readonly sensorChecks: SensorCheckRepository;
   /** Hotspot evaluations, cell stats and states, hotspots and evidence (one transaction per window). */
   readonly evaluations: EvaluationRepository;
   readonly hotspotReport: HotspotReportRepository;
@@ -55,6 +58,7 @@ export function createRepositories(pool: Pool, opts: { rollup?: RollupOptions } 
     devices: new DeviceRepository(pool),
     readings: new ReadingRepository(pool),
     deadLetters: new DeadLetterRepository(pool),
+    sensorChecks: new SensorCheckRepository(pool),
     evaluations: new EvaluationRepository(pool, opts.rollup),
     hotspotReport: new HotspotReportRepository(pool),
     schedule: new ScheduleRepository(pool),

@@ -51,6 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.admin.query(`delete from readings where device_id = $1`, [SEEN]);
   await h.admin.query(`delete from dead_letters where device_id = $1`, [SEEN]);
+  await h.admin.query(`delete from sensor_checks where device_id = $1`, [SEEN]);
   await h.admin.query(`delete from devices where id = any($1)`, [[NEW, SEEN]]);
   await h.admin.query(`delete from facilities where id like $1`, [`${RUN}%`]);
   await h.admin.query(`delete from jurisdictions where id like $1`, [`${RUN}%`]);
@@ -119,6 +120,27 @@ describe('operations', () => {
     ]);
     expect((await h.app.inject({ url: `/v1/devices/${SEEN}/health`, headers: { 'x-api-key': analyst } })).statusCode).toBe(403);
     expect((await h.app.inject({ url: `/v1/devices/${SEEN}/health?hours=1000`, headers: { 'x-api-key': operator } })).statusCode).toBe(400);
+  });
+
+  it('lists the check-sensor tasks for the operators, by reason and device', async () => {
+    await h.admin.query(
+      `insert into sensor_checks (device_id, metric, resolution, window_minutes, cell, opened_window, last_window, reason, details)
+       values ($1, 'tvoc', 8, 60, x'8831aa4067fffff'::bigint, $2, $2, 'level_shift', '{"excess": 30}')`,
+      [SEEN, new Date(NOW - 3_600_000)],
+    );
+    const res = await h.app.inject({ url: `/v1/sensor-checks?device_id=${SEEN}&reason=level_shift`, headers: { 'x-api-key': operator } });
+    expect(res.statusCode).toBe(200);
+    const b = res.json<{ results: { deviceId: string; reason: string; cell: string; state: string; details: { excess: number } }[] }>();
+    expect(b.results).toEqual([
+      expect.objectContaining({ deviceId: SEEN, reason: 'level_shift', cell: '8831aa4067fffff', state: 'open', details: { excess: 30 } }),
+    ]);
+    expect(
+      (await h.app.inject({ url: `/v1/sensor-checks?device_id=${SEEN}&reason=stuck`, headers: { 'x-api-key': operator } })).json<{
+        results: unknown[];
+      }>().results,
+    ).toEqual([]);
+    expect((await h.app.inject({ url: '/v1/sensor-checks?reason=nonsense', headers: { 'x-api-key': operator } })).statusCode).toBe(400);
+    expect((await h.app.inject({ url: '/v1/sensor-checks', headers: { 'x-api-key': analyst } })).statusCode).toBe(403);
   });
 
   it('browses dead letters by reason and device', async () => {

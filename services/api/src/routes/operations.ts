@@ -79,7 +79,8 @@ const pathId = z.object({ id: deviceIdSchema });
 
 /**
  * Operations: device registry and provisioning (credentials shown once), device health, dead
- * letters browsable by reason and device with their counts, facility and jurisdiction import.
+ * letters browsable by reason and device with their counts, check-sensor tasks, facility and
+ * jurisdiction import.
  */
 export function operationsRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
   const { repos, provisioning } = ctx.deps;
@@ -342,6 +343,42 @@ export function operationsRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
       async (req) => {
         const rows = await repos.deadLetters.counts(new Date(req.query.since).toISOString(), req.query.by === 'device');
         return { meta: { found: rows.length }, results: rows };
+      },
+    );
+    app.get(
+      '/sensor-checks',
+      {
+        config: { permission: 'health:read' },
+        schema: {
+          tags: ['operations'],
+          summary: 'Check-sensor tasks the hotspot grid raised (a sensor to check, not a source), newest first',
+          description:
+            'Reasons: `level_shift` (an excess without the fluctuations of a plume: a calibration step or drift), `stands_out_persistently` (20 of the last 24 windows), `stuck` (one value for a whole window). docs/hotspots.md.',
+          security: secured,
+          querystring: z.object({
+            state: z.enum(['open', 'resolved', 'dismissed']).optional(),
+            device_id: deviceId.optional(),
+            reason: z.enum(['level_shift', 'stands_out_persistently', 'stuck']).optional(),
+            limit: limit(100, 1000),
+            cursor: z.coerce.number<string>().int().positive().optional(),
+          }),
+          response: { 200: envelope(z.record(z.string(), z.unknown())), ...problems },
+        },
+      },
+      async (req, reply) => {
+        const q = req.query;
+        const rows = await repos.sensorChecks.list({
+          state: q.state,
+          deviceId: q.device_id,
+          reason: q.reason,
+          beforeId: q.cursor,
+          limit: q.limit + 1,
+        });
+        const page = rows.slice(0, q.limit);
+        return sendRaw(reply, {
+          meta: { found: page.length, limit: q.limit, next: rows.length > q.limit ? String(page[page.length - 1]!.id) : null },
+          results: page,
+        });
       },
     );
     done();
