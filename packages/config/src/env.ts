@@ -149,6 +149,7 @@ export const envSchema = z.object({
   VOC_HOTSPOT_SUSPECT_HIGH: int(M.suspectHigh, 1),
   VOC_HOTSPOT_SUSPECT_WINDOWS: int(M.suspectWindows, 1),
   VOC_HOTSPOT_PLUME_FLUCTUATION: num(M.plumeFluctuation),
+  VOC_HOTSPOT_PLUME_MAX_SPACING_S: num(M.plumeMaxSpacingS),
   VOC_EARLIEST_READING_TIME: z
     .string()
     .default('2013-01-01T00:00:00Z') // @voc/ingest DEFAULT_EARLIEST_TIME_MS

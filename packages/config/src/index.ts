@@ -168,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       suspectHigh: e.VOC_HOTSPOT_SUSPECT_HIGH,
       suspectWindows: e.VOC_HOTSPOT_SUSPECT_WINDOWS,
       plumeFluctuation: e.VOC_HOTSPOT_PLUME_FLUCTUATION,
+      plumeMaxSpacingS: e.VOC_HOTSPOT_PLUME_MAX_SPACING_S,
       concurrency: e.VOC_HOTSPOT_CONCURRENCY,
       vanPassGapSeconds: e.VOC_HOTSPOT_VAN_PASS_GAP_S,
       windMaxKm: e.VOC_HOTSPOT_WIND_MAX_KM,

@@ -116,6 +116,8 @@ export interface Config {
     suspectWindows: number;
     /** Minimum plume fluctuation (VOC_HOTSPOT_PLUME_FLUCTUATION; 0 turns the level-shift test off). */
     plumeFluctuation: number;
+    /** Largest mean reading spacing, s, at which the level-shift test runs (VOC_HOTSPOT_PLUME_MAX_SPACING_S). */
+    plumeMaxSpacingS: number;
     traceHours: number;
     plumeSpreadDeg: number;
     distanceScaleM: number;

@@ -190,3 +190,13 @@ describe('mean test on van-only cells', () => {
     expect(c.tests!.some((t) => t.test === 'mean_z')).toBe(false);
   });
 });
+
+describe('level-shift test and the reading spacing', () => {
+  it('does not run on hourly averages: 6 readings of one device in a 6-hour window', () => {
+    const hourly = { ...S, windowMinutes: 360 };
+    const c = evaluateCells(district(40, { n: 6, nFixed: 6, dispersion: 5 }), hourly, 'tvoc').cells[0]!;
+    expect(c.high).toBe(true);
+    expect(c.levelShift).toBe(false);
+    expect(c.tests!.some((t) => t.test === 'plume_fluctuation')).toBe(false);
+  });
+});

@@ -122,7 +122,8 @@ export function firedStatistic(reasons: readonly string[]): 'median' | 'p90' | '
  *   2 r² √(2/ν) with ν = fixed readings − 2 × devices (the line's degrees of freedom). A plume meanders and
  *   fluctuates at a receptor; a calibration step or drift moves every reading by the same amount. When
  *   it falls short the cell is not high-value (`levelShift`), unless a van pass confirms the excess.
- *   Unknown (no dispersion, no reference) passes.
+ *   Unknown (no dispersion, no reference) passes; it does not run when the readings are further apart
+ *   than `plumeMaxSpacingS` on average (window × devices / fixed readings), as hourly averages are.
  * @returns the verdict; `reasons` empty means not high-value
  */
 export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric: string, ctx: EvaluationContext): CellVerdict {
@@ -137,7 +138,7 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
   const tep = h && (h.residualP90 ?? h.residual) !== null ? ep - (h.residualP90 ?? h.residual)! : null;
   // Only for a cell eligible by its fixed sensors: a van pass's mean mixes the positions along the pass.
   const hasMean = s.meanTest && d.baselineMean !== undefined && c.nFixed >= s.minReadings;
-  const em = hasMean ? c.mean - d.baselineMean! : null;
+  const em = hasMean ? c.mean - d.baselineMean : null;
   const zm = em === null ? null : d.scaleMean === null || d.scaleMean === undefined ? 0 : em / d.scaleMean;
   const hm = h ? (h.residualMean ?? null) : null;
   const tem = em !== null && hm !== null ? em - hm : null;
@@ -168,7 +169,16 @@ export function testCell(c: CellStats, d: DistrictRef, s: MethodSettings, metric
   let fluctuation: CellTest | null = null;
   let levelShift = false;
   const ref = h?.dispersion ?? (u > 0 ? u : null);
-  if (s.plumeFluctuation > 0 && reasons.length > 0 && !vanOnly && c.dispersion !== null && c.dispersion !== undefined && ref !== null) {
+  const spacingS = (s.windowMinutes * 60 * Math.max(1, c.devices)) / Math.max(1, c.nFixed);
+  if (
+    s.plumeFluctuation > 0 &&
+    spacingS <= s.plumeMaxSpacingS &&
+    reasons.length > 0 &&
+    !vanOnly &&
+    c.dispersion !== null &&
+    c.dispersion !== undefined &&
+    ref !== null
+  ) {
     const fired = firedStatistic(reasons);
     const x = Math.max(
       0,

@@ -74,6 +74,13 @@ export interface MethodSettings {
    * 117:177–206; a van pass that confirms the excess overrides it). 0 turns the test off.
    */
   readonly plumeFluctuation: number;
+  /**
+   * The level-shift test runs only where the readings resolve a plume's fluctuations: a mean spacing of
+   * each device's readings in the window (window / (fixed readings / devices)) ≤ this, s (default 300:
+   * the meander's Lagrangian time scale, of the order Hanna 1981 gives, J. Appl. Meteorol. 20:242–249;
+   * hourly averages, such as the stations' published data, have averaged the fluctuations out).
+   */
+  readonly plumeMaxSpacingS: number;
 }
 
 /** Settings of the trace-to-source step (candidate sources, wind, jurisdiction). */
@@ -132,6 +139,7 @@ export const DEFAULT_METHOD_SETTINGS: MethodSettings = Object.freeze({
   suspectHigh: 20,
   suspectWindows: 24,
   plumeFluctuation: 0.25,
+  plumeMaxSpacingS: 300,
 });
 
 /** Defaults of {@link TraceSettings}. */

@@ -29,6 +29,7 @@ export function methodSettings(h: Config['hotspot'], override: Partial<MethodSet
     suspectHigh: h.suspectHigh,
     suspectWindows: h.suspectWindows,
     plumeFluctuation: h.plumeFluctuation,
+    plumeMaxSpacingS: h.plumeMaxSpacingS,
     ...override,
   };
 }
