@@ -109,5 +109,18 @@ export function sendRaw(reply: unknown, body: unknown, type = 'application/json'
   return r.send(typeof body === 'string' || body instanceof Readable ? body : JSON.stringify(body));
 }
 
+/**
+ * Sends one keyset page: `rows` were fetched with `limit + 1` (newest first by numeric id), so a row
+ * beyond `limit` means there is a next page, whose cursor (`meta.next`) is the last sent row's id.
+ */
+export function sendIdPage(reply: unknown, rows: readonly object[], limit: number): FastifyReply {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1] as { readonly id?: unknown } | undefined;
+  return sendRaw(reply, {
+    meta: { found: page.length, limit, next: rows.length > limit && last ? String(last.id) : null },
+    results: page,
+  });
+}
+
 /** A loosely typed record (task details, evidence): documented as an object. */
 export const looseRecord = z.record(z.string(), z.unknown());

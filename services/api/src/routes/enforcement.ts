@@ -14,7 +14,20 @@ import {
 import { ERRORS, VocError } from '@voc/domain';
 import { TASK_STATES } from '@voc/hotspot';
 import { principalOf, type RouteContext } from '../app.js';
-import { csvEnum, envelope, h3Cell, idParam, isoTime, limit, metricId, officeId, problems, secured, sendRaw } from '../schemas.js';
+import {
+  csvEnum,
+  envelope,
+  h3Cell,
+  idParam,
+  isoTime,
+  limit,
+  metricId,
+  officeId,
+  problems,
+  secured,
+  sendIdPage,
+  sendRaw,
+} from '../schemas.js';
 import { problemSchema } from '../problem.js';
 
 /** Who did it, for the audit trail: the key's prefix and its team. */
@@ -86,11 +99,7 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
           beforeId: q.cursor,
           limit: q.limit + 1,
         });
-        const page = rows.slice(0, q.limit);
-        return sendRaw(reply, {
-          meta: { found: page.length, limit: q.limit, next: rows.length > q.limit ? String(page[page.length - 1]!.id) : null },
-          results: page,
-        });
+        return sendIdPage(reply, rows, q.limit);
       },
     );
 
@@ -132,11 +141,7 @@ export function enforcementRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
           beforeId: q.cursor,
           limit: q.limit + 1,
         });
-        const page = rows.slice(0, q.limit);
-        return sendRaw(reply, {
-          meta: { found: page.length, limit: q.limit, next: rows.length > q.limit ? String(page[page.length - 1]!.id) : null },
-          results: page,
-        });
+        return sendIdPage(reply, rows, q.limit);
       },
     );
 

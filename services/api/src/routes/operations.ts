@@ -15,7 +15,7 @@ import {
 import { parseFacilitiesCsv, parseFacilitiesGeoJson, parseJurisdictionsGeoJson } from '@voc/hotspot';
 import type { RouteContext } from '../app.js';
 import { problemSchema } from '../problem.js';
-import { deviceId, envelope, isoTime, limit, problems, secured, sendRaw } from '../schemas.js';
+import { deviceId, envelope, isoTime, limit, problems, secured, sendIdPage } from '../schemas.js';
 
 const deviceSchema = z.object({
   id: z.string(),
@@ -321,11 +321,7 @@ export function operationsRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
       async (req, reply) => {
         const q = req.query;
         const rows = await repos.deadLetters.list({ reason: q.reason, deviceId: q.device_id, beforeId: q.cursor, limit: q.limit + 1 });
-        const page = rows.slice(0, q.limit);
-        return sendRaw(reply, {
-          meta: { found: page.length, limit: q.limit, next: rows.length > q.limit ? String(page[page.length - 1]!.id) : null },
-          results: page,
-        });
+        return sendIdPage(reply, rows, q.limit);
       },
     );
     app.get(
@@ -374,11 +370,7 @@ export function operationsRoutes(ctx: RouteContext): FastifyPluginCallbackZod {
           beforeId: q.cursor,
           limit: q.limit + 1,
         });
-        const page = rows.slice(0, q.limit);
-        return sendRaw(reply, {
-          meta: { found: page.length, limit: q.limit, next: rows.length > q.limit ? String(page[page.length - 1]!.id) : null },
-          results: page,
-        });
+        return sendIdPage(reply, rows, q.limit);
       },
     );
     done();
