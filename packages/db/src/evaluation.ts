@@ -1,11 +1,12 @@
 import type { SeriesKey } from '@voc/domain';
-import { DEFAULT_ROLLUP, rollupWindow, sessionSql, toResult, USABLE_SQL, type ResultRow, type RollupOptions } from './rollup.js';
+import { DEFAULT_ROLLUP, rollupWindow, sessionSql, toResult, type ResultRow, type RollupOptions } from './rollup.js';
 import { HotspotWrites } from './hotspots.js';
 import { TaskWrites } from './tasks.js';
 import { FacilityLookup } from './facilities.js';
 import { JurisdictionLookup } from './jurisdictions.js';
 import { AlertOutboxWrites } from './alert-outbox.js';
 import { DetectionQueries } from './detection.js';
+import { EvidenceQueries } from './evidence.js';
 import { cellHex, cellInt, ms, SERIES, seriesParams, ts, type Queryable } from './sql.js';
 import { withTransaction, type Pool } from './pool.js';
 import { type CellResult, type CellStats, type PersistenceState, type Window } from '@voc/hotspot';
@@ -13,11 +14,8 @@ import type {
   EvaluationRecord,
   EvaluationStore,
   EvaluationTx,
-  PeakReading,
   StoredCell,
-  TopDevice,
   UsableFilter,
-  WindObservation,
   AlertOutboxWritePort,
   HotspotPort,
   TaskOpeningPort,
@@ -37,6 +35,7 @@ export class EvaluationTransaction implements EvaluationTx {
   private readonly jurisdictionLookup: JurisdictionLookup;
   private readonly outbox: AlertOutboxWrites;
   private readonly detection: DetectionQueries;
+  private readonly evidence: EvidenceQueries;
 
   constructor(
     private readonly db: Queryable,
@@ -49,6 +48,7 @@ export class EvaluationTransaction implements EvaluationTx {
     this.jurisdictionLookup = new JurisdictionLookup(db);
     this.outbox = new AlertOutboxWrites(db);
     this.detection = new DetectionQueries(db);
+    this.evidence = new EvidenceQueries(db);
   }
 
   async lockWindow(s: SeriesKey, w: Window): Promise<void> {
@@ -210,71 +210,16 @@ export class EvaluationTransaction implements EvaluationTx {
     return rows[0]?.baseline ?? null;
   }
 
-  async topDevices(s: SeriesKey, w: Window, cells: readonly string[], f: UsableFilter, limit: number): Promise<Map<string, TopDevice[]>> {
-    const { rows } = await this.db.query<{ cell: string; device_id: string; n: number; mean: number; max: number }>(
-      `select cell, device_id, n, mean, max from (
-         select cell::text as cell, device_id, count(*) as n, avg(value) as mean, max(value) as max,
-                row_number() over (partition by cell order by count(*) desc, max(value) desc, device_id) as rn
-         from (${USABLE_SQL}) src where cell = any($7::int8[]) group by cell, device_id) d
-       where rn <= $8 order by cell, rn`,
-      [s.metric, f.unit, s.resolution, ts(w.start), ts(w.end), f.vanMaxSpeedKmh, cells.map(cellInt), limit],
-    );
-    const out = new Map<string, TopDevice[]>();
-    for (const r of rows) {
-      const k = cellHex(r.cell);
-      (out.get(k) ?? out.set(k, []).get(k)!).push({ deviceId: r.device_id, n: r.n, mean: r.mean, max: r.max });
-    }
-    return out;
+  topDevices(...a: Parameters<EvaluationTx['topDevices']>): ReturnType<EvaluationTx['topDevices']> {
+    return this.evidence.topDevices(...a);
   }
 
-  async peakReadings(
-    s: SeriesKey,
-    w: Window,
-    cells: readonly string[],
-    f: UsableFilter,
-    limit: number,
-  ): Promise<Map<string, PeakReading[]>> {
-    const { rows } = await this.db.query<{
-      cell: string;
-      device_id: string;
-      time: Date;
-      value: number;
-      lat: number | null;
-      lon: number | null;
-    }>(
-      `select p.cell, p.device_id, p.time, p.value, coalesce(p.lat, d.lat) as lat, coalesce(p.lon, d.lon) as lon from (
-         select cell::text as cell, device_id, time, value, lat, lon,
-                row_number() over (partition by cell order by value desc, time, device_id) as rn
-         from (${USABLE_SQL}) src where cell = any($7::int8[])) p
-       left join devices d on d.id = p.device_id
-       where p.rn <= $8 order by p.cell, p.rn`,
-      [s.metric, f.unit, s.resolution, ts(w.start), ts(w.end), f.vanMaxSpeedKmh, cells.map(cellInt), limit],
-    );
-    const out = new Map<string, PeakReading[]>();
-    for (const r of rows) {
-      const k = cellHex(r.cell);
-      (out.get(k) ?? out.set(k, []).get(k)!).push({
-        deviceId: r.device_id,
-        time: r.time.toISOString(),
-        value: r.value,
-        lat: r.lat,
-        lon: r.lon,
-      });
-    }
-    return out;
+  peakReadings(...a: Parameters<EvaluationTx['peakReadings']>): ReturnType<EvaluationTx['peakReadings']> {
+    return this.evidence.peakReadings(...a);
   }
 
-  async windObservations(w: Window): Promise<WindObservation[]> {
-    const { rows } = await this.db.query<{ device_id: string; lat: number; lon: number; dir: number; speed: number }>(
-      `select d.device_id, dv.lat, dv.lon, d.value as dir, s.value as speed
-       from readings d
-       join readings s on s.device_id = d.device_id and s.metric = 'wind_speed' and s.time = d.time and s.qa = 'valid'
-       join devices dv on dv.id = d.device_id and dv.kind = 'fixed' and dv.lat is not null
-       where d.metric = 'wind_dir' and d.qa = 'valid' and d.time >= $1 and d.time < $2
-       order by d.device_id, d.time`,
-      [ts(w.start), ts(w.end)],
-    );
-    return rows.map((r) => ({ deviceId: r.device_id, lat: r.lat, lon: r.lon, dirDeg: r.dir, speedMs: r.speed }));
+  windObservations(...a: Parameters<EvaluationTx['windObservations']>): ReturnType<EvaluationTx['windObservations']> {
+    return this.evidence.windObservations(...a);
   }
 
   async finish(s: SeriesKey, w: Window, r: EvaluationRecord): Promise<void> {
